@@ -1,0 +1,595 @@
+"""Typed, validated stack settings read from the `magento-dr:*` config keys.
+
+`parse_settings` is pure (a dict in, a frozen `StackSettings` out, or one
+`ConfigError` that names the key and the fix); `load_settings` only reads
+Pulumi config and hands it over. Validation therefore runs before the program
+declares a single resource.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+NAMESPACE = "magento-dr"
+
+Role = Literal["primary", "secondary"]
+FailoverMode = Literal["automatic", "notify"]
+NatMode = Literal["per-az", "single"]
+
+# https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints
+_REGION_RE = re.compile(
+    r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?"
+    r"(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$"
+)
+_STACK_FQN_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_DB_CLASS_RE = re.compile(r"^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\.(large|[0-9]*xlarge)$")
+_CACHE_NODE_RE = re.compile(r"^cache\.(m6g|m7g|r6g|r7g|m5|r5)\.(large|[0-9]*xlarge)$")
+_EC2_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_SEARCH_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+\.search$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_AMI_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
+
+# Route 53 accepts only these request intervals for endpoint health checks.
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html
+ROUTE53_REQUEST_INTERVALS = (10, 30)
+
+
+class ConfigError(ValueError):
+    """A stack setting is missing or wrong; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class PeerSettings:
+    """The other region of the pair (for a secondary: the primary's region)."""
+
+    region: str
+    network_cidr: str
+
+
+@dataclass(frozen=True)
+class DnsSettings:
+    zone_name: str
+    shop_hostname: str
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    cidr: str = "10.10.0.0/16"
+    az_count: int = 3
+    nat_gateways: NatMode = "per-az"
+    interface_endpoints: tuple[str, ...] = (
+        "ssm",
+        "ssmmessages",
+        "ec2messages",
+        "secretsmanager",
+        "kms",
+        "logs",
+        "monitoring",
+        "sts",
+    )
+    flow_log_retention_days: int = 90
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    engine_version: str = "8.0.mysql_aurora.3.10.0"
+    instance_class: str = "db.r7g.large"
+    instance_count: int = 2
+    backup_retention_days: int = 7
+    write_forwarding: bool = False
+    audit_log: bool = False
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    instance_type: str = "m7g.large"
+    ami_id: str | None = None
+    min_size: int = 2
+    desired_capacity: int = 2
+    max_size: int = 6
+    standby_capacity: int = 1
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    engine: Literal["valkey", "redis"] = "valkey"
+    engine_version: str = "8.0"
+    node_type: str = "cache.r7g.large"
+    replicas: int = 1
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    engine_version: str = "OpenSearch_2.19"
+    instance_type: str = "r7g.large.search"
+    instance_count: int = 2
+    volume_size_gb: int = 100
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    noncurrent_version_days: int = 30
+
+
+@dataclass(frozen=True)
+class FailoverSettings:
+    mode: FailoverMode = "automatic"
+    rpo_seconds: int = 60
+    rto_seconds: int = 300
+    probe_interval_seconds: int = 10
+    consecutive_failures: int = 3
+    health_check_interval_seconds: int = 10
+    health_check_failure_threshold: int = 3
+    notification_emails: tuple[str, ...] = ()
+    global_accelerator: bool = False
+    arc_region_switch: bool = False
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything one stack needs, validated."""
+
+    stack: str
+    role: Role
+    region: str
+    peer: PeerSettings
+    dns: DnsSettings
+    primary_stack: str | None = None
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
+    failover: FailoverSettings = field(default_factory=FailoverSettings)
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role == "primary"
+
+    @property
+    def regions(self) -> tuple[str, str]:
+        """(primary region, secondary region) of this pair."""
+        if self.is_primary:
+            return (self.region, self.peer.region)
+        return (self.peer.region, self.region)
+
+
+# --------------------------------------------------------------------------- keys
+# Top-level keys and whether they hold an object. Shared by the loader and the
+# README reference table test, so the two cannot drift.
+TOP_LEVEL_KEYS: dict[str, bool] = {
+    "role": False,
+    "region": False,
+    "primaryStack": False,
+    "peer": True,
+    "dns": True,
+    "network": True,
+    "database": True,
+    "web": True,
+    "cache": True,
+    "search": True,
+    "media": True,
+    "failover": True,
+    "protect": False,
+    "tags": True,
+}
+
+
+def _key(*parts: str) -> str:
+    return f"{NAMESPACE}:" + ".".join(parts)
+
+
+class _Section:
+    """Reads typed values out of one config object, remembering the key path."""
+
+    def __init__(self, name: str, raw: Any, allowed: set[str]):
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(
+                f"{_key(name)} must be an object (YAML map), got {type(raw).__name__}; "
+                f"see the README's configuration reference"
+            )
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"{_key(name, unknown[0])} is not a known setting; "
+                f"valid keys under {_key(name)} are: {', '.join(sorted(allowed))}"
+            )
+        self.name = name
+        self.raw = raw
+
+    def present(self, key: str) -> bool:
+        return key in self.raw and self.raw[key] is not None
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> str:
+        value = self.raw.get(key, default)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise ConfigError(
+                    f"{_key(self.name, key)} is required; set it in Pulumi.<stack>.yaml "
+                    f"under {_key(self.name)}"
+                )
+            return "" if default is None else default
+        if not isinstance(value, str):
+            raise ConfigError(f"{_key(self.name, key)} must be a string, got {value!r}")
+        return value.strip()
+
+    def number(self, key: str, default: int, lo: int, hi: int) -> int:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(f"{_key(self.name, key)} must be a whole number, got {value!r}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(
+                f"{_key(self.name, key)} must be a whole number, got {value!r}"
+            ) from None
+        if not lo <= number <= hi:
+            raise ConfigError(
+                f"{_key(self.name, key)} is {number}; it must be between {lo} and {hi}"
+            )
+        return number
+
+    def flag(self, key: str, default: bool) -> bool:
+        return _as_bool(_key(self.name, key), self.raw.get(key, default))
+
+    def choice(self, key: str, default: str, options: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in options:
+            raise ConfigError(
+                f"{_key(self.name, key)} is {value!r}; set it to one of: {', '.join(options)}"
+            )
+        return value
+
+    def text_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.raw.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{_key(self.name, key)} must be a list of strings, got {value!r}")
+        return tuple(v.strip() for v in value)
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"{key} must be true or false, got {value!r}")
+
+
+def _region(key: str, value: str) -> str:
+    if not _REGION_RE.match(value):
+        raise ConfigError(
+            f"{key} {value!r} is not an AWS region name; use a name such as us-east-1 or eu-west-1"
+        )
+    return value
+
+
+def _cidr(key: str, value: str) -> ipaddress.IPv4Network:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{key} {value!r} is not an IPv4 network in CIDR form ({exc}); use e.g. 10.10.0.0/16"
+        ) from None
+    if not 16 <= network.prefixlen <= 20:
+        raise ConfigError(
+            f"{key} {value} has a /{network.prefixlen} prefix; use a /16 to /20 so every "
+            f"availability zone gets public, private and data subnets"
+        )
+    if not network.is_private:
+        raise ConfigError(f"{key} {value} is not a private (RFC 1918) range; pick one in 10/8, 172.16/12 or 192.168/16")
+    return network
+
+
+def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
+    """Validate raw `magento-dr:*` values (objects already decoded) into settings."""
+    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{_key(unknown[0])} is not a known setting; valid keys are: "
+            f"{', '.join(sorted(TOP_LEVEL_KEYS))}"
+        )
+
+    role = raw.get("role")
+    if role not in ("primary", "secondary"):
+        raise ConfigError(
+            f"{_key('role')} is {role!r}; set it to primary or secondary "
+            f"(pulumi config set {_key('role')} primary)"
+        )
+    region_value = raw.get("region")
+    if not isinstance(region_value, str) or not region_value:
+        raise ConfigError(
+            f"{_key('region')} is required; set the AWS region this stack deploys to, "
+            f"e.g. pulumi config set {_key('region')} us-east-1"
+        )
+    region = _region(_key("region"), region_value)
+
+    peer_section = _Section("peer", raw.get("peer"), {"region", "networkCidr"})
+    peer = PeerSettings(
+        region=_region(_key("peer", "region"), peer_section.text("region", required=True)),
+        network_cidr=peer_section.text("networkCidr", required=True),
+    )
+    if peer.region == region:
+        raise ConfigError(
+            f"{_key('region')} and {_key('peer', 'region')} are both {region}; a regional "
+            f"failover needs the standby in a different region, e.g. eu-west-1"
+        )
+
+    primary_stack = raw.get("primaryStack")
+    if role == "secondary":
+        if not isinstance(primary_stack, str) or not primary_stack:
+            raise ConfigError(
+                f"{_key('primaryStack')} is required for a secondary stack; set it to the "
+                f"primary stack's fully qualified name, e.g. my-org/magento-dr/primary"
+            )
+        if not _STACK_FQN_RE.match(primary_stack):
+            raise ConfigError(
+                f"{_key('primaryStack')} {primary_stack!r} is not a fully qualified stack "
+                f"name; use <organization>/<project>/<stack>, e.g. my-org/magento-dr/primary"
+            )
+    elif primary_stack:
+        raise ConfigError(
+            f"{_key('primaryStack')} is set on a primary stack; remove it (only secondaries "
+            f"read the primary's outputs)"
+        )
+
+    dns_section = _Section("dns", raw.get("dns"), {"zoneName", "shopHostname"})
+    dns = DnsSettings(
+        zone_name=dns_section.text("zoneName", required=True).rstrip(".").lower(),
+        shop_hostname=dns_section.text("shopHostname", required=True).rstrip(".").lower(),
+    )
+    for key, value in (("zoneName", dns.zone_name), ("shopHostname", dns.shop_hostname)):
+        if not _HOSTNAME_RE.match(value):
+            raise ConfigError(f"{_key('dns', key)} {value!r} is not a valid DNS name")
+    if not dns.shop_hostname.endswith("." + dns.zone_name):
+        raise ConfigError(
+            f"{_key('dns', 'shopHostname')} {dns.shop_hostname} is not inside the hosted zone "
+            f"{dns.zone_name}; use a name ending in .{dns.zone_name}"
+        )
+
+    network = _parse_network(raw.get("network"))
+    own_cidr = _cidr(_key("network", "cidr"), network.cidr)
+    peer_cidr = _cidr(_key("peer", "networkCidr"), peer.network_cidr)
+    if own_cidr.overlaps(peer_cidr):
+        raise ConfigError(
+            f"{_key('network', 'cidr')} {own_cidr} overlaps the peer's {peer_cidr} "
+            f"({_key('peer', 'networkCidr')}); pick disjoint ranges, e.g. 10.10.0.0/16 and "
+            f"10.20.0.0/16"
+        )
+
+    failover = _parse_failover(raw.get("failover"))
+    tags = _parse_tags(raw.get("tags"))
+    return StackSettings(
+        stack=stack,
+        role=cast(Role, role),
+        region=region,
+        peer=peer,
+        dns=dns,
+        primary_stack=primary_stack if role == "secondary" else None,
+        network=network,
+        database=_parse_database(raw.get("database"), cast(Role, role)),
+        web=_parse_web(raw.get("web")),
+        cache=_parse_cache(raw.get("cache")),
+        search=_parse_search(raw.get("search")),
+        media=_parse_media(raw.get("media")),
+        failover=failover,
+        protect=_as_bool(_key("protect"), raw.get("protect", True)),
+        tags=tags,
+    )
+
+
+def _parse_network(raw: Any) -> NetworkSettings:
+    d = NetworkSettings()
+    s = _Section(
+        "network", raw, {"cidr", "azCount", "natGateways", "interfaceEndpoints", "flowLogRetentionDays"}
+    )
+    endpoints = s.text_list("interfaceEndpoints", d.interface_endpoints)
+    for name in endpoints:
+        if not re.match(r"^[a-z0-9.-]+$", name):
+            raise ConfigError(
+                f"{_key('network', 'interfaceEndpoints')} entry {name!r} is not a service "
+                f"short name such as ssm or secretsmanager"
+            )
+    retention = s.number("flowLogRetentionDays", d.flow_log_retention_days, 1, 3653)
+    # CloudWatch Logs accepts only these retention values.
+    allowed_retention = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+    if retention not in allowed_retention:
+        raise ConfigError(
+            f"{_key('network', 'flowLogRetentionDays')} is {retention}; CloudWatch Logs accepts "
+            f"only {', '.join(map(str, allowed_retention))}"
+        )
+    return NetworkSettings(
+        cidr=s.text("cidr", d.cidr),
+        az_count=s.number("azCount", d.az_count, 2, 6),
+        nat_gateways=cast(NatMode, s.choice("natGateways", d.nat_gateways, ("per-az", "single"))),
+        interface_endpoints=endpoints,
+        flow_log_retention_days=retention,
+    )
+
+
+def _parse_database(raw: Any, role: Role) -> DatabaseSettings:
+    d = DatabaseSettings()
+    s = _Section(
+        "database",
+        raw,
+        {"engineVersion", "instanceClass", "instanceCount", "backupRetentionDays", "writeForwarding", "auditLog"},
+    )
+    engine_version = s.text("engineVersion", d.engine_version)
+    if not re.match(r"^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$", engine_version):
+        raise ConfigError(
+            f"{_key('database', 'engineVersion')} {engine_version!r} is not an Aurora MySQL 3 "
+            f"version; Magento 2.4.7/2.4.8 need MySQL 8.0 compatibility, e.g. {d.engine_version}"
+        )
+    instance_class = s.text("instanceClass", d.instance_class)
+    if not _DB_CLASS_RE.match(instance_class):
+        raise ConfigError(
+            f"{_key('database', 'instanceClass')} {instance_class!r} is not an instance class "
+            f"Aurora global databases support for production; use a memory-optimized class "
+            f"such as db.r7g.large or db.r6i.xlarge"
+        )
+    # A primary needs a writer and a reader in another AZ; Aurora allows 15 replicas.
+    minimum = 2 if role == "primary" else 1
+    return DatabaseSettings(
+        engine_version=engine_version,
+        instance_class=instance_class,
+        instance_count=s.number("instanceCount", d.instance_count if role == "primary" else 1, minimum, 16),
+        backup_retention_days=s.number("backupRetentionDays", d.backup_retention_days, 7, 35),
+        write_forwarding=s.flag("writeForwarding", d.write_forwarding),
+        audit_log=s.flag("auditLog", d.audit_log),
+    )
+
+
+def _parse_web(raw: Any) -> WebSettings:
+    d = WebSettings()
+    s = _Section(
+        "web",
+        raw,
+        {"instanceType", "amiId", "minSize", "desiredCapacity", "maxSize", "standbyCapacity"},
+    )
+    instance_type = s.text("instanceType", d.instance_type)
+    if not _EC2_TYPE_RE.match(instance_type):
+        raise ConfigError(f"{_key('web', 'instanceType')} {instance_type!r} is not an EC2 instance type such as m7g.large")
+    ami_id = s.text("amiId") or None
+    if ami_id is not None and not _AMI_RE.match(ami_id):
+        raise ConfigError(f"{_key('web', 'amiId')} {ami_id!r} is not an AMI id (ami-0123456789abcdef0); remove it to use the current Amazon Linux 2023 AMI")
+    min_size = s.number("minSize", d.min_size, 2, 100)
+    max_size = s.number("maxSize", d.max_size, 2, 200)
+    desired = s.number("desiredCapacity", d.desired_capacity, 2, 200)
+    standby = s.number("standbyCapacity", d.standby_capacity, 1, 200)
+    if not min_size <= desired <= max_size:
+        raise ConfigError(
+            f"{_key('web', 'desiredCapacity')} {desired} must lie between {_key('web', 'minSize')} "
+            f"{min_size} and {_key('web', 'maxSize')} {max_size}"
+        )
+    if standby > desired:
+        raise ConfigError(
+            f"{_key('web', 'standbyCapacity')} {standby} exceeds {_key('web', 'desiredCapacity')} "
+            f"{desired}; the warm standby runs at most production capacity"
+        )
+    return WebSettings(instance_type, ami_id, min_size, desired, max_size, standby)
+
+
+def _parse_cache(raw: Any) -> CacheSettings:
+    d = CacheSettings()
+    s = _Section("cache", raw, {"engine", "engineVersion", "nodeType", "replicas"})
+    node_type = s.text("nodeType", d.node_type)
+    if not _CACHE_NODE_RE.match(node_type):
+        raise ConfigError(
+            f"{_key('cache', 'nodeType')} {node_type!r} cannot join a Global Datastore; use an "
+            f"M5/M6g/M7g/R5/R6g/R7g node of size large or bigger, e.g. cache.r7g.large"
+        )
+    return CacheSettings(
+        engine=cast(Literal["valkey", "redis"], s.choice("engine", d.engine, ("valkey", "redis"))),
+        engine_version=s.text("engineVersion", d.engine_version),
+        node_type=node_type,
+        replicas=s.number("replicas", d.replicas, 1, 5),
+    )
+
+
+def _parse_search(raw: Any) -> SearchSettings:
+    d = SearchSettings()
+    s = _Section("search", raw, {"engineVersion", "instanceType", "instanceCount", "volumeSizeGb"})
+    instance_type = s.text("instanceType", d.instance_type)
+    if not _SEARCH_TYPE_RE.match(instance_type):
+        raise ConfigError(f"{_key('search', 'instanceType')} {instance_type!r} is not an OpenSearch instance type such as r7g.large.search")
+    engine_version = s.text("engineVersion", d.engine_version)
+    if not re.match(r"^OpenSearch_2\.\d+$", engine_version):
+        raise ConfigError(
+            f"{_key('search', 'engineVersion')} {engine_version!r} is not an OpenSearch 2.x "
+            f"version Magento 2.4.7/2.4.8 supports; use e.g. {d.engine_version}"
+        )
+    return SearchSettings(
+        engine_version=engine_version,
+        instance_type=instance_type,
+        instance_count=s.number("instanceCount", d.instance_count, 2, 20),
+        volume_size_gb=s.number("volumeSizeGb", d.volume_size_gb, 10, 3072),
+    )
+
+
+def _parse_media(raw: Any) -> MediaSettings:
+    s = _Section("media", raw, {"noncurrentVersionDays"})
+    return MediaSettings(noncurrent_version_days=s.number("noncurrentVersionDays", MediaSettings.noncurrent_version_days, 1, 3650))
+
+
+def _parse_failover(raw: Any) -> FailoverSettings:
+    d = FailoverSettings()
+    s = _Section(
+        "failover",
+        raw,
+        {
+            "mode",
+            "rpoSeconds",
+            "rtoSeconds",
+            "probeIntervalSeconds",
+            "consecutiveFailures",
+            "healthCheckIntervalSeconds",
+            "healthCheckFailureThreshold",
+            "notificationEmails",
+            "globalAccelerator",
+            "arcRegionSwitch",
+        },
+    )
+    interval = s.number("healthCheckIntervalSeconds", d.health_check_interval_seconds, 10, 30)
+    if interval not in ROUTE53_REQUEST_INTERVALS:
+        raise ConfigError(
+            f"{_key('failover', 'healthCheckIntervalSeconds')} is {interval}; Route 53 accepts 10 or 30"
+        )
+    emails = s.text_list("notificationEmails", d.notification_emails)
+    for email in emails:
+        if not _EMAIL_RE.match(email):
+            raise ConfigError(f"{_key('failover', 'notificationEmails')} entry {email!r} is not an email address")
+    return FailoverSettings(
+        mode=cast(FailoverMode, s.choice("mode", d.mode, ("automatic", "notify"))),
+        rpo_seconds=s.number("rpoSeconds", d.rpo_seconds, 1, 3600),
+        rto_seconds=s.number("rtoSeconds", d.rto_seconds, 60, 86400),
+        probe_interval_seconds=s.number("probeIntervalSeconds", d.probe_interval_seconds, 5, 60),
+        # One failed probe is never enough to drop data: at least two in a row.
+        consecutive_failures=s.number("consecutiveFailures", d.consecutive_failures, 2, 10),
+        health_check_interval_seconds=interval,
+        health_check_failure_threshold=s.number("healthCheckFailureThreshold", d.health_check_failure_threshold, 1, 3),
+        notification_emails=emails,
+        global_accelerator=s.flag("globalAccelerator", d.global_accelerator),
+        arc_region_switch=s.flag("arcRegionSwitch", d.arc_region_switch),
+    )
+
+
+def _parse_tags(raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{_key('tags')} must be a map of tag names to values")
+    tags: dict[str, str] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not name or name.lower().startswith("aws:"):
+            raise ConfigError(f"{_key('tags')} key {name!r} is not allowed; tag keys may not be empty or start with aws:")
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{_key('tags', str(name))} must be a string, got {value!r}")
+        tags[name] = str(value)
+    return tags
+
+
+def load_settings() -> StackSettings:
+    """Read `magento-dr:*` from the stack's Pulumi config and validate it."""
+    import pulumi  # imported here so the pure parser stays importable without the SDK
+
+    cfg = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for key, is_object in TOP_LEVEL_KEYS.items():
+        try:
+            value = cfg.get_object(key) if is_object else cfg.get(key)
+        except Exception as exc:  # noqa: BLE001 - pulumi raises a bare ConfigTypeError
+            raise ConfigError(f"{_key(key)} is not valid JSON/YAML: {exc}") from None
+        if value is not None:
+            raw[key] = value
+    if "protect" in raw:
+        raw["protect"] = _as_bool(_key("protect"), raw["protect"])
+    return parse_settings(pulumi.get_stack(), raw)

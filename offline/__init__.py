@@ -1,0 +1,1 @@
+"""Run the Pulumi program offline under Pulumi mocks: tests, `make preview` and the drill share this."""

@@ -1,0 +1,144 @@
+"""Stack settings: defaults, the example stacks, and every validation error (table-tested)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, StackSettings, parse_settings
+from offline.runner import ProgramFailed, load_stack_config, run_stack
+
+
+def raw_config(stack: str) -> dict[str, Any]:
+    """The stack file's magento-dr:* values, namespace stripped, as the loader hands them over."""
+    return {k.split(":", 1)[1]: copy.deepcopy(v) for k, v in load_stack_config(stack).items() if k.startswith("magento-dr:")}
+
+
+def test_example_primary_parses() -> None:
+    settings = parse_settings("primary", raw_config("primary"))
+    assert isinstance(settings, StackSettings)
+    assert settings.is_primary and settings.region == "us-east-1" and settings.peer.region == "eu-west-1"
+    assert settings.regions == ("us-east-1", "eu-west-1")
+    assert settings.dns.shop_hostname == "shop.example.com"
+    assert settings.network.az_count == 3 and settings.network.nat_gateways == "per-az"
+    assert settings.failover.mode == "automatic" and settings.failover.health_check_interval_seconds == 10
+    assert settings.protect is True and settings.tags["owner"] == "sre"
+
+
+def test_example_secondary_parses() -> None:
+    settings = parse_settings("secondary", raw_config("secondary"))
+    assert settings.role == "secondary" and settings.primary_stack == "organization/magento-dr/primary"
+    assert settings.regions == ("us-east-1", "eu-west-1")
+
+
+def test_defaults_fill_in_what_the_stack_file_omits() -> None:
+    minimal = {
+        "role": "primary",
+        "region": "us-west-2",
+        "peer": {"region": "us-east-2", "networkCidr": "10.20.0.0/16"},
+        "dns": {"zoneName": "example.org", "shopHostname": "www.example.org"},
+    }
+    settings = parse_settings("dev", minimal)
+    assert settings.network.cidr == "10.10.0.0/16"
+    assert settings.database.instance_count == 2 and settings.database.backup_retention_days == 7
+    assert settings.failover.consecutive_failures == 3 and settings.protect is True
+
+
+def _set(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    node = raw
+    *path, last = dotted.split(".")
+    for part in path:
+        node = node.setdefault(part, {})
+    if value is _DELETE:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return raw
+
+
+_DELETE = object()
+
+# (stack, dotted key, bad value, words the message must contain)
+BAD_CONFIGS = [
+    ("primary", "role", "tertiary", ["magento-dr:role", "primary or secondary"]),
+    ("primary", "region", "us-east-9x", ["magento-dr:region", "not an AWS region"]),
+    ("primary", "region", "mars-north-1", ["magento-dr:region", "us-east-1"]),
+    ("primary", "region", _DELETE, ["magento-dr:region", "required"]),
+    ("primary", "peer.region", "us-east-1", ["magento-dr:peer.region", "different region"]),
+    ("secondary", "region", "us-east-1", ["both us-east-1", "different region"]),
+    ("primary", "peer.networkCidr", "10.10.128.0/17", ["overlaps", "magento-dr:network.cidr", "disjoint"]),
+    ("secondary", "network.cidr", "10.0.0.0/8", ["magento-dr:network.cidr", "/16 to /20"]),
+    ("secondary", "network.cidr", "10.10.0.0/16", ["overlaps"]),
+    ("primary", "network.cidr", "10.10.0.1/16", ["magento-dr:network.cidr", "CIDR"]),
+    ("primary", "network.cidr", "8.8.0.0/16", ["RFC 1918"]),
+    ("secondary", "primaryStack", _DELETE, ["magento-dr:primaryStack", "required for a secondary"]),
+    ("secondary", "primaryStack", "primary", ["magento-dr:primaryStack", "<organization>/<project>/<stack>"]),
+    ("primary", "primaryStack", "org/magento-dr/primary", ["magento-dr:primaryStack", "remove it"]),
+    ("primary", "network.azCount", 1, ["magento-dr:network.azCount", "between 2 and 6"]),
+    ("primary", "network.azCount", "three", ["magento-dr:network.azCount", "whole number"]),
+    ("primary", "network.natGateways", "none", ["magento-dr:network.natGateways", "per-az, single"]),
+    ("primary", "network.flowLogRetentionDays", 45, ["flowLogRetentionDays", "CloudWatch Logs accepts"]),
+    ("primary", "database.instanceCount", 1, ["magento-dr:database.instanceCount", "between 2 and 16"]),
+    ("secondary", "database.instanceCount", 17, ["magento-dr:database.instanceCount", "between 1 and 16"]),
+    ("primary", "database.instanceClass", "db.t3.micro", ["magento-dr:database.instanceClass", "db.r7g.large"]),
+    ("primary", "database.engineVersion", "5.7.mysql_aurora.2.11.2", ["engineVersion", "Aurora MySQL 3"]),
+    ("primary", "database.backupRetentionDays", 3, ["backupRetentionDays", "between 7 and 35"]),
+    ("primary", "web.desiredCapacity", 20, ["magento-dr:web.desiredCapacity", "between"]),
+    ("primary", "web.standbyCapacity", 5, ["magento-dr:web.standbyCapacity", "exceeds"]),
+    ("primary", "web.minSize", 0, ["magento-dr:web.minSize", "between 2 and 100"]),
+    ("primary", "web.amiId", "ubuntu", ["magento-dr:web.amiId", "ami-"]),
+    ("primary", "cache.nodeType", "cache.t4g.micro", ["magento-dr:cache.nodeType", "Global Datastore"]),
+    ("primary", "cache.engine", "memcached", ["magento-dr:cache.engine", "valkey, redis"]),
+    ("primary", "search.engineVersion", "Elasticsearch_7.10", ["magento-dr:search.engineVersion", "OpenSearch 2.x"]),
+    ("primary", "search.instanceCount", 1, ["magento-dr:search.instanceCount", "between 2 and 20"]),
+    ("primary", "failover.mode", "yolo", ["magento-dr:failover.mode", "automatic, notify"]),
+    ("primary", "failover.consecutiveFailures", 1, ["magento-dr:failover.consecutiveFailures", "between 2 and 10"]),
+    ("primary", "failover.healthCheckIntervalSeconds", 20, ["healthCheckIntervalSeconds", "10 or 30"]),
+    ("primary", "failover.healthCheckFailureThreshold", 5, ["healthCheckFailureThreshold", "between 1 and 3"]),
+    ("primary", "failover.notificationEmails", ["not-an-email"], ["notificationEmails", "not an email"]),
+    ("primary", "failover.rpoSecondz", 60, ["magento-dr:failover.rpoSecondz", "not a known setting"]),
+    ("primary", "dns.shopHostname", "shop.example.org", ["magento-dr:dns.shopHostname", "not inside the hosted zone"]),
+    ("primary", "dns.zoneName", _DELETE, ["magento-dr:dns.zoneName", "required"]),
+    ("primary", "protect", "sometimes", ["magento-dr:protect", "true or false"]),
+    ("primary", "tags", {"aws:owner": "x"}, ["magento-dr:tags", "aws:"]),
+    ("primary", "colour", "blue", ["magento-dr:colour", "not a known setting"]),
+]
+
+
+@pytest.mark.parametrize(("stack", "key", "value", "words"), BAD_CONFIGS, ids=[f"{c[0]}-{c[1]}-{c[2]!s:.20}" for c in BAD_CONFIGS])
+def test_bad_config_names_the_key_and_the_fix(stack: str, key: str, value: Any, words: list[str]) -> None:
+    raw = _set(raw_config(stack), key, value)
+    with pytest.raises(ConfigError) as error:
+        parse_settings(stack, raw)
+    for word in words:
+        assert word in str(error.value), f"{word!r} missing from: {error.value}"
+
+
+# The program-level check: the same errors stop `pulumi up` before any resource is declared.
+PROGRAM_CASES = [
+    ("primary", {"magento-dr:role": "tertiary"}, "magento-dr:role"),
+    ("secondary", {"magento-dr:region": "us-east-1"}, "different region"),
+    ("primary", {"magento-dr:region": "us-east-one"}, "not an AWS region"),
+    ("primary", {"magento-dr:peer": {"region": "eu-west-1", "networkCidr": "10.10.0.0/20"}}, "overlaps"),
+    ("secondary", {"magento-dr:primaryStack": None}, "magento-dr:primaryStack"),
+    ("primary", {"magento-dr:database": {"instanceCount": 40}}, "magento-dr:database.instanceCount"),
+    ("primary", {"magento-dr:web": {"maxSize": 1}}, "magento-dr:web"),
+]
+
+
+@pytest.mark.parametrize(("stack", "overrides", "words"), PROGRAM_CASES, ids=[c[2] for c in PROGRAM_CASES])
+def test_bad_config_stops_the_program_before_any_resource(stack: str, overrides: dict[str, Any], words: str) -> None:
+    with pytest.raises(ProgramFailed) as failed:
+        run_stack(stack, overrides=overrides)
+    assert isinstance(failed.value.cause, ConfigError)
+    assert words in str(failed.value.cause)
+    assert failed.value.declared == [], f"resources declared before validation: {failed.value.declared}"
+
+
+def test_secondary_rejects_a_primary_that_exports_another_region(primary: Any) -> None:
+    exports = dict(primary.exports, region="us-west-2")
+    with pytest.raises(ProgramFailed) as failed:
+        run_stack("secondary", peer_exports=exports)
+    assert "make them agree" in str(failed.value.cause)

@@ -1,0 +1,86 @@
+"""Graph-wide properties every resource of both example stacks must have."""
+
+from __future__ import annotations
+
+from offline.runner import StackGraph
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+# A resource outside its stack's region says why in its name: it acts on the
+# peer region, is part of a global service, or is an edge (CloudFront/us-east-1) piece.
+CROSS_REGION_WORDS = ("peer", "global", "edge")
+
+
+def test_both_example_stacks_build(primary: StackGraph, secondary: StackGraph) -> None:
+    assert primary.exports["role"] == "primary" and primary.exports["region"] == "us-east-1"
+    assert secondary.exports["role"] == "secondary" and secondary.exports["region"] == "eu-west-1"
+    assert len(primary.aws_resources()) > 20 and len(secondary.aws_resources()) > 20
+
+
+def test_default_aws_provider_is_disabled(stack: StackGraph) -> None:
+    assert stack.config["pulumi:disable-default-providers"] == ["aws"]
+
+
+def test_every_aws_resource_has_an_explicit_provider(stack: StackGraph) -> None:
+    providers = {r.urn: r for r in stack.resources if r.is_provider}
+    for resource in stack.aws_resources():
+        assert resource.provider, f"{resource.type} {resource.name} has no explicit provider"
+        urn = resource.provider.rsplit("::", 1)[0]
+        assert urn in providers, f"{resource.name} uses unknown provider {urn}"
+
+
+def test_every_aws_resource_belongs_to_a_component(stack: StackGraph) -> None:
+    for resource in stack.aws_resources():
+        ancestors = list(stack.ancestors(resource))
+        assert ancestors, f"{resource.type} {resource.name} is not inside a component"
+        assert ancestors[-1].type.startswith("magento-dr:index:"), ancestors[-1].type
+
+
+def test_components_use_the_project_token(stack: StackGraph) -> None:
+    components = [r for r in stack.resources if not r.custom and r.type not in (STACK_TYPE,)]
+    assert components
+    for component in components:
+        assert component.type.startswith("magento-dr:index:"), component.type
+
+
+def test_providers_carry_default_tags_and_one_region_each(stack: StackGraph) -> None:
+    providers = [r for r in stack.resources if r.is_provider]
+    regions = [p.inputs["region"] for p in providers]
+    assert len(regions) == len(set(regions))
+    assert stack.exports["region"] in regions and stack.exports["peerRegion"] in regions
+    for provider in providers:
+        tags = provider.inputs["defaultTags"]["tags"]
+        assert tags["project"] == "magento-dr"
+        assert tags["stack"] == stack.stack
+        assert tags["role"] == stack.exports["role"]
+        assert tags["region"] == provider.inputs["region"]
+        assert tags["managed-by"] == "pulumi"
+        assert tags["owner"] == "sre"  # extra tags from config
+
+
+def test_resources_land_in_the_stacks_own_region_unless_they_say_why(stack: StackGraph) -> None:
+    # Cross-region resources are the exception, each owned on purpose (README: Ownership).
+    own = stack.exports["region"]
+    for resource in stack.aws_resources():
+        if resource.region != own:
+            assert any(word in resource.name for word in CROSS_REGION_WORDS), (
+                f"{resource.type} {resource.name} is declared in {resource.region}, not {own}; "
+                f"name it for its cross-region role or move it"
+            )
+
+
+def test_secondary_reads_the_primary_through_a_stack_reference(secondary: StackGraph) -> None:
+    ref = secondary.one("pulumi:pulumi:StackReference")
+    assert ref.name == "organization/magento-dr/primary"
+
+
+def test_primary_declares_no_stack_reference(primary: StackGraph) -> None:
+    assert primary.of_type("pulumi:pulumi:StackReference") == []
+
+
+def test_stacks_do_not_declare_the_same_physical_names(primary: StackGraph, secondary: StackGraph) -> None:
+    # Each resource has exactly one owning stack: explicit physical names never collide.
+    def explicit_names(graph: StackGraph) -> set[tuple[str, str]]:
+        keys = ("bucket", "clusterIdentifier", "globalClusterIdentifier", "replicationGroupId", "functionName", "domainName")
+        return {(r.type, str(r.inputs[k])) for r in graph.aws_resources() for k in keys if k in r.inputs and r.type != "aws:acm/certificate:Certificate"}
+
+    assert explicit_names(primary).isdisjoint(explicit_names(secondary))
