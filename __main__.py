@@ -8,6 +8,7 @@ import pulumi
 
 from components.config import ConfigError, load_settings
 from components.network import RegionalNetwork, RegionalNetworkArgs
+from components.notifications import Notifications, NotificationsArgs
 from components.providers import regional_providers
 
 settings = load_settings()  # raises ConfigError before any resource is declared
@@ -43,6 +44,24 @@ network = RegionalNetwork(
     opts=local,
 )
 
+notifications = Notifications(
+    "notifications",
+    NotificationsArgs(region=settings.region, emails=settings.failover.notification_emails),
+    opts=local,
+)
+
+# >>> database (GlobalDatabase)
+# <<< database
+
+# >>> media (ReplicatedMediaBucket)
+# <<< media
+
+# >>> frontend (RegionalFrontend)
+# <<< frontend
+
+# >>> failover (FailoverAutomation)
+# <<< failover
+
 # ---------------------------------------------------------------- exports
 # What the secondary stack and operators read (documented in README "Stack outputs").
 pulumi.export("role", settings.role)
@@ -50,3 +69,12 @@ pulumi.export("region", settings.region)
 pulumi.export("peerRegion", settings.peer.region)
 pulumi.export("networkCidr", settings.network.cidr)
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("notificationTopicArn", notifications.topic_arn)
+# >>> exports: database
+# <<< exports: database
+# >>> exports: media
+# <<< exports: media
+# >>> exports: frontend
+# <<< exports: frontend
+# >>> exports: failover
+# <<< exports: failover
