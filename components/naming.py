@@ -31,3 +31,17 @@ def default_tags(*, stack: str, role: str, region: str, extra: dict[str, str] | 
     for key, value in (extra or {}).items():
         tags.setdefault(key, value)
     return tags
+
+
+def regional_hostname(shop_hostname: str, region: str) -> str:
+    """The hostname that reaches one region's load balancer directly, e.g. us-east-1.shop.example.com.
+
+    Each stack serves its own; the peer's failover function probes it, so both
+    stacks derive it from config alone and neither needs the other's outputs.
+    """
+    return f"{region}.{shop_hostname}"
+
+
+def health_url(shop_hostname: str, region: str) -> str:
+    """Magento's deep health check (database + cache) on a region's own hostname."""
+    return f"https://{regional_hostname(shop_hostname, region)}/health_check.php"
