@@ -23,7 +23,8 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import configure
+from pulumi.runtime.rpc_manager import RPCManager
+from pulumi.runtime.settings import SETTINGS, configure
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import ComputedAttributes, invoke_result
@@ -266,9 +267,19 @@ def run_stack(
                 callbacks=None,
             )
             configure(settings)
+            # rpc_manager and outputs are context properties whose default is one
+            # shared object that configure() does not replace: a failed run would
+            # leave its pending tasks (bound to its closed loop) for the next run.
+            SETTINGS.rpc_manager = RPCManager()
+            SETTINGS.outputs = set()
             loop.run_until_complete(run_in_stack(program))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             failure.append(exc)
+            # A failed program leaves outputs pending; cancel them so they die quietly with the loop.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         finally:
             loop.close()
 
