@@ -1,0 +1,45 @@
+"""The README documents what the program really reads and exports."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from components.config import TOP_LEVEL_KEYS, ConfigError, parse_settings
+from offline.runner import StackGraph, load_stack_config
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def _section_keys(section: str) -> list[str]:
+    """Ask the parser itself which keys a section accepts (its 'valid keys' message)."""
+    raw = {k.split(":", 1)[1]: copy.deepcopy(v) for k, v in load_stack_config("primary").items() if k.startswith("magento-dr:")}
+    raw[section] = {"zz-probe": 1}
+    with pytest.raises(ConfigError) as error:
+        parse_settings("primary", raw)
+    listed = re.search(r"valid keys under magento-dr:\S+ are: (.*)$", str(error.value))
+    assert listed, str(error.value)
+    return [k.strip() for k in listed.group(1).split(",")]
+
+
+@pytest.mark.parametrize("key", sorted(TOP_LEVEL_KEYS))
+def test_every_top_level_key_is_in_the_reference_table(key: str) -> None:
+    assert f"`{key}`" in README or f"`{key}." in README, f"README config reference lacks magento-dr:{key}"
+
+
+@pytest.mark.parametrize("section", sorted(k for k, is_object in TOP_LEVEL_KEYS.items() if is_object and k != "tags"))
+def test_every_nested_key_is_in_the_reference_table(section: str) -> None:
+    missing = [key for key in _section_keys(section) if f"`{section}.{key}`" not in README]
+    assert not missing, f"README config reference lacks: {', '.join(f'{section}.{k}' for k in missing)}"
+
+
+def test_every_export_is_documented(primary: StackGraph, secondary: StackGraph) -> None:
+    missing = sorted(name for name in {*primary.exports, *secondary.exports} if f"`{name}`" not in README)
+    assert not missing, f"README 'Stack outputs' lacks: {', '.join(missing)}"
+
+
+def test_readme_names_the_two_commands() -> None:
+    assert "make test" in README and "make drill" in README and "make preview" in README
