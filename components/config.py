@@ -28,6 +28,9 @@ _REGION_RE = re.compile(
 _STACK_FQN_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _DB_CLASS_RE = re.compile(r"^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\.(large|[0-9]*xlarge)$")
+# Aurora global databases need memory-optimized classes (db.r5 or higher recommended).
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html
+DB_INSTANCE_CLASS_RE = _DB_CLASS_RE
 _CACHE_NODE_RE = re.compile(r"^cache\.(m6g|m7g|r6g|r7g|m5|r5)\.(large|[0-9]*xlarge)$")
 _EC2_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _SEARCH_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+\.search$")
@@ -37,6 +40,14 @@ _AMI_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
 # Route 53 accepts only these request intervals for endpoint health checks.
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html
 ROUTE53_REQUEST_INTERVALS = (10, 30)
+
+
+# Cache engine versions both Magento 2.4.7/2.4.8 and ElastiCache Global Datastore support.
+# Magento 2.4.8 lists Valkey 8 and Redis 7.2; ElastiCache's newest Redis OSS is 7.1, and its
+# Valkey 7.2 carries every Redis OSS 7.2 feature, so Valkey 7.2 stands in for "Redis 7.2".
+# https://experienceleague.adobe.com/en/docs/commerce-operations/installation-guide/system-requirements
+# https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html
+CACHE_ENGINE_VERSIONS: dict[str, tuple[str, ...]] = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("7.0", "7.1")}
 
 
 class ConfigError(ValueError):
@@ -114,6 +125,8 @@ class SearchSettings:
 @dataclass(frozen=True)
 class MediaSettings:
     noncurrent_version_days: int = 30
+    # The CDN's own name (its certificate allows a modern TLS policy); default media.<shopHostname>.
+    hostname: str = ""
 
 
 @dataclass(frozen=True)
@@ -380,7 +393,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         web=_parse_web(raw.get("web")),
         cache=_parse_cache(raw.get("cache")),
         search=_parse_search(raw.get("search")),
-        media=_parse_media(raw.get("media")),
+        media=_parse_media(raw.get("media"), dns),
         failover=failover,
         protect=_as_bool(_key("protect"), raw.get("protect", True)),
         tags=tags,
@@ -436,12 +449,14 @@ def _parse_database(raw: Any, role: Role) -> DatabaseSettings:
             f"Aurora global databases support for production; use a memory-optimized class "
             f"such as db.r7g.large or db.r6i.xlarge"
         )
-    # A primary needs a writer and a reader in another AZ; Aurora allows 15 replicas.
-    minimum = 2 if role == "primary" else 1
+    # A primary needs a writer and a reader in another AZ. In a global database the
+    # primary cluster holds at most 15 instances and a secondary 16.
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-getting-started.html
+    minimum, maximum = (2, 15) if role == "primary" else (1, 16)
     return DatabaseSettings(
         engine_version=engine_version,
         instance_class=instance_class,
-        instance_count=s.number("instanceCount", d.instance_count if role == "primary" else 1, minimum, 16),
+        instance_count=s.number("instanceCount", d.instance_count if role == "primary" else 1, minimum, maximum),
         backup_retention_days=s.number("backupRetentionDays", d.backup_retention_days, 7, 35),
         write_forwarding=s.flag("writeForwarding", d.write_forwarding),
         audit_log=s.flag("auditLog", d.audit_log),
@@ -487,9 +502,16 @@ def _parse_cache(raw: Any) -> CacheSettings:
             f"{_key('cache', 'nodeType')} {node_type!r} cannot join a Global Datastore; use an "
             f"M5/M6g/M7g/R5/R6g/R7g node of size large or bigger, e.g. cache.r7g.large"
         )
+    engine = s.choice("engine", d.engine, ("valkey", "redis"))
+    engine_version = s.text("engineVersion", d.engine_version)
+    if engine_version not in CACHE_ENGINE_VERSIONS[engine]:
+        raise ConfigError(
+            f"{_key('cache', 'engineVersion')} {engine} {engine_version!r} is not a version both Magento 2.4.7/2.4.8 "
+            f"and an ElastiCache Global Datastore support; use one of {', '.join(CACHE_ENGINE_VERSIONS[engine])}"
+        )
     return CacheSettings(
-        engine=cast(Literal["valkey", "redis"], s.choice("engine", d.engine, ("valkey", "redis"))),
-        engine_version=s.text("engineVersion", d.engine_version),
+        engine=cast(Literal["valkey", "redis"], engine),
+        engine_version=engine_version,
         node_type=node_type,
         replicas=s.number("replicas", d.replicas, 1, 5),
     )
@@ -515,9 +537,20 @@ def _parse_search(raw: Any) -> SearchSettings:
     )
 
 
-def _parse_media(raw: Any) -> MediaSettings:
-    s = _Section("media", raw, {"noncurrentVersionDays"})
-    return MediaSettings(noncurrent_version_days=s.number("noncurrentVersionDays", MediaSettings.noncurrent_version_days, 1, 3650))
+def _parse_media(raw: Any, dns: DnsSettings) -> MediaSettings:
+    s = _Section("media", raw, {"noncurrentVersionDays", "hostname"})
+    hostname = s.text("hostname", f"media.{dns.shop_hostname}").rstrip(".").lower()
+    if not _HOSTNAME_RE.match(hostname) or not hostname.endswith("." + dns.zone_name):
+        raise ConfigError(
+            f"{_key('media', 'hostname')} {hostname!r} must be a DNS name inside the hosted zone "
+            f"{dns.zone_name} (its certificate is validated there), e.g. media.{dns.shop_hostname}"
+        )
+    if hostname == dns.shop_hostname:
+        raise ConfigError(f"{_key('media', 'hostname')} must differ from {_key('dns', 'shopHostname')}; use e.g. media.{dns.shop_hostname}")
+    return MediaSettings(
+        noncurrent_version_days=s.number("noncurrentVersionDays", MediaSettings.noncurrent_version_days, 1, 3650),
+        hostname=hostname,
+    )
 
 
 def _parse_failover(raw: Any) -> FailoverSettings:
@@ -547,7 +580,7 @@ def _parse_failover(raw: Any) -> FailoverSettings:
     for email in emails:
         if not _EMAIL_RE.match(email):
             raise ConfigError(f"{_key('failover', 'notificationEmails')} entry {email!r} is not an email address")
-    return FailoverSettings(
+    failover = FailoverSettings(
         mode=cast(FailoverMode, s.choice("mode", d.mode, ("automatic", "notify"))),
         rpo_seconds=s.number("rpoSeconds", d.rpo_seconds, 1, 3600),
         rto_seconds=s.number("rtoSeconds", d.rto_seconds, 60, 86400),
@@ -560,6 +593,27 @@ def _parse_failover(raw: Any) -> FailoverSettings:
         global_accelerator=s.flag("globalAccelerator", d.global_accelerator),
         arc_region_switch=s.flag("arcRegionSwitch", d.arc_region_switch),
     )
+    _check_rto_budget(failover)
+    return failover
+
+
+def _check_rto_budget(failover: FailoverSettings) -> None:
+    """Reject settings whose worst-case failover (components/rto.py) exceeds failover.rtoSeconds."""
+    from .rto import failover_budget  # pure; imported here to keep this module's imports minimal
+
+    budget = failover_budget(
+        probe_interval_seconds=failover.probe_interval_seconds,
+        consecutive_failures=failover.consecutive_failures,
+        health_check_interval_seconds=failover.health_check_interval_seconds,
+        health_check_failure_threshold=failover.health_check_failure_threshold,
+    )
+    if budget.total_seconds > failover.rto_seconds:
+        raise ConfigError(
+            f"{_key('failover', 'rtoSeconds')} is {failover.rto_seconds}s but the worst-case failover takes "
+            f"{budget.total_seconds}s: {budget.explain()}; raise {_key('failover', 'rtoSeconds')} or lower "
+            f"{_key('failover', 'probeIntervalSeconds')}, {_key('failover', 'consecutiveFailures')}, "
+            f"{_key('failover', 'healthCheckIntervalSeconds')} or {_key('failover', 'healthCheckFailureThreshold')}"
+        )
 
 
 def _parse_tags(raw: Any) -> dict[str, str]:

@@ -70,6 +70,9 @@ class ComputedAttributes:
             "aws:globalaccelerator/accelerator:Accelerator": self._accelerator,
             "random:index/randomPassword:RandomPassword": self._random_password,
             "aws:ec2/launchTemplate:LaunchTemplate": self._launch_template,
+            "aws:rds/parameterGroup:ParameterGroup": self._name_from_prefix,
+            "aws:rds/clusterParameterGroup:ClusterParameterGroup": self._name_from_prefix,
+            "aws:route53/record:Record": self._record,
         }
 
     def __call__(self, token: str, name: str, region: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -259,6 +262,15 @@ class ComputedAttributes:
 
     def _launch_template(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return {"latestVersion": 1}
+
+    def _name_from_prefix(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        # AWS/Terraform append a 26-character unique suffix to name_prefix.
+        if inputs.get("name"):
+            return {}
+        return {"name": f"{inputs.get('namePrefix', physical + '-')}{_digest(physical, region, length=26)}"}
+
+    def _record(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"fqdn": str(inputs.get("name", physical)).rstrip(".")}
 
 
 def invoke_result(token: str, region: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.settings import SETTINGS, configure
+from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import ComputedAttributes, invoke_result
@@ -201,6 +202,32 @@ class _Mocks(pulumi_mocks.Mocks):
         return invoke_result(args.token, self.region_of(args.provider), dict(args.args)), []
 
 
+async def _wait_for_rpcs_linear(await_all_outstanding_tasks: bool = True) -> None:
+    """Pulumi's `wait_for_rpcs` with the same contract, without its quadratic output loop.
+
+    The SDK re-waits the whole set of pending outputs with FIRST_COMPLETED after
+    every completion, which costs O(outputs²) callbacks: ~5 s for one 200-resource
+    stack. Awaiting each batch with gather finishes the same tasks, re-raises the
+    same first error, and still loops until no RPC or output is left.
+    """
+    rpc_manager = SETTINGS.rpc_manager
+    while True:
+        while rpc_manager.rpcs:
+            await rpc_manager.rpcs.pop()
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+        if await_all_outstanding_tasks:
+            while True:
+                with SETTINGS.lock:
+                    batch = list(SETTINGS.outputs)
+                    SETTINGS.outputs.clear()
+                if not batch:
+                    break
+                await asyncio.gather(*batch)
+        if not rpc_manager.rpcs:
+            break
+
+
 def _json_or_plain(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "{[":
         try:
@@ -272,6 +299,7 @@ def run_stack(
             # leave its pending tasks (bound to its closed loop) for the next run.
             SETTINGS.rpc_manager = RPCManager()
             SETTINGS.outputs = set()
+            pulumi_stack.wait_for_rpcs = _wait_for_rpcs_linear  # type: ignore[assignment]
             loop.run_until_complete(run_in_stack(program))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             failure.append(exc)
