@@ -299,7 +299,7 @@ def run_stack(
             # leave its pending tasks (bound to its closed loop) for the next run.
             SETTINGS.rpc_manager = RPCManager()
             SETTINGS.outputs = set()
-            pulumi_stack.wait_for_rpcs = _wait_for_rpcs_linear  # type: ignore[assignment]
+            pulumi_stack.wait_for_rpcs = _wait_for_rpcs_linear
             loop.run_until_complete(run_in_stack(program))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             failure.append(exc)

@@ -1,0 +1,132 @@
+"""magento-dr emulator: moto + the AWS behaviour moto lacks, for tests and drills.
+
+Usage (decorator mode)::
+
+    import emulator
+    from moto import mock_aws
+
+    emulator.install()            # idempotent; patch moto before or after mock_aws starts
+    with mock_aws():
+        emulator.reset()
+        emulator.set_promotion_time(30, pending_seconds=2)   # emulator seconds
+        emulator.set_dark("us-east-1")                     # region unreachable
+        emulator.inject_fault(kind="error", service="rds", operation="FailoverGlobalCluster",
+                              error_code="Throttling", remaining=2)
+        emulator.advance(31)                               # move emulator time
+        emulator.complete_operations()                     # or finish now
+
+Server mode: ``server, url = emulator.start_server()`` runs moto's
+``ThreadedMotoServer`` on loopback with the extension installed; point clients at
+``url`` (``AWS_ENDPOINT_URL``). Fault injection and darkness act on every botocore
+client in this process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import STATE, EmulatorState, Fault
+
+__all__ = [
+    "STATE",
+    "EmulatorState",
+    "Fault",
+    "advance",
+    "clear_faults",
+    "complete_operations",
+    "inject_fault",
+    "install",
+    "reset",
+    "set_dark",
+    "set_promotion_time",
+    "start_server",
+]
+
+_INSTALLED = False
+
+
+def install() -> EmulatorState:
+    """Patch moto (RDS global failover/switchover, ElastiCache global datastore) and botocore fault hooks."""
+    global _INSTALLED
+    if not _INSTALLED:
+        from . import elasticache, faults, rds
+
+        rds.install_rds()
+        elasticache.install_elasticache()
+        faults.install_fault_hooks()
+        faults.REFRESHERS.extend([rds.refresh, elasticache.refresh])
+        _INSTALLED = True
+    return STATE
+
+
+def reset() -> None:
+    """Forget emulator-only state (faults, darkness, clock offset, global datastores)."""
+    from . import elasticache
+
+    STATE.reset()
+    elasticache.reset()
+
+
+def set_dark(region: str, dark: bool = True) -> None:
+    """Make every API call to ``region`` (and its loopback health URL) fail as unreachable."""
+    STATE.set_dark(region, dark)
+
+
+def set_promotion_time(
+    seconds: float,
+    pending_seconds: float | None = None,
+    *,
+    auto_complete: bool = True,
+    resync_seconds: float | None = None,
+    cache_failover_seconds: float | None = None,
+) -> None:
+    """How long (emulator seconds) a global failover/switchover takes; ``auto_complete=False`` waits for
+    :func:`complete_operations`."""
+    with STATE.lock:
+        STATE.promotion_seconds = seconds
+        if pending_seconds is not None:
+            STATE.pending_seconds = pending_seconds
+        if resync_seconds is not None:
+            STATE.resync_seconds = resync_seconds
+        if cache_failover_seconds is not None:
+            STATE.cache_failover_seconds = cache_failover_seconds
+        STATE.auto_complete = auto_complete
+
+
+def advance(seconds: float) -> None:
+    """Move emulator time forward (transitions are evaluated on the next API call)."""
+    STATE.advance(seconds)
+
+
+def complete_operations(account: str = "123456789012") -> None:
+    """Finish every in-flight global failover/switchover and cache failover now."""
+    from . import elasticache, rds
+
+    with STATE.lock:
+        STATE.force_complete = True
+        try:
+            rds.refresh(account)
+            elasticache.refresh(account)
+        finally:
+            STATE.force_complete = False
+
+
+def inject_fault(kind: str = "error", **kwargs: Any) -> Fault:
+    """Add a :class:`Fault` (see its docstring); returns it so tests can read ``hits``."""
+    return STATE.add_fault(Fault(kind=kind, **kwargs))
+
+
+def clear_faults() -> None:
+    with STATE.lock:
+        STATE.faults.clear()
+
+
+def start_server(port: int = 0) -> tuple[Any, str]:
+    """Start moto's ThreadedMotoServer on 127.0.0.1 with the extension; returns (server, endpoint_url)."""
+    from moto.server import ThreadedMotoServer
+
+    install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, real_port = server.get_host_and_port()
+    return server, f"http://{host}:{real_port}"

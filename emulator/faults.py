@@ -1,0 +1,95 @@
+"""Fault injection: dark regions, throttling, timeouts.
+
+Two hooks, both installed by :func:`emulator.install`:
+
+* **client side** - wraps ``botocore.endpoint.Endpoint._do_get_response`` so every
+  in-process botocore client (``mock_aws()`` *and* real HTTP to a
+  ``ThreadedMotoServer``) sees transport failures exactly as botocore reports
+  them: ``EndpointConnectionError`` for a dark region, ``ConnectTimeoutError``,
+  ``ReadTimeoutError`` (optionally after the service processed the call). These
+  go through botocore's normal retry machinery.
+* **server side** - wraps moto's ``BaseResponse.call_action`` so injected
+  service errors (``Throttling``, ``InvalidGlobalClusterStateFault`` …) are
+  serialised by moto in the service's own protocol, and every request is
+  executed atomically (AWS APIs are atomic per request; moto is not thread-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.endpoint import Endpoint
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from moto.core.exceptions import ServiceException
+from moto.core.responses import BaseResponse
+
+from .state import STATE
+
+_ORIGINALS: dict[str, Any] = {}
+#: Called with the account id before every emulated request (lazy, time-driven transitions).
+REFRESHERS: list[Callable[[str], None]] = []
+
+
+class InjectedServiceError(ServiceException):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
+    service = operation_model.service_model.service_name
+    operation = operation_model.name
+    region = (context or {}).get("client_region")
+    url = getattr(request, "url", "")
+    with STATE.lock:
+        STATE.client_calls.append((service, operation, region or ""))
+    if STATE.is_dark(region):
+        return (None, EndpointConnectionError(endpoint_url=url))
+    fault = STATE.take_fault(service, operation, region, ("connect", "connect_timeout", "read_timeout"))
+    if fault is not None and not (fault.kind == "read_timeout" and fault.after_processing):
+        if fault.kind == "connect":
+            return (None, EndpointConnectionError(endpoint_url=url))
+        if fault.kind == "connect_timeout":
+            return (None, ConnectTimeoutError(endpoint_url=url))
+        return (None, ReadTimeoutError(endpoint_url=url))
+    result = _ORIGINALS["do_get_response"](self, request, operation_model, context)
+    if fault is not None:  # read timeout after the service processed the call
+        return (None, ReadTimeoutError(endpoint_url=url))
+    return result
+
+
+def _server_call_action(self: BaseResponse) -> Any:
+    try:
+        action = self._get_action()
+    except Exception:  # noqa: BLE001 - let moto report its own routing problems
+        return _ORIGINALS["call_action"](self)
+    service = getattr(self, "service_name", "") or ""
+    region = getattr(self, "region", "") or ""
+    with STATE.lock:
+        STATE.calls.append((service, action, region))
+        account = getattr(self, "current_account", None)
+        if account:
+            for refresher in REFRESHERS:
+                refresher(account)
+        fault = STATE.take_fault(service, action, region, ("error",))
+        if fault is not None:
+            err = InjectedServiceError(fault.error_code, fault.message)
+            _status, headers, body = self.serialized(_action_result(err))
+            headers["status"] = str(fault.status)
+            return fault.status, headers, body
+        return _ORIGINALS["call_action"](self)
+
+
+def _action_result(err: ServiceException) -> Any:
+    from moto.core.responses import ActionResult
+
+    return ActionResult(err)
+
+
+def install_fault_hooks() -> None:
+    if "do_get_response" not in _ORIGINALS:
+        _ORIGINALS["do_get_response"] = getattr(Endpoint, "_do_get_response")  # noqa: B009 - private botocore hook
+        setattr(Endpoint, "_do_get_response", _client_do_get_response)  # noqa: B010
+    if "call_action" not in _ORIGINALS:
+        _ORIGINALS["call_action"] = BaseResponse.call_action
+        BaseResponse.call_action = _server_call_action  # type: ignore[method-assign]

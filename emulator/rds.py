@@ -1,0 +1,263 @@
+"""RDS global-database extension for moto: FailoverGlobalCluster / SwitchoverGlobalCluster.
+
+Model (documented AWS behaviour, API reference ``FailoverGlobalCluster``,
+``SwitchoverGlobalCluster``, ``FailoverState``, ``GlobalClusterMember``):
+
+* ``FailoverGlobalCluster`` with ``AllowDataLoss=True`` is a *failover*; without it
+  (or with ``Switchover=True``) it is a *switchover*; both together is
+  ``InvalidParameterCombination``. ``SwitchoverGlobalCluster`` is a switchover.
+* While an operation runs, ``DescribeGlobalClusters`` shows ``FailoverState``
+  {Status, FromDbClusterArn, ToDbClusterArn, IsDataLossAllowed}: ``pending`` for
+  ``STATE.pending_seconds``, then ``failing-over`` (failover) or
+  ``switching-over`` (switchover); a switchover whose current primary's region
+  is dark goes to ``cancelling`` and then back to the previous topology.
+* After ``STATE.promotion_seconds`` of emulator time (or
+  :func:`emulator.complete_operations`) the members' ``IsWriter`` flip. After a
+  failover with data loss the old primary is a secondary with
+  ``SynchronizationStatus: pending-resync`` until its region is reachable again
+  for ``STATE.resync_seconds``.
+* Faults: ``GlobalClusterNotFoundFault`` (unknown global cluster),
+  ``DBClusterNotFoundFault`` (target is not a member), ``InvalidGlobalClusterStateFault``
+  (an operation is already in progress, or the target is already the primary),
+  ``InvalidDBClusterStateFault`` (target not ``available``; switchover target not
+  ``connected``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult
+from moto.rds.models import DBCluster, GlobalCluster, rds_backends
+from moto.rds.responses import RDSResponse
+
+from .state import STATE
+
+
+class _Fault(ServiceException):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+@dataclass
+class GlobalOperation:
+    kind: str  # "failover" | "switchover"
+    from_arn: str
+    to_arn: str
+    data_loss: bool
+    started_at: float
+    status: str = "pending"
+    cancel_at: float | None = None
+
+
+def _region_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 else ""
+
+
+def _cluster_by_arn(account: str, arn: str) -> DBCluster | None:
+    region = _region_of(arn)
+    if not region:
+        return None
+    cid = arn.split(":")[-1]
+    return rds_backends[account][region].clusters.get(cid)
+
+
+def _extra(gc: GlobalCluster) -> dict[str, Any]:
+    extra = gc.__dict__.get("_mdr")
+    if extra is None:
+        extra = {"op": None, "sync": {}, "resync_at": {}}
+        gc.__dict__["_mdr"] = extra
+    return extra
+
+
+def _failover_state(self: GlobalCluster) -> dict[str, Any] | None:
+    op: GlobalOperation | None = _extra(self)["op"]
+    if op is None:
+        return None
+    return {
+        "Status": op.status,
+        "FromDbClusterArn": op.from_arn,
+        "ToDbClusterArn": op.to_arn,
+        "IsDataLossAllowed": op.data_loss,
+    }
+
+
+def _members(self: GlobalCluster) -> list[dict[str, Any]]:
+    sync = _extra(self)["sync"]
+    readers = [m.db_cluster_arn for m in self.members if not m.is_writer]
+    out: list[dict[str, Any]] = []
+    for m in self.members:
+        item: dict[str, Any] = {
+            "DBClusterArn": m.db_cluster_arn,
+            "IsWriter": bool(m.is_writer),
+            "Readers": readers if m.is_writer else [],
+            "SynchronizationStatus": sync.get(m.db_cluster_arn, "connected"),
+        }
+        if not m.is_writer:
+            item["GlobalWriteForwardingStatus"] = "disabled"
+        out.append(item)
+    return out
+
+
+def _writer(gc: GlobalCluster) -> DBCluster | None:
+    for m in gc.members:
+        if m.is_writer:
+            return m
+    return None
+
+
+def refresh(account: str) -> None:
+    """Advance every global operation to what emulator time says it should be."""
+    backend = rds_backends[account]["us-east-1"]
+    now = STATE.now()
+    for gc in list(backend.global_clusters.values()):
+        extra = _extra(gc)
+        op: GlobalOperation | None = extra["op"]
+        if op is not None:
+            if op.status == "cancelling":
+                if op.cancel_at is not None and now >= op.cancel_at:
+                    _finish(account, gc, op, success=False)
+            else:
+                if op.kind == "switchover" and STATE.is_dark(_region_of(op.from_arn)):
+                    op.status = "cancelling"
+                    op.cancel_at = now + STATE.pending_seconds
+                elif now >= op.started_at + STATE.pending_seconds and op.status == "pending":
+                    op.status = "failing-over" if op.data_loss else "switching-over"
+                    gc.status = op.status
+                due = now >= op.started_at + STATE.promotion_seconds
+                if op.status != "cancelling" and (STATE.force_complete or (STATE.auto_complete and due)):
+                    _finish(account, gc, op, success=True)
+        for arn, at in list(extra["resync_at"].items()):
+            if not STATE.is_dark(_region_of(arn)) and now >= at:
+                extra["sync"][arn] = "connected"
+                del extra["resync_at"][arn]
+            elif STATE.is_dark(_region_of(arn)):
+                extra["resync_at"][arn] = now + STATE.resync_seconds
+
+
+def _finish(account: str, gc: GlobalCluster, op: GlobalOperation, success: bool) -> None:
+    extra = _extra(gc)
+    target = _cluster_by_arn(account, op.to_arn)
+    source = _cluster_by_arn(account, op.from_arn)
+    if success and target is not None:
+        for m in gc.members:
+            m.is_writer = m is target
+        extra["sync"][op.to_arn] = "connected"
+        if op.data_loss and source is not None:
+            extra["sync"][op.from_arn] = "pending-resync"
+            extra["resync_at"][op.from_arn] = STATE.now() + STATE.resync_seconds
+        elif source is not None:
+            extra["sync"][op.from_arn] = "connected"
+    if target is not None:
+        target.status = "available"
+    extra["op"] = None
+    gc.status = "available"
+
+
+def _find_global(account: str, gid: str | None) -> GlobalCluster:
+    backend = rds_backends[account]["us-east-1"]
+    gc = backend.global_clusters.get((gid or "").lower()) if gid else None
+    if gc is None:
+        raise _Fault("GlobalClusterNotFoundFault", f"Global cluster {gid} not found.")
+    return gc
+
+
+def start_operation(account: str, gid: str | None, target_id: str | None, data_loss: bool) -> GlobalCluster:
+    gc = _find_global(account, gid)
+    refresh(account)
+    target = None
+    for m in gc.members:
+        if target_id and target_id in (m.db_cluster_arn, m.db_cluster_identifier):
+            target = m
+    if target is None:
+        raise _Fault("DBClusterNotFoundFault", f"DBCluster {target_id} is not a member of global cluster {gid}.")
+    extra = _extra(gc)
+    if extra["op"] is not None:
+        raise _Fault(
+            "InvalidGlobalClusterStateFault",
+            f"Global cluster {gc.global_cluster_arn} has a switchover or failover operation in progress.",
+        )
+    writer = _writer(gc)
+    if writer is target:
+        raise _Fault(
+            "InvalidGlobalClusterStateFault",
+            f"DB cluster {target.db_cluster_arn} is already the primary cluster of {gc.global_cluster_identifier}.",
+        )
+    if target.status != "available":
+        raise _Fault("InvalidDBClusterStateFault", f"DB cluster {target.db_cluster_identifier} is not available.")
+    if not data_loss and extra["sync"].get(target.db_cluster_arn, "connected") != "connected":
+        raise _Fault(
+            "InvalidDBClusterStateFault",
+            f"DB cluster {target.db_cluster_identifier} is not synchronized with the primary.",
+        )
+    op = GlobalOperation(
+        kind="failover" if data_loss else "switchover",
+        from_arn=writer.db_cluster_arn if writer is not None else "",
+        to_arn=target.db_cluster_arn,
+        data_loss=data_loss,
+        started_at=STATE.now(),
+    )
+    extra["op"] = op
+    STATE.promotions.append((gc.global_cluster_identifier, target.db_cluster_arn, op.kind))
+    target.status = "failing-over" if data_loss else "switching-over"
+    if STATE.pending_seconds <= 0:
+        op.status = "failing-over" if data_loss else "switching-over"
+        gc.status = op.status
+    refresh(account)
+    return gc
+
+
+# ---- response layer ------------------------------------------------------------
+
+def _resp_describe_global_clusters(self: RDSResponse) -> ActionResult:
+    gid = self.params.get("GlobalClusterIdentifier")
+    refresh(self.current_account)
+    clusters = self.global_backend.describe_global_clusters()
+    if gid:
+        clusters = [c for c in clusters if c.global_cluster_identifier == str(gid).lower()]
+        if not clusters:
+            raise _Fault("GlobalClusterNotFoundFault", f"Global cluster {gid} not found.")
+    return ActionResult({"GlobalClusters": clusters})
+
+
+def _resp_failover_global_cluster(self: RDSResponse) -> ActionResult:
+    params = self.params
+    allow = params.get("AllowDataLoss")
+    switchover = params.get("Switchover")
+    if _truthy(allow) and switchover is not None:
+        raise _Fault("InvalidParameterCombination", "AllowDataLoss and Switchover can't be specified together.")
+    gc = start_operation(
+        self.current_account,
+        params.get("GlobalClusterIdentifier"),
+        params.get("TargetDbClusterIdentifier"),
+        data_loss=_truthy(allow),
+    )
+    return ActionResult({"GlobalCluster": gc})
+
+
+def _resp_switchover_global_cluster(self: RDSResponse) -> ActionResult:
+    params = self.params
+    gc = start_operation(
+        self.current_account,
+        params.get("GlobalClusterIdentifier"),
+        params.get("TargetDbClusterIdentifier"),
+        data_loss=False,
+    )
+    return ActionResult({"GlobalCluster": gc})
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+def install_rds() -> None:
+    GlobalCluster.failover_state = property(_failover_state)  # type: ignore[attr-defined]
+    GlobalCluster.global_cluster_members = property(_members)  # type: ignore[assignment,method-assign]
+    RDSResponse.describe_global_clusters = _resp_describe_global_clusters  # type: ignore[method-assign]
+    RDSResponse.failover_global_cluster = _resp_failover_global_cluster  # type: ignore[attr-defined]
+    RDSResponse.switchover_global_cluster = _resp_switchover_global_cluster  # type: ignore[attr-defined]

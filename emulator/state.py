@@ -1,0 +1,138 @@
+"""Backend model of the emulator extension: clock, promotion timing, faults.
+
+One process-wide :class:`EmulatorState` (``STATE``) is shared by the RDS and
+ElastiCache extensions, the fault injector and the loopback health endpoints,
+so it works the same whether moto runs as ``mock_aws()`` or as an in-process
+``ThreadedMotoServer``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Fault:
+    """One injected fault.
+
+    kind:
+      * ``"error"``   - the service answers with ``error_code`` (HTTP ``status``);
+                        e.g. ``Throttling`` / ``ThrottlingException`` / ``InvalidGlobalClusterStateFault``.
+      * ``"connect"`` - the client cannot connect (``EndpointConnectionError``); never reaches the service.
+      * ``"connect_timeout"`` - ``ConnectTimeoutError``; never reaches the service.
+      * ``"read_timeout"`` - ``ReadTimeoutError``. With ``after_processing=True`` the
+                        service *did* process the request and the response was lost.
+    ``remaining``: how many matching calls are affected (``None`` = until cleared).
+    ``service``/``operation``/``region``: ``None`` matches anything. ``operation``
+    is the API name, e.g. ``FailoverGlobalCluster``.
+    """
+
+    kind: str
+    service: str | None = None
+    operation: str | None = None
+    region: str | None = None
+    error_code: str = "Throttling"
+    message: str = "Rate exceeded"
+    status: int = 400
+    remaining: int | None = 1
+    after_processing: bool = False
+    hits: int = 0
+
+    def matches(self, service: str, operation: str, region: str | None) -> bool:
+        if self.remaining is not None and self.remaining <= 0:
+            return False
+        if self.service is not None and self.service != service:
+            return False
+        if self.operation is not None and self.operation != operation:
+            return False
+        return self.region is None or self.region == region
+
+    def consume(self) -> None:
+        self.hits += 1
+        if self.remaining is not None:
+            self.remaining -= 1
+
+
+@dataclass
+class EmulatorState:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    clock_offset: float = 0.0
+    # Promotion timing (seconds of emulator time).
+    promotion_seconds: float = 30.0
+    pending_seconds: float = 2.0
+    resync_seconds: float = 60.0
+    cache_failover_seconds: float = 10.0
+    #: When False, operations only complete on :meth:`complete_operations` /
+    #: :meth:`advance` past their deadline is ignored.
+    auto_complete: bool = True
+    dark_regions: set[str] = field(default_factory=set)
+    faults: list[Fault] = field(default_factory=list)
+    #: (service, operation, region) of every call that reached the emulated service.
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Calls attempted by in-process clients, including failed/dark ones.
+    client_calls: list[tuple[str, str, str]] = field(default_factory=list)
+    force_complete: bool = False
+    #: Every global operation the emulated RDS accepted: (global id, target ARN, "failover"|"switchover").
+    promotions: list[tuple[str, str, str]] = field(default_factory=list)
+
+    # ---- clock -----------------------------------------------------------
+    def now(self) -> float:
+        """Emulator time: wall clock plus whatever :meth:`advance` added."""
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.clock_offset += max(0.0, seconds)
+
+    # ---- darkness --------------------------------------------------------
+    def set_dark(self, region: str, dark: bool = True) -> None:
+        with self.lock:
+            if dark:
+                self.dark_regions.add(region)
+            else:
+                self.dark_regions.discard(region)
+
+    def is_dark(self, region: str | None) -> bool:
+        return region is not None and region in self.dark_regions
+
+    # ---- faults ----------------------------------------------------------
+    def add_fault(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(
+        self, service: str, operation: str, region: str | None, kinds: tuple[str, ...]
+    ) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.kind in kinds and fault.matches(service, operation, region):
+                    fault.consume()
+                    return fault
+        return None
+
+    def count_calls(self, operation: str, region: str | None = None) -> int:
+        with self.lock:
+            return sum(
+                1 for (_s, op, reg) in self.calls if op == operation and (region is None or reg == region)
+            )
+
+    def reset(self) -> None:
+        with self.lock:
+            self.clock_offset = 0.0
+            self.promotion_seconds = 30.0
+            self.pending_seconds = 2.0
+            self.resync_seconds = 60.0
+            self.cache_failover_seconds = 10.0
+            self.auto_complete = True
+            self.force_complete = False
+            self.dark_regions.clear()
+            self.faults.clear()
+            self.calls.clear()
+            self.client_calls.clear()
+            self.promotions.clear()
+
+
+STATE = EmulatorState()

@@ -1,0 +1,1 @@
+"""magento-dr regional failover handler (AWS Lambda; never imports Pulumi)."""

@@ -1,0 +1,322 @@
+"""Thin AWS adapter: the only module that imports boto3.
+
+Clients are created lazily, once per adapter (one adapter per container), with
+explicit connect/read timeouts and adaptive retries for this region's APIs and
+single-attempt short-timeout clients for probing the peer region. The failover
+path only ever calls this region's endpoints; peer calls are probes or
+best-effort.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_elasticache import ElastiCacheClient
+    from mypy_boto3_rds import RDSClient
+    from mypy_boto3_rds.type_defs import DBClusterTypeDef, GlobalClusterTypeDef
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_ssm import SSMClient
+
+AwsError = (ClientError, BotoCoreError)
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return type(exc).__name__
+
+
+class AwsAdapter:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self._session = boto3.session.Session()
+        self._lock = threading.Lock()
+        self.api_calls = 0
+        self._local_cfg = Config(
+            region_name=settings.region,
+            connect_timeout=settings.aws_connect_timeout,
+            read_timeout=settings.aws_read_timeout,
+            retries={"mode": "adaptive", "total_max_attempts": settings.aws_max_attempts},
+        )
+        self._probe_cfg = Config(
+            region_name=settings.peer_region,
+            connect_timeout=settings.probe_timeout_seconds,
+            read_timeout=settings.probe_timeout_seconds,
+            retries={"mode": "standard", "total_max_attempts": 1},
+        )
+
+    # ---- clients ------------------------------------------------------------
+    def _client(self, service: str, cfg: Config) -> Any:
+        with self._lock:
+            client = self._session.client(service, config=cfg)  # type: ignore[call-overload]
+        client.meta.events.register("before-call", self._count)
+        return client
+
+    def _count(self, **_: Any) -> None:
+        with self._lock:
+            self.api_calls += 1
+
+    @cached_property
+    def rds(self) -> RDSClient:
+        return cast("RDSClient", self._client("rds", self._local_cfg))
+
+    @cached_property
+    def peer_rds(self) -> RDSClient:
+        return cast("RDSClient", self._client("rds", self._probe_cfg))
+
+    @cached_property
+    def ssm(self) -> SSMClient:
+        return cast("SSMClient", self._client("ssm", self._local_cfg))
+
+    @cached_property
+    def peer_ssm(self) -> SSMClient:
+        return cast("SSMClient", self._client("ssm", self._probe_cfg))
+
+    @cached_property
+    def sns(self) -> SNSClient:
+        return cast("SNSClient", self._client("sns", self._local_cfg))
+
+    @cached_property
+    def autoscaling(self) -> AutoScalingClient:
+        return cast("AutoScalingClient", self._client("autoscaling", self._local_cfg))
+
+    @cached_property
+    def cloudwatch(self) -> CloudWatchClient:
+        return cast("CloudWatchClient", self._client("cloudwatch", self._local_cfg))
+
+    @cached_property
+    def elasticache(self) -> ElastiCacheClient:
+        return cast("ElastiCacheClient", self._client("elasticache", self._local_cfg))
+
+    @cached_property
+    def ec2(self) -> EC2Client:
+        return cast("EC2Client", self._client("ec2", self._local_cfg))
+
+    # ---- RDS ----------------------------------------------------------------
+    def describe_global(self) -> GlobalClusterTypeDef | None:
+        try:
+            resp = self.rds.describe_global_clusters(GlobalClusterIdentifier=self.s.global_cluster_id)
+        except ClientError as exc:
+            if error_code(exc) == "GlobalClusterNotFoundFault":
+                return None
+            raise
+        clusters = resp.get("GlobalClusters", [])
+        return clusters[0] if clusters else None
+
+    def describe_local_cluster(self) -> DBClusterTypeDef | None:
+        try:
+            resp = self.rds.describe_db_clusters(DBClusterIdentifier=self.s.local_cluster_id)
+        except ClientError as exc:
+            if error_code(exc) == "DBClusterNotFoundFault":
+                return None
+            raise
+        clusters = resp.get("DBClusters", [])
+        return clusters[0] if clusters else None
+
+    def failover_global(self, allow_data_loss: bool) -> None:
+        if allow_data_loss:
+            self.rds.failover_global_cluster(
+                GlobalClusterIdentifier=self.s.global_cluster_id,
+                TargetDbClusterIdentifier=self.s.local_cluster_arn,
+                AllowDataLoss=True,
+            )
+        else:
+            self.rds.switchover_global_cluster(
+                GlobalClusterIdentifier=self.s.global_cluster_id,
+                TargetDbClusterIdentifier=self.s.local_cluster_arn,
+            )
+
+    def replication_lag_seconds(self, now: float) -> float | None:
+        # EndTime is exclusive and whole-second: end one period after now so the newest datapoint counts.
+        end = datetime.fromtimestamp(now + 60, UTC)
+        start = end - timedelta(seconds=self.s.lag_lookback_seconds + 60)
+        resp = self.cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "lag",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/RDS",
+                            "MetricName": "AuroraGlobalDBReplicationLag",
+                            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": self.s.local_cluster_id}],
+                        },
+                        "Period": 60,
+                        "Stat": "Maximum",
+                    },
+                    "ReturnData": True,
+                }
+            ],
+            StartTime=start,
+            EndTime=end,
+        )
+        values: list[float] = []
+        for result in resp.get("MetricDataResults", []):
+            values.extend(float(v) for v in result.get("Values", []))
+        return max(values) / 1000.0 if values else None  # metric unit: milliseconds
+
+    # ---- probes (peer) --------------------------------------------------------
+    def probe_http(self, url: str) -> bool:
+        if not url:
+            return False
+        req = urllib.request.Request(url, method="GET", headers={"User-Agent": "magento-dr-failover"})  # noqa: S310 - scheme validated in settings
+        try:
+            with urllib.request.urlopen(req, timeout=self.s.probe_timeout_seconds) as resp:  # noqa: S310 - scheme validated in settings
+                return 200 <= int(resp.status) < 300
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def probe_peer_rds(self, cluster_arn: str) -> bool:
+        if not cluster_arn:
+            return False
+        try:
+            resp = self.peer_rds.describe_db_clusters(DBClusterIdentifier=cluster_arn)
+        except AwsError:
+            return False
+        clusters = resp.get("DBClusters", [])
+        return bool(clusters) and clusters[0].get("Status") == "available"
+
+    # ---- SSM parameters -----------------------------------------------------------
+    def get_params(self, names: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(names), 10):
+            resp = self.ssm.get_parameters(Names=names[i : i + 10])
+            for p in resp.get("Parameters", []):
+                out[p["Name"]] = p["Value"]
+        return out
+
+    def put_param(self, name: str, value: str) -> None:
+        self.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+
+    def create_param(self, name: str, value: str) -> bool:
+        """Atomic create; False if it already exists."""
+        try:
+            self.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
+        except ClientError as exc:
+            if error_code(exc) == "ParameterAlreadyExists":
+                return False
+            raise
+        return True
+
+    def delete_param(self, name: str) -> None:
+        try:
+            self.ssm.delete_parameter(Name=name)
+        except ClientError as exc:
+            if error_code(exc) != "ParameterNotFound":
+                raise
+
+    def put_peer_inactive_best_effort(self) -> str:
+        if not self.s.peer_ssm_prefix:
+            return "skipped (MDR_PEER_SSM_PREFIX unset)"
+        try:
+            self.peer_ssm.put_parameter(
+                Name=f"{self.s.peer_ssm_prefix}/active", Value="false", Type="String", Overwrite=True
+            )
+        except AwsError as exc:
+            return f"peer unreachable ({error_code(exc)}); peer fences itself"
+        return "peer set inactive"
+
+    # ---- ElastiCache Global Datastore ----------------------------------------------
+    def cache_member_role(self) -> tuple[str, str]:
+        """(datastore status, this region's member role lower-cased)."""
+        resp = self.elasticache.describe_global_replication_groups(
+            GlobalReplicationGroupId=self.s.cache_global_datastore_id, ShowMemberInfo=True
+        )
+        groups = resp.get("GlobalReplicationGroups", [])
+        if not groups:
+            return ("missing", "")
+        group = groups[0]
+        role = ""
+        for member in group.get("Members", []):
+            if (
+                member.get("ReplicationGroupId") == self.s.cache_replication_group_id
+                and member.get("ReplicationGroupRegion") == self.s.region
+            ):
+                role = str(member.get("Role", "")).lower()
+        return (str(group.get("Status", "")).lower(), role)
+
+    def cache_failover(self) -> None:
+        self.elasticache.failover_global_replication_group(
+            GlobalReplicationGroupId=self.s.cache_global_datastore_id,
+            PrimaryRegion=self.s.region,
+            PrimaryReplicationGroupId=self.s.cache_replication_group_id,
+        )
+
+    # ---- Auto Scaling ---------------------------------------------------------------
+    def asg_capacity(self) -> tuple[int, int, int] | None:
+        resp = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[self.s.asg_name])
+        groups = resp.get("AutoScalingGroups", [])
+        if not groups:
+            return None
+        g = groups[0]
+        return (g["MinSize"], g["DesiredCapacity"], g["MaxSize"])
+
+    def scale_asg(self) -> None:
+        self.autoscaling.update_auto_scaling_group(
+            AutoScalingGroupName=self.s.asg_name,
+            MinSize=self.s.scale_min,
+            DesiredCapacity=self.s.scale_desired,
+            MaxSize=self.s.scale_max,
+        )
+
+    # ---- Run Command -------------------------------------------------------------------
+    def pick_instance(self) -> str | None:
+        resp = self.ec2.describe_instances(
+            Filters=[
+                {"Name": f"tag:{self.s.instance_tag_key}", "Values": [self.s.instance_tag_value]},
+                {"Name": "instance-state-name", "Values": ["running"]},
+            ]
+        )
+        ids = sorted(
+            inst["InstanceId"]
+            for res in resp.get("Reservations", [])
+            for inst in res.get("Instances", [])
+            if "InstanceId" in inst
+        )
+        return ids[0] if ids else None
+
+    def send_command(self, instance_id: str, comment: str) -> str:
+        resp = self.ssm.send_command(
+            DocumentName=self.s.run_command_document,
+            InstanceIds=[instance_id],
+            Comment=comment[:100],
+            TimeoutSeconds=600,
+        )
+        return resp["Command"]["CommandId"]
+
+    def command_status(self, command_id: str, instance_id: str) -> str:
+        try:
+            resp = self.ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
+        except ClientError as exc:
+            if error_code(exc) == "InvocationDoesNotExist":
+                return "Pending"
+            raise
+        return str(resp.get("Status", "Pending"))
+
+    # ---- SNS / CloudWatch ---------------------------------------------------------------
+    def publish(self, subject: str, message: dict[str, Any]) -> str:
+        resp = self.sns.publish(
+            TopicArn=self.s.topic_arn,
+            Subject=subject[:100],
+            Message=json.dumps(message, indent=2, default=str),
+        )
+        return resp.get("MessageId", "")
+
+    def put_metrics(self, data: list[dict[str, Any]]) -> None:
+        for i in range(0, len(data), 500):
+            self.cloudwatch.put_metric_data(Namespace=self.s.metric_namespace, MetricData=data[i : i + 500])  # type: ignore[arg-type]

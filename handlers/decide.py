@@ -1,0 +1,245 @@
+"""Pure decision core: a snapshot of the world + a trigger -> the next action.
+
+No I/O, no clock reads (``Snapshot.now`` is supplied by the shell), no boto3.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from .events import Evaluate, OperatorCommand, Trigger
+
+#: Post-promotion steps, in order. Each is idempotent and recorded.
+STEPS: tuple[str, ...] = ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify")
+OPEN_STATUSES = frozenset({"promoting", "promoted"})
+#: After calling FailoverGlobalCluster, how long we tolerate not yet seeing FailoverState.
+PROMOTION_VISIBILITY_GRACE_SECONDS = 120.0
+
+
+class Act(StrEnum):
+    NOOP = "noop"
+    INCONCLUSIVE = "inconclusive"
+    REPORT_STATUS = "report-status"
+    REFUSE = "refuse"
+    NOTIFY_OPERATOR = "notify-operator"
+    PROMOTE = "promote"
+    WAIT_PROMOTION = "wait-promotion"
+    FINISH_STEPS = "finish-steps"
+
+
+@dataclass(frozen=True)
+class Policy:
+    mode: str  # "automatic" | "notify"
+    rpo_seconds: float
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
+class FailoverView:
+    status: str
+    from_arn: str
+    to_arn: str
+    data_loss: bool
+
+
+@dataclass(frozen=True)
+class ProbeState:
+    consecutive_failures: int = 0
+    first_failure_at: float | None = None
+    last_probe_at: float | None = None
+    operator_notified: bool = False
+
+
+@dataclass(frozen=True)
+class OperationView:
+    op_id: str
+    kind: str  # failover | switchover | failback | adopt
+    status: str  # promoting | promoted | complete | failed
+    started_at: float
+    steps_done: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    now: float
+    local_arn: str
+    rds_reachable: bool = True
+    global_found: bool = True
+    local_is_member: bool = True
+    local_is_writer: bool = False
+    writer_arn: str = ""
+    local_status: str = "available"
+    local_sync: str = "connected"
+    failover: FailoverView | None = None
+    active_flag: bool | None = None
+    lag_seconds: float | None = None
+    probes: ProbeState = ProbeState()
+    peer_reachable_now: bool | None = None
+    operation: OperationView | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Act
+    reason: str
+    kind: str = ""
+    guard: str = ""
+    fence: bool = False
+    command_hint: str = ""
+    writer: int | None = None
+    abandon_operation: bool = False
+
+
+def next_probe_state(prev: ProbeState, peer_ok: bool, now: float) -> ProbeState:
+    """Fold one probe result into the persistent consecutive-failure counter."""
+    if peer_ok:
+        return ProbeState(consecutive_failures=0, first_failure_at=None, last_probe_at=now, operator_notified=False)
+    return replace(
+        prev,
+        consecutive_failures=prev.consecutive_failures + 1,
+        first_failure_at=prev.first_failure_at if prev.first_failure_at is not None else now,
+        last_probe_at=now,
+    )
+
+
+def op_is_open(op: OperationView | None) -> bool:
+    return op is not None and op.status in OPEN_STATUSES
+
+
+def remaining_steps(op: OperationView | None) -> tuple[str, ...]:
+    done = set(op.steps_done) if op is not None else set()
+    return tuple(s for s in STEPS if s not in done)
+
+
+def should_probe(snap: Snapshot, trigger: Trigger) -> bool:
+    """Probe the peer only when the answer can matter (this region is a reader, nothing under way)."""
+    if not (snap.rds_reachable and snap.global_found and snap.local_is_member):
+        return False
+    return not (snap.local_is_writer or snap.failover is not None or op_is_open(snap.operation))
+
+
+def _guard(snap: Snapshot, policy: Policy, *, force: bool, check_lag: bool) -> tuple[str, str, bool]:
+    """Return (guard, reason, forceable) of the first failing guard, or ('', '', True)."""
+    if snap.local_status != "available":
+        return "local-not-available", f"this region's cluster is {snap.local_status or 'unknown'}", False
+    if snap.local_sync not in ("", "connected") and not force:
+        return "local-not-in-sync", f"this region's cluster synchronization is {snap.local_sync}", True
+    if check_lag and not force:
+        if snap.lag_seconds is None:
+            return "lag-unknown", "replication lag unknown (no AuroraGlobalDBReplicationLag datapoints)", True
+        if snap.lag_seconds > policy.rpo_seconds:
+            return (
+                "rpo-exceeded",
+                f"replication lag {snap.lag_seconds:.1f}s exceeds RPO {policy.rpo_seconds:g}s",
+                True,
+            )
+    return "", "", True
+
+
+def _hint(action: str, force: bool = False) -> str:
+    flag = " --force" if force else ""
+    payload = json.dumps({"action": action, "force": True} if force else {"action": action})
+    return f"python -m handlers.failover {action}{flag}   (or invoke the function with {payload})"
+
+
+def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
+    if not snap.rds_reachable:
+        return Decision(Act.INCONCLUSIVE, "this region's RDS API did not answer; nothing judged")
+    if not snap.global_found:
+        return Decision(Act.REFUSE, "global cluster not found", guard="no-global-cluster")
+    if not snap.local_is_member:
+        return Decision(Act.REFUSE, "this region's cluster is not a member of the global cluster", guard="not-member")
+
+    writer = 1 if snap.local_is_writer else 0
+    fence = (not snap.local_is_writer) and snap.active_flag is True
+    command = trigger if isinstance(trigger, OperatorCommand) else None
+    base = Decision(Act.NOOP, "", fence=fence, writer=writer)
+
+    if command is not None and command.action == "status":
+        return replace(base, action=Act.REPORT_STATUS, reason="status requested", fence=False)
+
+    op = snap.operation
+    fs = snap.failover
+    if fs is not None:
+        if fs.to_arn == snap.local_arn:
+            if op_is_open(op):
+                assert op is not None
+                return replace(base, action=Act.WAIT_PROMOTION, kind=op.kind, reason=f"promotion under way ({fs.status})")
+            if command is not None and command.action in ("failover", "switchover", "failback"):
+                return replace(base, action=Act.WAIT_PROMOTION, kind="adopt", reason=f"promotion to this region already under way ({fs.status})")
+            return replace(base, reason=f"promotion to this region under way outside this handler ({fs.status})")
+        return replace(
+            base,
+            action=Act.REFUSE,
+            guard="operation-in-progress",
+            reason=f"a {'failover' if fs.data_loss else 'switchover'} to another cluster is under way ({fs.status})",
+        )
+
+    if snap.local_is_writer:
+        if op_is_open(op):
+            assert op is not None
+            return replace(base, action=Act.FINISH_STEPS, kind=op.kind, reason="writer promoted; finishing remaining steps")
+        if snap.active_flag is not True:
+            if command is not None or policy.mode == "automatic":
+                return replace(base, action=Act.FINISH_STEPS, kind="adopt", reason="this region holds the writer but is not marked active")
+            if snap.probes.operator_notified:
+                return replace(base, reason="writer here but region inactive; operator already notified")
+            return replace(
+                base,
+                action=Act.NOTIFY_OPERATOR,
+                guard="writer-not-active",
+                reason="this region holds the writer but is not marked active",
+                command_hint=_hint("failover"),
+            )
+        return replace(base, reason="this region holds the writer")
+
+    # This region is a reader and nothing is under way.
+    if op_is_open(op):
+        assert op is not None
+        if snap.now - op.started_at <= PROMOTION_VISIBILITY_GRACE_SECONDS and op.status == "promoting":
+            return replace(base, action=Act.WAIT_PROMOTION, kind=op.kind, reason="promotion requested; waiting for AWS to report it")
+        base = replace(base, abandon_operation=True)
+
+    if command is not None:
+        force = command.force
+        if command.action in ("switchover", "failback"):
+            if snap.peer_reachable_now is False and not force:
+                return replace(base, action=Act.REFUSE, guard="peer-unreachable",
+                               reason="peer region unreachable: a switchover needs a healthy primary; use failover",
+                               command_hint=_hint("failover"))
+            guard, reason, _ = _guard(snap, policy, force=False, check_lag=False)
+            if guard:
+                return replace(base, action=Act.REFUSE, guard=guard, reason=reason)
+            return replace(base, action=Act.PROMOTE, kind=command.action, reason=f"operator requested {command.action}")
+        # failover
+        if snap.peer_reachable_now is True and not force:
+            return replace(base, action=Act.REFUSE, guard="peer-healthy",
+                           reason="peer region answers: use switchover (no data loss), or --force",
+                           command_hint=_hint("switchover"))
+        guard, reason, forceable = _guard(snap, policy, force=force, check_lag=True)
+        if guard:
+            return replace(base, action=Act.REFUSE, guard=guard, reason=reason,
+                           command_hint=_hint("failover", force=True) if forceable else "")
+        return replace(base, action=Act.PROMOTE, kind="failover", reason="operator requested failover")
+
+    assert isinstance(trigger, Evaluate)
+    needed = policy.consecutive_failures
+    failures = snap.probes.consecutive_failures
+    if failures < needed:
+        why = "peer healthy" if failures == 0 else f"peer failing {failures}/{needed} consecutive probes"
+        return replace(base, reason=why)
+    lost = f"peer lost ({failures} consecutive failed probes)"
+    guard, reason, forceable = _guard(snap, policy, force=False, check_lag=True)
+    if guard:
+        if snap.probes.operator_notified:
+            return replace(base, action=Act.REFUSE, guard=guard, reason=f"{lost}; blocked: {reason}; operator already notified")
+        return replace(base, action=Act.NOTIFY_OPERATOR, guard=guard, reason=f"{lost}; blocked: {reason}",
+                       command_hint=_hint("failover", force=True) if forceable else "")
+    if policy.mode != "automatic":
+        if snap.probes.operator_notified:
+            return replace(base, reason=f"{lost}; mode notify; operator already notified")
+        return replace(base, action=Act.NOTIFY_OPERATOR, guard="mode-notify", reason=f"{lost}; mode notify",
+                       command_hint=_hint("failover"))
+    return replace(base, action=Act.PROMOTE, kind="failover", reason=lost)

@@ -1,0 +1,61 @@
+"""Observability: structured JSON logs and a CloudWatch metric buffer (Powertools-shaped, no dependency)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "service": self.service,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _RESERVED and not key.startswith("_"):
+                out[key] = value
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str)
+
+
+def get_logger(level: str = "INFO", service: str = "magento-dr-failover") -> logging.Logger:
+    logger = logging.getLogger("magento_dr.failover")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter(service))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level)
+    return logger
+
+
+@dataclass
+class Metrics:
+    """Buffered metrics; flushed with one ``PutMetricData`` call per invocation."""
+
+    dimensions: dict[str, str]
+    data: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, value: float, unit: str = "Count", **extra_dims: str) -> None:
+        dims = {**self.dimensions, **extra_dims}
+        self.data.append(
+            {
+                "MetricName": name,
+                "Value": float(value),
+                "Unit": unit,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+            }
+        )

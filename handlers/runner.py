@@ -1,0 +1,567 @@
+"""The imperative shell: read a snapshot, probe, decide, act, record.
+
+Every side effect goes through :class:`~handlers.aws.AwsAdapter`; time goes
+through an injectable :class:`Clock` (tests and drills run fast).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .decide import (
+    STEPS,
+    Act,
+    Decision,
+    FailoverView,
+    OperationView,
+    Policy,
+    ProbeState,
+    Snapshot,
+    decide,
+    next_probe_state,
+    remaining_steps,
+    should_probe,
+)
+from .events import Evaluate, OperatorCommand, Trigger
+from .obs import Metrics, get_logger
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .aws import AwsAdapter
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...  # wall clock, epoch seconds
+    def monotonic(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Operation:
+    """Persistent record of one promotion + its post steps (SSM ``{prefix}/failover/operation``)."""
+
+    op_id: str
+    kind: str
+    status: str
+    started_at: float
+    first_failure_at: float | None = None
+    promoted_at: float | None = None
+    steps_done: list[str] = field(default_factory=list)
+    command_id: str = ""
+    instance_id: str = ""
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    def view(self) -> OperationView:
+        return OperationView(self.op_id, self.kind, self.status, self.started_at, tuple(self.steps_done))
+
+    @classmethod
+    def load(cls, raw: str | None) -> Operation | None:
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        except (ValueError, TypeError):
+            return None
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    action: str
+    reason: str
+    kind: str = ""
+    guard: str = ""
+    command_hint: str = ""
+    dry_run: bool = False
+    fenced: bool = False
+    writer: int | None = None
+    probes: list[bool] = field(default_factory=list)
+    operation: dict[str, Any] | None = None
+    status: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    api_calls: int = 0
+    cpu_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Runner:
+    def __init__(self, settings: Settings, aws: AwsAdapter, clock: Clock | None = None) -> None:
+        self.s = settings
+        self.aws = aws
+        self.clock: Clock = clock or SystemClock()
+        self.log = get_logger(settings.log_level)
+        self.policy = Policy(settings.mode, settings.rpo_seconds, settings.consecutive_failures)
+        self.p_probes = f"{settings.state_prefix}/probes"
+        self.p_op = f"{settings.state_prefix}/operation"
+        self.p_lease = f"{settings.state_prefix}/lease"
+        self.owner = ""
+
+    # ---------------------------------------------------------------- snapshot
+    def read_snapshot(self) -> tuple[Snapshot, Operation | None, str]:
+        now = self.clock.now()
+        from .aws import AwsError
+
+        try:
+            gc = self.aws.describe_global()
+            cluster = self.aws.describe_local_cluster()
+        except AwsError as exc:
+            self.log.warning("local RDS API unavailable", extra={"error": str(exc)})
+            return Snapshot(now=now, local_arn=self.s.local_cluster_arn, rds_reachable=False), None, ""
+        params: dict[str, str] = {}
+        try:
+            params = self.aws.get_params([self.s.active_param, self.p_probes, self.p_op])
+        except AwsError as exc:
+            self.log.warning("SSM state unavailable", extra={"error": str(exc)})
+        probes = _load_probes(params.get(self.p_probes))
+        op = Operation.load(params.get(self.p_op))
+        active_raw = params.get(self.s.active_param)
+        active = None if active_raw is None else active_raw.strip().lower() == "true"
+        if gc is None:
+            return Snapshot(now=now, local_arn=self.s.local_cluster_arn, global_found=False), op, ""
+        members = gc.get("GlobalClusterMembers", [])
+        local = next((m for m in members if m.get("DBClusterArn") == self.s.local_cluster_arn), None)
+        writer_arn = next((m.get("DBClusterArn", "") for m in members if m.get("IsWriter")), "")
+        fs_raw = gc.get("FailoverState") or {}
+        failover = None
+        if fs_raw.get("Status") or fs_raw.get("ToDbClusterArn"):
+            failover = FailoverView(
+                status=str(fs_raw.get("Status", "")),
+                from_arn=str(fs_raw.get("FromDbClusterArn", "")),
+                to_arn=str(fs_raw.get("ToDbClusterArn", "")),
+                data_loss=bool(fs_raw.get("IsDataLossAllowed", False)),
+            )
+        lag: float | None = None
+        is_writer = bool(local and local.get("IsWriter"))
+        if local is not None and not is_writer:
+            try:
+                lag = self.aws.replication_lag_seconds(now)
+            except AwsError as exc:
+                self.log.warning("replication lag unavailable", extra={"error": str(exc)})
+        snap = Snapshot(
+            now=now,
+            local_arn=self.s.local_cluster_arn,
+            local_is_member=local is not None,
+            local_is_writer=is_writer and cluster is not None,
+            writer_arn=writer_arn,
+            local_status=str(cluster.get("Status", "")) if cluster else "missing",
+            local_sync=str(local.get("SynchronizationStatus", "")) if local else "",
+            failover=failover,
+            active_flag=active,
+            lag_seconds=lag,
+            probes=probes,
+            operation=op.view() if op else None,
+        )
+        return snap, op, writer_arn
+
+    # ---------------------------------------------------------------- probes
+    def probe_once(self, peer_writer_arn: str) -> bool:
+        """True when the peer answers on *either* independent signal (shop health or its RDS API)."""
+        if self.aws.probe_http(self.s.peer_health_url):
+            return True
+        return self.aws.probe_peer_rds(peer_writer_arn)
+
+    def probe_loop(self, snap: Snapshot, writer_arn: str, trigger: Trigger, persist: bool) -> tuple[Snapshot, list[bool]]:
+        rounds = self.s.probes_per_invocation if isinstance(trigger, Evaluate) else 1
+        state = snap.probes
+        results: list[bool] = []
+        for i in range(rounds):
+            ok = self.probe_once(writer_arn)
+            results.append(ok)
+            state = next_probe_state(state, ok, self.clock.now())
+            if persist:
+                self._save_probes(state)
+            if ok or state.consecutive_failures >= self.s.consecutive_failures:
+                break
+            if i < rounds - 1:
+                self.clock.sleep(self.s.probe_interval_seconds)
+        return replace(snap, probes=state, peer_reachable_now=results[-1] if results else None), results
+
+    def _save_probes(self, state: ProbeState) -> None:
+        from .aws import AwsError
+
+        try:
+            self.aws.put_param(self.p_probes, json.dumps(asdict(state)))
+        except AwsError as exc:
+            self.log.warning("could not persist probe state", extra={"error": str(exc)})
+
+    # ---------------------------------------------------------------- main entry
+    def run(self, trigger: Trigger) -> Outcome:
+        cpu0 = time.process_time()
+        calls0 = self.aws.api_calls
+        t0 = self.clock.monotonic()
+        read_only = isinstance(trigger, OperatorCommand) and (trigger.dry_run or trigger.action == "status")
+        metrics = Metrics({"Region": self.s.region, "Stack": self.s.stack})
+        self.owner = uuid.uuid4().hex
+        snap, op, writer_arn = self.read_snapshot()
+        probes: list[bool] = []
+        if should_probe(snap, trigger):
+            snap, probes = self.probe_loop(snap, writer_arn, trigger, persist=not read_only)
+        decision = decide(snap, trigger, self.policy)
+        outcome = Outcome(
+            ok=decision.action != Act.INCONCLUSIVE and (decision.action != Act.REFUSE or isinstance(trigger, Evaluate)),
+            action=decision.action.value,
+            reason=decision.reason,
+            kind=decision.kind,
+            guard=decision.guard,
+            command_hint=decision.command_hint,
+            dry_run=read_only,
+            writer=decision.writer,
+            probes=probes,
+            status=_status(snap, writer_arn),
+        )
+        self.log.info(
+            "decision",
+            extra={"trigger": asdict(trigger), "decision": asdict(decision), "probes": probes, "snapshot": outcome.status},
+        )
+        if not read_only:
+            if decision.writer is not None:
+                metrics.add("WriterInRegion", decision.writer, "None")
+            metrics.add("Decision", 1, "Count", Action=decision.action.value)
+            if snap.probes.consecutive_failures:
+                metrics.add("PeerConsecutiveFailures", snap.probes.consecutive_failures, "Count")
+            try:
+                self._act(decision, snap, op, outcome, metrics)
+            except Exception as exc:  # reported, logged, exit non-zero
+                outcome.ok = False
+                outcome.error = f"{type(exc).__name__}: {exc}"
+                metrics.add("StepFailed", 1, "Count")
+                self.log.error("action failed", extra={"error": outcome.error}, exc_info=True)
+            metrics.add("EvaluationDuration", (self.clock.monotonic() - t0) * 1000.0, "Milliseconds")
+            self._flush(metrics)
+        outcome.api_calls = self.aws.api_calls - calls0
+        outcome.cpu_seconds = time.process_time() - cpu0
+        return outcome
+
+    def _flush(self, metrics: Metrics) -> None:
+        from .aws import AwsError
+
+        try:
+            self.aws.put_metrics(metrics.data)
+        except AwsError as exc:
+            self.log.warning("metrics not published", extra={"error": str(exc)})
+
+    # ---------------------------------------------------------------- actions
+    def _act(self, d: Decision, snap: Snapshot, op: Operation | None, out: Outcome, metrics: Metrics) -> None:
+        if d.fence:
+            self.aws.put_param(self.s.active_param, "false")
+            out.fenced = True
+            self.log.warning("fenced: this region does not hold the writer; active flag set false")
+        if d.abandon_operation and op is not None:
+            op.status = "failed"
+            self._event(op, "promotion", "abandoned", "AWS shows no operation and this region is not the writer")
+            self._save_op(op)
+            self._notify_operator("promotion abandoned", snap, d, op)
+        if d.action == Act.NOTIFY_OPERATOR:
+            self._notify_operator(d.reason, snap, d, None)
+            self._save_probes(replace(snap.probes, operator_notified=True))
+            return
+        if d.action not in (Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS):
+            return
+        if not self._acquire_lease():
+            out.action = Act.NOOP.value
+            out.reason = "another invocation holds the failover lease"
+            return
+        try:
+            if op is None or op.status not in ("promoting", "promoted"):
+                op = Operation(
+                    op_id=f"{self.s.stack}-{int(self.clock.now())}-{self.owner[:8]}",
+                    kind=d.kind,
+                    status="promoted" if d.action == Act.FINISH_STEPS else "promoting",
+                    started_at=self.clock.now(),
+                    first_failure_at=snap.probes.first_failure_at,
+                )
+                if d.action == Act.FINISH_STEPS:
+                    op.promoted_at = self.clock.now()
+                self._event(op, "decision", "ok", d.reason)
+                self._save_op(op)
+            else:
+                self._event(op, "resume", "ok", d.reason)
+            assert op is not None
+            out.operation = asdict(op)
+            if d.action == Act.PROMOTE:
+                self._promote(op, d.kind)
+            if op.status == "promoting":
+                self._wait_promotion(op, metrics)
+            self._post_steps(op)
+            out.operation = asdict(op)
+        except Exception:
+            if op is not None:
+                out.operation = asdict(op)
+            raise
+        finally:
+            self._release_lease()
+
+    def _promote(self, op: Operation, kind: str) -> None:
+        from .aws import AwsError, error_code
+
+        data_loss = kind == "failover"
+        try:
+            self.aws.failover_global(allow_data_loss=data_loss)
+            self._event(op, "promotion-requested", "ok", "FailoverGlobalCluster AllowDataLoss=True" if data_loss else "SwitchoverGlobalCluster")
+        except AwsError as exc:
+            # The request may have been accepted (timeout after processing) or already be under way.
+            gc = self._try(self.aws.describe_global)
+            fs = (gc or {}).get("FailoverState") or {}
+            members = (gc or {}).get("GlobalClusterMembers", [])
+            mine = any(m.get("DBClusterArn") == self.s.local_cluster_arn and m.get("IsWriter") for m in members)
+            if fs.get("ToDbClusterArn") == self.s.local_cluster_arn or mine:
+                self._event(op, "promotion-requested", "ok", f"{error_code(exc)}; AWS shows promotion to this region")
+                return
+            op.status = "failed"
+            self._event(op, "promotion-requested", "failed", f"{error_code(exc)}: {exc}")
+            self._save_op(op)
+            raise
+        self._save_op(op)
+
+    def _wait_promotion(self, op: Operation, metrics: Metrics) -> None:
+        deadline = self.clock.monotonic() + self.s.promotion_timeout_seconds
+        t0 = self.clock.monotonic()
+        seen_state = False
+        while True:
+            gc = self._try(self.aws.describe_global)
+            cluster = self._try(self.aws.describe_local_cluster)
+            if gc is not None:
+                fs = gc.get("FailoverState") or {}
+                seen_state = seen_state or bool(fs)
+                writer = any(
+                    m.get("DBClusterArn") == self.s.local_cluster_arn and m.get("IsWriter")
+                    for m in gc.get("GlobalClusterMembers", [])
+                )
+                status = (cluster or {}).get("Status")
+                if writer and not fs and status == "available":
+                    break
+                if not writer and not fs and seen_state:
+                    op.status = "failed"
+                    self._event(op, "promotion", "failed", "operation ended without this region becoming the writer (cancelled?)")
+                    self._save_op(op)
+                    raise StepFailed("promotion cancelled or failed")
+            if self.clock.monotonic() >= deadline:
+                self._event(op, "promotion", "failed", f"not writer after {self.s.promotion_timeout_seconds:g}s")
+                self._save_op(op)
+                raise StepFailed("promotion deadline exceeded")
+            self.clock.sleep(self.s.poll_seconds)
+        op.status = "promoted"
+        op.promoted_at = self.clock.now()
+        waited = self.clock.monotonic() - t0
+        detail = f"writer confirmed after {waited:.1f}s"
+        if op.first_failure_at is not None:
+            detection = op.promoted_at - op.first_failure_at
+            detail += f"; {detection:.1f}s from first failed probe"
+            metrics.add("DetectionToPromotion", detection, "Seconds")
+        metrics.add("PromotionDuration", waited, "Seconds")
+        self._event(op, "writer-promoted", "ok", detail)
+        self._save_op(op)
+
+    # ---------------------------------------------------------------- post steps
+    def _post_steps(self, op: Operation) -> None:
+        for step in remaining_steps(op.view()):
+            try:
+                detail = getattr(self, f"_step_{step}")(op)
+            except Exception as exc:
+                self._event(op, step, "failed", f"{type(exc).__name__}: {exc}")
+                self._save_op(op)
+                raise
+            op.steps_done.append(step)
+            self._event(op, step, "ok", detail)
+            self._save_op(op)
+        op.status = "complete"
+        self._save_op(op)
+        self._save_probes(ProbeState())
+
+    def _step_cache_failover(self, op: Operation) -> str:
+        if not self.s.cache_global_datastore_id:
+            return "skipped (no global datastore configured)"
+        from .aws import AwsError, error_code
+
+        deadline = self.clock.monotonic() + self.s.promotion_timeout_seconds
+        requested = False
+        while True:
+            status, role = self.aws.cache_member_role()
+            if role == "primary":
+                return "already primary" if not requested else "this region's replication group is primary"
+            if role == "":
+                raise StepFailed("this region's replication group is not a member of the global datastore")
+            if status == "available" and not requested:
+                try:
+                    self.aws.cache_failover()
+                    requested = True
+                except AwsError as exc:
+                    # wire code per the service model (shape InvalidGlobalReplicationGroupStateFault)
+                    if error_code(exc) not in ("InvalidGlobalReplicationGroupState", "InvalidGlobalReplicationGroupStateFault"):
+                        raise
+            if self.clock.monotonic() >= deadline:
+                raise StepFailed("global datastore failover deadline exceeded")
+            self.clock.sleep(self.s.poll_seconds)
+
+    def _step_scale_asg(self, op: Operation) -> str:
+        want = (self.s.scale_min, self.s.scale_desired, self.s.scale_max)
+        have = self.aws.asg_capacity()
+        if have is None:
+            raise StepFailed(f"auto scaling group {self.s.asg_name} not found")
+        if have == want:
+            return f"already min/desired/max={want}"
+        self.aws.scale_asg()
+        return f"min/desired/max {have} -> {want}"
+
+    def _step_activate_region(self, op: Operation) -> str:
+        self.aws.put_param(self.s.active_param, "true")
+        return f"{self.s.active_param}=true; {self.aws.put_peer_inactive_best_effort()}"
+
+    def _step_run_commands(self, op: Operation) -> str:
+        if not self.s.run_command_document:
+            return "skipped (no command document configured)"
+        deadline = self.clock.monotonic() + self.s.promotion_timeout_seconds
+        if not op.command_id:
+            instance = self.aws.pick_instance()
+            while instance is None:
+                if self.clock.monotonic() >= deadline:
+                    raise StepFailed("no running instance to run the Magento commands on")
+                self.clock.sleep(self.s.poll_seconds)
+                instance = self.aws.pick_instance()
+            op.instance_id = instance
+            op.command_id = self.aws.send_command(instance, f"magento-dr {op.op_id}")
+            self._save_op(op)  # never send twice for one operation
+        while True:
+            status = self.aws.command_status(op.command_id, op.instance_id)
+            if status == "Success":
+                return f"{self.s.run_command_document} on {op.instance_id} (command {op.command_id})"
+            if status in ("Failed", "Cancelled", "TimedOut", "Cancelling"):
+                op.command_id = ""  # a resume sends a fresh command
+                raise StepFailed(f"run command {status}")
+            if self.clock.monotonic() >= deadline:
+                raise StepFailed("run command deadline exceeded")
+            self.clock.sleep(self.s.poll_seconds)
+
+    def _step_notify(self, op: Operation) -> str:
+        detection = None
+        if op.first_failure_at is not None and op.promoted_at is not None:
+            detection = round(op.promoted_at - op.first_failure_at, 3)
+        message = {
+            "summary": f"magento-dr: {self.s.region} ({self.s.stack}) is now the active region ({op.kind})",
+            "operation": op.op_id,
+            "kind": op.kind,
+            "region": self.s.region,
+            "first_failed_probe_at": iso(op.first_failure_at),
+            "writer_promoted_at": iso(op.promoted_at),
+            "seconds_first_failed_probe_to_writer_promoted": detection,
+            "timeline": op.timeline,
+        }
+        msg_id = self.aws.publish(f"magento-dr {op.kind} complete: {self.s.region}", message)
+        return f"SNS message {msg_id}"
+
+    # ---------------------------------------------------------------- helpers
+    def _notify_operator(self, reason: str, snap: Snapshot, d: Decision, op: Operation | None) -> None:
+        message = {
+            "summary": f"magento-dr {self.s.region} ({self.s.stack}): {reason}",
+            "mode": self.s.mode,
+            "guard": d.guard,
+            "run_this_to_act": d.command_hint,
+            "status": _status(snap, ""),
+            "operation": asdict(op) if op else None,
+        }
+        self.aws.publish(f"magento-dr: action needed in {self.s.region}", message)
+
+    def _event(self, op: Operation, step: str, result: str, detail: str) -> None:
+        entry = {"at": iso(self.clock.now()), "step": step, "result": result, "detail": detail}
+        op.timeline.append(entry)
+        self.log.info("step", extra={"operation": op.op_id, **entry})
+
+    def _save_op(self, op: Operation) -> None:
+        self.aws.put_param(self.p_op, json.dumps(asdict(op), separators=(",", ":")))
+
+    def _try(self, fn: Any) -> Any:
+        from .aws import AwsError
+
+        try:
+            return fn()
+        except AwsError as exc:
+            self.log.warning("poll failed", extra={"error": str(exc)})
+            return None
+
+    def _acquire_lease(self) -> bool:
+        ttl = self.s.promotion_timeout_seconds * 2 + 300
+        value = json.dumps({"owner": self.owner, "expires_at": self.clock.now() + ttl})
+        if self.aws.create_param(self.p_lease, value):
+            return True
+        current = self.aws.get_params([self.p_lease]).get(self.p_lease)
+        try:
+            expires = float(json.loads(current or "{}").get("expires_at", 0))
+        except (ValueError, TypeError, AttributeError):
+            expires = 0.0
+        if expires > self.clock.now():
+            return False
+        self.aws.delete_param(self.p_lease)  # stale lease of a dead invocation
+        return self.aws.create_param(self.p_lease, value)
+
+    def _release_lease(self) -> None:
+        from .aws import AwsError
+
+        try:
+            current = self.aws.get_params([self.p_lease]).get(self.p_lease)
+            if current and json.loads(current).get("owner") == self.owner:
+                self.aws.delete_param(self.p_lease)
+        except AwsError as exc:
+            self.log.warning("lease not released", extra={"error": str(exc)})
+        except ValueError as exc:
+            self.log.warning("lease not released", extra={"error": str(exc)})
+
+
+def _load_probes(raw: str | None) -> ProbeState:
+    if not raw:
+        return ProbeState()
+    try:
+        data = json.loads(raw)
+        return ProbeState(
+            consecutive_failures=int(data.get("consecutive_failures", 0)),
+            first_failure_at=data.get("first_failure_at"),
+            last_probe_at=data.get("last_probe_at"),
+            operator_notified=bool(data.get("operator_notified", False)),
+        )
+    except (ValueError, TypeError, AttributeError):
+        return ProbeState()
+
+
+def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
+    return {
+        "writer_here": snap.local_is_writer,
+        "writer_arn": writer_arn or snap.writer_arn,
+        "local_status": snap.local_status,
+        "local_sync": snap.local_sync,
+        "failover_state": asdict(snap.failover) if snap.failover else None,
+        "active_flag": snap.active_flag,
+        "lag_seconds": snap.lag_seconds,
+        "consecutive_failures": snap.probes.consecutive_failures,
+        "peer_reachable_now": snap.peer_reachable_now,
+        "operation": asdict(snap.operation) if snap.operation else None,
+        "rds_reachable": snap.rds_reachable,
+    }
+
+
+__all__ = ["STEPS", "Clock", "Operation", "Outcome", "Runner", "StepFailed", "SystemClock"]

@@ -1,0 +1,212 @@
+"""Handler configuration: the complete environment-variable contract (``ENV_VARS``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+#: Every environment variable the handler reads -> one-line meaning.
+#: "(optional, default X)" marks the optional ones; all others are required.
+ENV_VARS: dict[str, str] = {
+    "MDR_STACK": "Stack name of this region's deployment, e.g. 'primary' or 'secondary'.",
+    "MDR_REGION": "This region (the only region the handler ever promotes or writes to).",
+    "MDR_PEER_REGION": "The other region of the pair (only probed, never required).",
+    "MDR_GLOBAL_CLUSTER_ID": "Aurora global database identifier.",
+    "MDR_LOCAL_CLUSTER_ID": "Identifier of this region's Aurora cluster.",
+    "MDR_LOCAL_CLUSTER_ARN": "ARN of this region's Aurora cluster (FailoverGlobalCluster target).",
+    "MDR_PEER_HEALTH_URL": "https URL of the peer region's own hostname + /health_check.php (probed).",
+    "MDR_LOCAL_HEALTH_URL": "(optional, default '') this region's own health URL; checked after promotion, informational.",
+    "MDR_ASG_NAME": "This region's web Auto Scaling group.",
+    "MDR_SCALE_MIN": "Production MinSize for the ASG after promotion.",
+    "MDR_SCALE_DESIRED": "Production DesiredCapacity for the ASG after promotion.",
+    "MDR_SCALE_MAX": "Production MaxSize for the ASG after promotion.",
+    "MDR_SSM_PREFIX": "SSM prefix, e.g. /magento-dr/primary; {prefix}/active is the region flag, "
+    "{prefix}/failover/* the handler's own state.",
+    "MDR_PEER_SSM_PREFIX": "(optional, default '') peer's SSM prefix; if set, its active flag is set false "
+    "best-effort after promotion (the peer also fences itself).",
+    "MDR_TOPIC_ARN": "SNS topic (in this region) for operator notifications and the failover timeline.",
+    "MDR_MODE": "(optional, default notify) 'automatic' acts; 'notify' reports and prints the exact command.",
+    "MDR_RPO_SECONDS": "(optional, default 60) maximum replication lag accepted for an unforced failover.",
+    "MDR_CONSECUTIVE_FAILURES": "(optional, default 3) consecutive failed peer probes before the peer is lost.",
+    "MDR_PROBE_INTERVAL_SECONDS": "(optional, default 10) pause between probes within one invocation.",
+    "MDR_PROBES_PER_INVOCATION": "(optional, default 3) probes per scheduled invocation.",
+    "MDR_PROBE_TIMEOUT_SECONDS": "(optional, default 3) connect/read timeout of each peer probe.",
+    "MDR_PROMOTION_TIMEOUT_SECONDS": "(optional, default 600) deadline for the promotion to finish.",
+    "MDR_POLL_SECONDS": "(optional, default 5) polling interval while waiting for AWS operations.",
+    "MDR_LAG_LOOKBACK_SECONDS": "(optional, default 300) window of AuroraGlobalDBReplicationLag datapoints (max) used as the lag.",
+    "MDR_CACHE_GLOBAL_DATASTORE_ID": "(optional, default '') ElastiCache Global Datastore id; '' skips the step.",
+    "MDR_CACHE_REPLICATION_GROUP_ID": "(optional, default '') this region's member replication group.",
+    "MDR_RUN_COMMAND_DOCUMENT": "(optional, default '') SSM Command document with the Magento post-failover "
+    "commands; '' skips the step.",
+    "MDR_INSTANCE_TAG_KEY": "(optional, default aws:autoscaling:groupName) tag key selecting the Run Command instance.",
+    "MDR_INSTANCE_TAG_VALUE": "(optional, default = MDR_ASG_NAME) tag value selecting the Run Command instance.",
+    "MDR_METRIC_NAMESPACE": "(optional, default MagentoDR) CloudWatch namespace for the handler's metrics.",
+    "MDR_AWS_CONNECT_TIMEOUT": "(optional, default 3) boto3 connect timeout (s) for this region's APIs.",
+    "MDR_AWS_READ_TIMEOUT": "(optional, default 10) boto3 read timeout (s) for this region's APIs.",
+    "MDR_AWS_MAX_ATTEMPTS": "(optional, default 5) boto3 total attempts (adaptive retry mode).",
+    "MDR_LOG_LEVEL": "(optional, default INFO) log level of the JSON logger.",
+}
+
+
+class SettingsError(ValueError):
+    """A required variable is missing or a value is invalid; ``variable`` names it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    region: str
+    peer_region: str
+    global_cluster_id: str
+    local_cluster_id: str
+    local_cluster_arn: str
+    peer_health_url: str
+    asg_name: str
+    scale_min: int
+    scale_desired: int
+    scale_max: int
+    ssm_prefix: str
+    topic_arn: str
+    local_health_url: str = ""
+    peer_ssm_prefix: str = ""
+    mode: str = "notify"
+    rpo_seconds: float = 60.0
+    consecutive_failures: int = 3
+    probe_interval_seconds: float = 10.0
+    probes_per_invocation: int = 3
+    probe_timeout_seconds: float = 3.0
+    promotion_timeout_seconds: float = 600.0
+    poll_seconds: float = 5.0
+    lag_lookback_seconds: int = 300
+    cache_global_datastore_id: str = ""
+    cache_replication_group_id: str = ""
+    run_command_document: str = ""
+    instance_tag_key: str = "aws:autoscaling:groupName"
+    instance_tag_value: str = ""
+    metric_namespace: str = "MagentoDR"
+    aws_connect_timeout: float = 3.0
+    aws_read_timeout: float = 10.0
+    aws_max_attempts: int = 5
+    log_level: str = "INFO"
+
+    @property
+    def active_param(self) -> str:
+        return f"{self.ssm_prefix}/active"
+
+    @property
+    def state_prefix(self) -> str:
+        return f"{self.ssm_prefix}/failover"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        def req(name: str) -> str:
+            value = (environ.get(name) or "").strip()
+            if not value:
+                raise SettingsError(name, "is required but missing or empty")
+            return value
+
+        def opt(name: str, default: str) -> str:
+            value = environ.get(name)
+            return default if value is None or not value.strip() else value.strip()
+
+        def num(name: str, default: str | None, *, minimum: float, integer: bool = False) -> float:
+            raw = req(name) if default is None else opt(name, default)
+            try:
+                value = float(raw)
+                if integer and value != int(value):
+                    raise ValueError
+            except ValueError:
+                raise SettingsError(name, f"must be a {'whole ' if integer else ''}number, got {raw!r}") from None
+            if value < minimum:
+                raise SettingsError(name, f"must be >= {minimum:g}, got {raw!r}")
+            return value
+
+        region = req("MDR_REGION")
+        peer = req("MDR_PEER_REGION")
+        if peer == region:
+            raise SettingsError("MDR_PEER_REGION", "must differ from MDR_REGION")
+        arn = req("MDR_LOCAL_CLUSTER_ARN")
+        if not arn.startswith("arn:") or arn.split(":")[3:4] != [region]:
+            raise SettingsError("MDR_LOCAL_CLUSTER_ARN", f"must be an RDS cluster ARN in {region}, got {arn!r}")
+        prefix = req("MDR_SSM_PREFIX").rstrip("/")
+        if not prefix.startswith("/"):
+            raise SettingsError("MDR_SSM_PREFIX", "must start with '/'")
+        mode = opt("MDR_MODE", "notify")
+        if mode not in ("automatic", "notify"):
+            raise SettingsError("MDR_MODE", f"must be 'automatic' or 'notify', got {mode!r}")
+        smin = int(num("MDR_SCALE_MIN", None, minimum=0, integer=True))
+        sdes = int(num("MDR_SCALE_DESIRED", None, minimum=0, integer=True))
+        smax = int(num("MDR_SCALE_MAX", None, minimum=1, integer=True))
+        if not smin <= sdes <= smax:
+            raise SettingsError("MDR_SCALE_DESIRED", "must satisfy MDR_SCALE_MIN <= desired <= MDR_SCALE_MAX")
+        asg = req("MDR_ASG_NAME")
+        cache_ds = opt("MDR_CACHE_GLOBAL_DATASTORE_ID", "")
+        cache_rg = opt("MDR_CACHE_REPLICATION_GROUP_ID", "")
+        if bool(cache_ds) != bool(cache_rg):
+            raise SettingsError(
+                "MDR_CACHE_REPLICATION_GROUP_ID" if cache_ds else "MDR_CACHE_GLOBAL_DATASTORE_ID",
+                "MDR_CACHE_GLOBAL_DATASTORE_ID and MDR_CACHE_REPLICATION_GROUP_ID must be set together",
+            )
+        level = opt("MDR_LOG_LEVEL", "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("MDR_LOG_LEVEL", f"unknown level {level!r}")
+        return cls(
+            stack=req("MDR_STACK"),
+            region=region,
+            peer_region=peer,
+            global_cluster_id=req("MDR_GLOBAL_CLUSTER_ID"),
+            local_cluster_id=req("MDR_LOCAL_CLUSTER_ID"),
+            local_cluster_arn=arn,
+            peer_health_url=_url("MDR_PEER_HEALTH_URL", req("MDR_PEER_HEALTH_URL")),
+            local_health_url=_url("MDR_LOCAL_HEALTH_URL", opt("MDR_LOCAL_HEALTH_URL", "")),
+            asg_name=asg,
+            scale_min=smin,
+            scale_desired=sdes,
+            scale_max=smax,
+            ssm_prefix=prefix,
+            peer_ssm_prefix=opt("MDR_PEER_SSM_PREFIX", "").rstrip("/"),
+            topic_arn=req("MDR_TOPIC_ARN"),
+            mode=mode,
+            rpo_seconds=num("MDR_RPO_SECONDS", "60", minimum=0),
+            consecutive_failures=int(num("MDR_CONSECUTIVE_FAILURES", "3", minimum=2, integer=True)),
+            probe_interval_seconds=num("MDR_PROBE_INTERVAL_SECONDS", "10", minimum=0),
+            probes_per_invocation=int(num("MDR_PROBES_PER_INVOCATION", "3", minimum=1, integer=True)),
+            probe_timeout_seconds=num("MDR_PROBE_TIMEOUT_SECONDS", "3", minimum=0.1),
+            promotion_timeout_seconds=num("MDR_PROMOTION_TIMEOUT_SECONDS", "600", minimum=1),
+            poll_seconds=num("MDR_POLL_SECONDS", "5", minimum=0),
+            lag_lookback_seconds=int(num("MDR_LAG_LOOKBACK_SECONDS", "300", minimum=60, integer=True)),
+            cache_global_datastore_id=cache_ds,
+            cache_replication_group_id=cache_rg,
+            run_command_document=opt("MDR_RUN_COMMAND_DOCUMENT", ""),
+            instance_tag_key=opt("MDR_INSTANCE_TAG_KEY", "aws:autoscaling:groupName"),
+            instance_tag_value=opt("MDR_INSTANCE_TAG_VALUE", asg),
+            metric_namespace=opt("MDR_METRIC_NAMESPACE", "MagentoDR"),
+            aws_connect_timeout=num("MDR_AWS_CONNECT_TIMEOUT", "3", minimum=0.1),
+            aws_read_timeout=num("MDR_AWS_READ_TIMEOUT", "10", minimum=0.1),
+            aws_max_attempts=int(num("MDR_AWS_MAX_ATTEMPTS", "5", minimum=1, integer=True)),
+            log_level=level,
+        )
+
+
+def _url(name: str, value: str) -> str:
+    """https only, except plain http to a loopback host (the emulator / drill)."""
+    if not value:
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme == "https" and parsed.hostname:
+        return value
+    if parsed.scheme == "http" and parsed.hostname:
+        host = parsed.hostname
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return value
+    raise SettingsError(name, f"must be an https URL, got {value!r}")

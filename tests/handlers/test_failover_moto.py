@@ -1,0 +1,313 @@
+"""Adapter + runner against moto with the emulator extension (guards, exactly-once, faults, resume)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from moto.rds.models import rds_backends
+
+import emulator
+from handlers import failover
+
+from .conftest import PRIMARY, SCHEDULED, SECONDARY, World
+
+ALARM = {
+    "version": "0",
+    "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+    "detail-type": "CloudWatch Alarm State Change",
+    "source": "aws.cloudwatch",
+    "account": "123456789012",
+    "time": "2019-10-02T17:04:40Z",
+    "region": SECONDARY,
+    "resources": [f"arn:aws:cloudwatch:{SECONDARY}:123456789012:alarm:peer-health"],
+    "detail": {
+        "alarmName": "peer-health",
+        "state": {"value": "ALARM", "reason": "Threshold Crossed", "timestamp": "2019-10-02T17:04:40.985+0000"},
+        "previousState": {"value": "OK", "reason": "ok", "timestamp": "2019-10-02T17:00:40.985+0000"},
+        "configuration": {"description": "peer health", "metrics": []},
+    },
+}
+
+
+def _completed(world: World) -> None:
+    assert world.writer() == world.secondary_arn
+    assert world.capacity() == (2, 2, 4)
+    assert world.param("/magento-dr/secondary/active") == "true"
+    assert world.cache_roles() == {PRIMARY: "secondary", SECONDARY: "primary"}
+
+
+def test_steady_state_noop_publishes_writer_metric(world: World) -> None:
+    result = world.run(SCHEDULED)
+    assert result["ok"] and result["action"] == "noop" and result["reason"] == "peer healthy"
+    assert result["writer"] == 0 and world.promotions() == []
+    stats = world.client("cloudwatch").list_metrics(Namespace="MagentoDR", MetricName="WriterInRegion")["Metrics"]
+    assert {d["Name"]: d["Value"] for d in stats[0]["Dimensions"]} == {"Region": SECONDARY, "Stack": "secondary"}
+
+
+def test_one_alarm_alone_never_fails_over(world: World) -> None:
+    result = world.run(ALARM)
+    assert result["action"] == "noop" and world.promotions() == []
+
+
+def test_peer_lost_automatic_fails_over_once_with_full_timeline(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert result["ok"], result
+    assert result["action"] == "promote" and result["probes"] == [False, False, False]
+    assert world.promotions() == [("magento-gdb", world.secondary_arn, "failover")]
+    _completed(world)
+    op = result["operation"]
+    assert op["status"] == "complete"
+    steps = [e["step"] for e in op["timeline"]]
+    assert steps == ["decision", "promotion-requested", "writer-promoted", "cache_failover", "scale_asg",
+                     "activate_region", "run_commands", "notify"]
+    msgs = world.messages()
+    assert len(msgs) == 1
+    body = msgs[0]["message"]
+    assert body["seconds_first_failed_probe_to_writer_promoted"] >= 30
+    assert [e["step"] for e in body["timeline"]][:3] == ["decision", "promotion-requested", "writer-promoted"]
+    # Duplicate delivery afterwards: nothing more happens.
+    again = world.run(SCHEDULED)
+    assert again["action"] == "noop" and again["writer"] == 1
+    assert len(world.promotions()) == 1 and world.messages() == []
+
+
+def test_detection_accumulates_across_invocations(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    first = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    second = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    assert (first["action"], second["action"]) == ("noop", "noop")
+    assert "2/3" in second["reason"]
+    third = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    assert third["action"] == "promote" and len(world.promotions()) == 1
+
+
+def test_peer_recovering_resets_the_counter(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="2")
+    emulator.set_dark(PRIMARY, False)
+    world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="2")
+    assert result["action"] == "noop" and world.promotions() == []
+
+
+def test_shop_down_but_peer_rds_answers_is_not_a_regional_loss(world: World) -> None:
+    world.health.set_healthy(PRIMARY, False)
+    result = world.run(SCHEDULED)
+    assert result["action"] == "noop" and result["probes"] == [True]
+
+
+def test_notify_mode_reports_once_with_command(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED, MDR_MODE="notify")
+    assert result["action"] == "notify-operator" and world.promotions() == []
+    assert "python -m handlers.failover failover" in result["command_hint"]
+    msgs = world.messages()
+    assert len(msgs) == 1 and "python -m handlers.failover failover" in msgs[0]["message"]["run_this_to_act"]
+    again = world.run(SCHEDULED, MDR_MODE="notify")
+    assert again["action"] == "noop" and world.messages() == []
+    assert world.param("/magento-dr/secondary/active") == "false"
+
+
+@pytest.mark.parametrize(
+    ("setup", "guard"),
+    [
+        ("lag", "rpo-exceeded"),
+        ("nolag", "lag-unknown"),
+        ("unavailable", "local-not-available"),
+    ],
+)
+def test_guards_block_automatic_failover(world: World, setup: str, guard: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if setup == "lag":
+        world.set_lag_ms(120_000)
+    elif setup == "nolag":
+        monkeypatch.setitem(world.env, "MDR_LOCAL_CLUSTER_ID", "shop-secondary")
+        monkeypatch.setitem(world.env, "MDR_LAG_LOOKBACK_SECONDS", "60")
+        emulator.advance(3600)  # the only datapoint is now an hour old
+    else:
+        rds_backends["123456789012"][SECONDARY].clusters["shop-secondary"].status = "modifying"
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert result["action"] == "notify-operator" and result["guard"] == guard, result
+    assert world.promotions() == [] and world.capacity() == (1, 1, 2)
+
+
+def test_operator_force_overrides_rpo(world: World) -> None:
+    world.set_lag_ms(120_000)
+    emulator.set_dark(PRIMARY)
+    refused = world.run({"action": "failover"})
+    assert not refused["ok"] and refused["guard"] == "rpo-exceeded" and "--force" in refused["command_hint"]
+    forced = world.run({"action": "failover", "force": True})
+    assert forced["ok"] and len(world.promotions()) == 1
+    _completed(world)
+
+
+def test_no_failover_when_operation_already_under_way(world: World) -> None:
+    emulator.set_promotion_time(30, pending_seconds=2, auto_complete=False)
+    world.client("rds").failover_global_cluster(
+        GlobalClusterIdentifier="magento-gdb", TargetDbClusterIdentifier=world.secondary_arn, AllowDataLoss=True
+    )
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    # Promotion to *this* region started outside the handler: it does not start another.
+    assert result["action"] == "noop" and "under way" in result["reason"]
+    assert len(world.promotions()) == 1
+
+
+def test_local_already_writer_is_noop(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    world.run(SCHEDULED)
+    result = world.run({"action": "failover"})
+    assert result["ok"] and result["action"] == "noop" and len(world.promotions()) == 1
+
+
+def test_throttling_on_promotion_is_retried_once_promoted(world: World) -> None:
+    fault = emulator.inject_fault("error", service="rds", operation="FailoverGlobalCluster", error_code="Throttling", remaining=1)
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert result["ok"], result
+    assert fault.hits == 1 and len(world.promotions()) == 1
+    _completed(world)
+
+
+def test_read_timeout_after_processing_does_not_promote_twice(world: World) -> None:
+    emulator.inject_fault("read_timeout", service="rds", operation="FailoverGlobalCluster", after_processing=True, remaining=1)
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert result["ok"], result
+    assert len(world.promotions()) == 1
+    _completed(world)
+
+
+def test_invalid_global_cluster_state_leaves_nothing_half_done(world: World) -> None:
+    emulator.inject_fault("error", service="rds", operation="FailoverGlobalCluster", error_code="InvalidGlobalClusterStateFault", remaining=1)
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert not result["ok"] and "InvalidGlobalClusterStateFault" in result["error"]
+    assert world.promotions() == [] and world.capacity() == (1, 1, 2)
+    assert world.param("/magento-dr/secondary/active") == "false"
+    assert world.param("/magento-dr/secondary/failover/lease") is None
+    retry = world.run(SCHEDULED)
+    assert retry["ok"] and len(world.promotions()) == 1
+    _completed(world)
+
+
+def test_resume_after_partial_failure(world: World) -> None:
+    emulator.inject_fault("error", service="autoscaling", operation="UpdateAutoScalingGroup", error_code="ValidationError", remaining=1)
+    emulator.set_dark(PRIMARY)
+    first = world.run(SCHEDULED)
+    assert not first["ok"] and "ValidationError" in first["error"]
+    assert world.writer() == world.secondary_arn and world.capacity() == (1, 1, 2)
+    assert world.messages() == []
+    second = world.run(SCHEDULED)
+    assert second["ok"] and second["action"] == "finish-steps", second
+    _completed(world)
+    assert len(world.promotions()) == 1
+    steps = [(e["step"], e["result"]) for e in second["operation"]["timeline"]]
+    assert ("scale_asg", "failed") in steps and steps[-1] == ("notify", "ok")
+    assert len(world.messages()) == 1
+
+
+def test_concurrent_invocations_promote_exactly_once(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    world.client("ssm").put_parameter(
+        Name="/magento-dr/secondary/failover/probes", Type="String", Overwrite=True,
+        Value=json.dumps({"consecutive_failures": 2, "first_failure_at": world.clock.now()}),
+    )
+    results: list[dict[str, Any]] = []
+    barrier = threading.Barrier(4)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(world.run(SCHEDULED))
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(results) == 4
+    assert len(world.promotions()) == 1
+    final = world.run(SCHEDULED)
+    assert final["writer"] == 1
+    if final["action"] == "finish-steps":  # a loser may have finished the steps itself
+        assert final["ok"]
+    _completed(world)
+    assert len([m for m in world.messages() if "complete" in (m["subject"] or "")]) == 1
+
+
+def test_local_region_api_unreachable_is_inconclusive_and_writes_nothing(world: World) -> None:
+    emulator.set_dark(SECONDARY)
+    result = world.run(SCHEDULED)
+    assert not result["ok"] and result["action"] == "inconclusive"
+    emulator.set_dark(SECONDARY, False)
+    assert world.param("/magento-dr/secondary/failover/probes") is None
+
+
+def test_recovered_old_primary_fences_itself(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    world.run(SCHEDULED)
+    emulator.set_dark(PRIMARY, False)
+    old = dict(world.env)
+    old.update(
+        MDR_STACK="primary", MDR_REGION=PRIMARY, MDR_PEER_REGION=SECONDARY, MDR_LOCAL_CLUSTER_ID="shop-primary",
+        MDR_LOCAL_CLUSTER_ARN=world.primary_arn, MDR_PEER_HEALTH_URL=world.health.url(SECONDARY),
+        MDR_SSM_PREFIX="/magento-dr/primary", MDR_PEER_SSM_PREFIX="/magento-dr/secondary",
+        MDR_ASG_NAME="web-primary", MDR_CACHE_REPLICATION_GROUP_ID="cache-primary",
+        MDR_TOPIC_ARN=world.env["MDR_TOPIC_ARN"].replace(SECONDARY, PRIMARY),
+    )
+    world.client("ssm", PRIMARY).put_parameter(Name="/magento-dr/primary/active", Value="true", Type="String", Overwrite=True)
+    result = failover.handle(SCHEDULED, old, world.clock)
+    assert result["fenced"] and result["writer"] == 0 and result["action"] == "noop", result
+    assert world.param("/magento-dr/primary/active", PRIMARY) == "false"
+
+
+def test_switchover_and_failback_are_planned(world: World) -> None:
+    result = world.run({"action": "switchover"})
+    assert result["ok"], result
+    assert world.promotions() == [("magento-gdb", world.secondary_arn, "switchover")]
+    _completed(world)
+
+
+def test_switchover_refused_while_peer_dark(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    result = world.run({"action": "switchover"})
+    assert not result["ok"] and result["guard"] == "peer-unreachable" and world.promotions() == []
+
+
+def test_failover_refused_while_peer_healthy_unless_forced(world: World) -> None:
+    result = world.run({"action": "failover"})
+    assert not result["ok"] and result["guard"] == "peer-healthy" and world.promotions() == []
+
+
+def test_dry_run_and_status_make_no_write_calls(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    emulator.STATE.calls.clear()
+    for cmd in ({"action": "status"}, {"action": "failover", "dry_run": True}):
+        result = world.run(cmd)
+        assert result["dry_run"]
+    writes = [op for (_s, op, _r) in emulator.STATE.calls if not op.startswith(("Describe", "Get", "List"))]
+    assert writes == [] and world.promotions() == []
+
+
+@pytest.mark.parametrize("event", [None, [], "ALARM", {"detail": {"state": "ALARM"}}, {"action": "reboot"}])
+def test_rejected_events_make_no_aws_call(world: World, event: Any) -> None:
+    emulator.STATE.client_calls.clear()
+    result = world.run(event)
+    assert result["action"] == "rejected" and result["reason"]
+    assert emulator.STATE.client_calls == []
+
+
+def test_cache_failover_already_in_progress_is_waited_for(world: World) -> None:
+    ec = world.client("elasticache")
+    ec.failover_global_replication_group(
+        GlobalReplicationGroupId=world.env["MDR_CACHE_GLOBAL_DATASTORE_ID"], PrimaryRegion=SECONDARY, PrimaryReplicationGroupId="cache-secondary"
+    )
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert result["ok"], result
+    _completed(world)
