@@ -40,13 +40,14 @@ network = RegionalNetwork(
         interface_endpoints=settings.network.interface_endpoints,
         flow_log_retention_days=settings.network.flow_log_retention_days,
         region=settings.region,
+        protect=settings.protect,
     ),
     opts=local,
 )
 
 notifications = Notifications(
     "notifications",
-    NotificationsArgs(region=settings.region, emails=settings.failover.notification_emails),
+    NotificationsArgs(region=settings.region, emails=settings.failover.notification_emails, protect=settings.protect),
     opts=local,
 )
 
@@ -117,9 +118,84 @@ media = ReplicatedMediaBucket(
 # <<< media
 
 # >>> frontend (RegionalFrontend)
+from components.regional_frontend import (  # noqa: E402
+    DatabaseEndpoints,
+    MediaStorage,
+    PrimaryFrontendValues,
+    RegionalFrontend,
+    RegionalFrontendArgs,
+)
+
+frontend = RegionalFrontend(
+    "frontend",
+    RegionalFrontendArgs(
+        stack=settings.stack,
+        region=settings.region,
+        is_primary=settings.is_primary,
+        dns=settings.dns,
+        web=settings.web,
+        cache=settings.cache,
+        search=settings.search,
+        health_check_interval_seconds=settings.failover.health_check_interval_seconds,
+        health_check_failure_threshold=settings.failover.health_check_failure_threshold,
+        vpc_id=network.vpc_id,
+        vpc_cidr=settings.network.cidr,
+        peer_cidr=settings.peer.network_cidr,
+        public_subnet_ids=network.public_subnet_ids,
+        private_subnet_ids=network.private_subnet_ids,
+        data_subnet_ids=network.data_subnet_ids,
+        alb_security_group_id=network.alb_security_group_id,
+        app_security_group_id=network.app_security_group_id,
+        database=DatabaseEndpoints(
+            writer_endpoint=database.writer_endpoint,
+            reader_endpoint=database.reader_endpoint,
+            credentials_secret_arn=database.credentials_secret_arn,
+            kms_key_arn=database.credentials_secret_kms_key_arn,
+            port=database.port,
+        ),
+        media=MediaStorage(
+            bucket_name=media.bucket_name,
+            bucket_arn=media.bucket_arn,
+            bucket_region=media.bucket_region,
+            kms_key_arn=media.kms_key_arn,
+            media_url=media.media_url,
+        ),
+        notification_topic_arn=notifications.topic_arn,
+        # Values both regions must share come from the primary (sessions, encrypted data).
+        primary_values=None
+        if primary_stack is None
+        else PrimaryFrontendValues(
+            crypt_key=primary_stack.require_output("frontendCryptKey"),
+            cache_auth_token=primary_stack.require_output("cacheAuthToken"),
+            cache_global_datastore_id=primary_stack.require_output("cacheGlobalDatastoreId"),
+        ),
+        protect=settings.protect,
+        global_accelerator=settings.failover.global_accelerator,
+    ),
+    opts=local,
+)
 # <<< frontend
 
 # >>> failover (FailoverAutomation)
+from components.failover_automation import FailoverAutomation, FailoverAutomationArgs  # noqa: E402
+
+failover = FailoverAutomation(
+    "failover",
+    FailoverAutomationArgs.from_settings(
+        settings,
+        topic_arn=notifications.topic_arn,
+        topic_key_arn=notifications.key_arn,
+        global_cluster_id=database.global_cluster_id,
+        cluster_id=database.cluster_id,
+        cluster_arn=database.cluster_arn,
+        asg_name=frontend.asg_name,
+        instance_tag_key=frontend.instance_tag_key,
+        instance_tag_value=frontend.instance_tag_value,
+        cache_global_datastore_id=frontend.cache_global_datastore_id,
+        cache_replication_group_id=frontend.cache_replication_group_id,
+    ),
+    opts=local,
+)
 # <<< failover
 
 # ---------------------------------------------------------------- exports
@@ -161,6 +237,35 @@ if media.distribution_id is not None:
     pulumi.export("mediaDistributionDomainName", media.distribution_domain_name)
 # <<< exports: media
 # >>> exports: frontend
+pulumi.export("shopUrl", f"https://{settings.dns.shop_hostname}/")
+pulumi.export("regionalHostname", frontend.regional_hostname)
+pulumi.export("albDnsName", frontend.alb_dns_name)
+pulumi.export("albZoneId", frontend.alb_zone_id)
+pulumi.export("albArnSuffix", frontend.alb_arn_suffix)
+pulumi.export("targetGroupArnSuffix", frontend.target_group_arn_suffix)
+pulumi.export("asgName", frontend.asg_name)
+pulumi.export("asgArn", frontend.asg_arn)
+pulumi.export("productionCapacity", frontend.production_capacity)
+pulumi.export("instanceTagKey", frontend.instance_tag_key)
+pulumi.export("instanceTagValue", frontend.instance_tag_value)
+pulumi.export("applyRoleCommand", frontend.apply_role_command)
+pulumi.export("ssmPrefix", frontend.ssm_prefix)
+pulumi.export("activeParameterName", frontend.active_parameter_name)
+pulumi.export("healthCheckIds", frontend.health_check_ids)
+pulumi.export("cacheReplicationGroupId", frontend.cache_replication_group_id)
+pulumi.export("cacheGlobalDatastoreId", frontend.cache_global_datastore_id)
+pulumi.export("searchEndpoint", frontend.search_endpoint)
+pulumi.export("searchDomainArn", frontend.search_domain_arn)
+if settings.is_primary:
+    # Secrets the secondary copies into its own region (encrypted in state and in the stack reference).
+    pulumi.export("frontendCryptKey", frontend.crypt_key)
+    pulumi.export("cacheAuthToken", frontend.cache_auth_token)
 # <<< exports: frontend
 # >>> exports: failover
+pulumi.export("failoverFunctionName", failover.function_name)
+pulumi.export("failoverFunctionArn", failover.function_arn)
+pulumi.export("failoverDeadLetterQueueUrl", failover.dead_letter_queue_url)
+pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
+pulumi.export("failoverAlarmNames", failover.alarm_names)
+pulumi.export("rtoBudget", failover.rto_budget)
 # <<< exports: failover

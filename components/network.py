@@ -23,6 +23,7 @@ class RegionalNetworkArgs:
     interface_endpoints: tuple[str, ...]
     flow_log_retention_days: int
     region: str
+    protect: bool = True
 
     def __post_init__(self) -> None:
         if self.az_count < 2:
@@ -179,7 +180,8 @@ class RegionalNetwork(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=caller.account_id.apply(lambda account: _logs_key_policy(account, args.region)),
-            opts=child,
+            # Deleting the key would make every flow log it encrypted unreadable.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",

@@ -15,6 +15,7 @@ from .kms import key_policy, service_use_statement
 class NotificationsArgs:
     region: str
     emails: tuple[str, ...] = ()
+    protect: bool = True
 
     def __post_init__(self) -> None:
         for email in self.emails:
@@ -51,7 +52,8 @@ class Notifications(pulumi.ComponentResource):
                     ],
                 )
             ),
-            opts=child,
+            # A deleted key takes the topic's queued messages with it.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, opts=child)
         aws.sns.TopicPolicy(

@@ -23,9 +23,9 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.settings import SETTINGS, configure
-from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import ComputedAttributes, invoke_result

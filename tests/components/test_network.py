@@ -66,3 +66,10 @@ def test_default_security_group_is_emptied(stack: StackGraph) -> None:
 def test_vpc_cidr_comes_from_config(primary: StackGraph, secondary: StackGraph) -> None:
     assert primary.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"] == "10.10.0.0/16"
     assert secondary.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"] == "10.20.0.0/16"
+
+
+def test_flow_log_key_is_protected_and_follows_config() -> None:
+    from offline.runner import run_stack
+
+    assert run_stack("primary").named("network-logs-key").protect is True
+    assert run_stack("primary", overrides={"magento-dr:protect": False}).named("network-logs-key").protect is False

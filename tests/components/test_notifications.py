@@ -28,3 +28,7 @@ def test_email_subscriptions_come_from_config(stack: StackGraph) -> None:
     assert [s.inputs["endpoint"] for s in subs] == ["sre-oncall@example.com"]
     assert all(s.inputs["protocol"] == "email" for s in subs)
     assert stack.exports["notificationTopicArn"].startswith(f"arn:aws:sns:{stack.exports['region']}:")
+
+
+def test_topic_key_is_protected(stack: StackGraph) -> None:
+    assert stack.named("notifications-key").protect is True

@@ -1,0 +1,666 @@
+"""FailoverAutomation: the failover function (handlers/) in this region, its triggers, permissions and alarms.
+
+Each region runs its own copy. It probes the peer on a schedule in this region
+and promotes this region's cluster when the peer is lost, so the same code
+gives failover (in the secondary) and failback (in the primary). Nothing it
+needs at failover time lives in the peer region or in us-east-1's control
+planes: the schedule, the RDS-event rule, the role, the topic, the alarms and
+every endpoint the function calls on the failover path are in this region.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from . import rto
+from .config import StackSettings
+from .contracts import METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
+from .failover_iam import FailoverScope, function_policy, lambda_trust_policy, scheduler_policy, scheduler_trust_policy
+from .naming import health_url, physical_name
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HANDLER_PACKAGE = "handlers"
+# The Lambda entry point (handlers/failover.py); the CLI calls the same code.
+HANDLER_ENTRY_POINT = "handlers.failover.lambda_handler"
+# Python 3.12+ for the handler's typing; Graviton for price. Lambda's Python
+# runtime ships boto3, so the archive carries only our code.
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+RUNTIME = "python3.13"
+ARCHITECTURE = "arm64"
+MEMORY_MB = 256
+# Lambda's maximum. The wait for promotion is not split across invocations: the
+# handler persists the operation and could resume, but its SSM lease
+# (2 x promotion timeout + 300 s) would keep a successor out, so one invocation
+# must cover probing, the promotion wait and the cache failover wait.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+TIMEOUT_SECONDS = 900
+# The handler's deadline for each wait (MDR_PROMOTION_TIMEOUT_SECONDS): five
+# times AWS's typical promotion figure.
+PROMOTION_TIMEOUT_SECONDS = 5 * rto.AURORA_PROMOTION_TYPICAL_SECONDS
+# One evaluation at a time: a second concurrent promotion attempt is never useful.
+RESERVED_CONCURRENCY = 1
+# Events queued while a promotion runs (scheduled ticks, RDS events) wait for it
+# instead of being dropped; a failed evaluation is not retried (the next tick is the retry).
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
+MAX_EVENT_AGE_SECONDS = TIMEOUT_SECONDS + 60
+MAX_RETRY_ATTEMPTS = 0
+LOG_RETENTION_DAYS = 90
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum
+# No evaluation published the writer metric for this long: the automation is dead.
+HEARTBEAT_MINUTES = 10
+
+# RDS publishes global-database switchover/failover events in this category.
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Events.Messages.html#USER_Events.Messages.global-cluster
+RDS_GLOBAL_FAILOVER_CATEGORY = "global-failover"
+
+# Where Magento lives on the web instances and who runs it (components/magento_runtime.py, user data).
+MAGENTO_ROOT = "/var/www/magento"
+WEB_USER = "nginx"
+# Magento's post-failover commands: flush every cache type (incl. full-page
+# cache, whose entries may predate the failover) and rebuild the search index.
+POST_FAILOVER_COMMANDS = (
+    "bin/magento cache:flush",
+    "bin/magento indexer:reindex catalogsearch_fulltext",
+)
+RUN_COMMAND_TIMEOUT_SECONDS = 600  # handlers/aws.py sends with TimeoutSeconds=600
+
+
+# ---------------------------------------------------------------- pure helpers
+def handler_archive_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
+    """The handler package's source files, keyed by their path inside the zip (`handlers/...`).
+
+    Only `*.py` under handlers/: no tests, no __pycache__, no vendored boto3.
+    """
+    package = root / HANDLER_PACKAGE
+    if not (package / "failover.py").is_file():
+        raise FileNotFoundError(f"{package}/failover.py is missing; the failover function cannot be packaged")
+    files: dict[str, Path] = {}
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(root)
+        parts = relative.parts
+        if any(part == "__pycache__" or part.startswith(("test", ".")) for part in parts[1:]):
+            continue
+        files[relative.as_posix()] = path
+    return files
+
+
+def post_failover_document() -> dict[str, Any]:
+    """SSM Command document (schema 2.2) with Magento's post-failover commands, run as the web user."""
+    return {
+        "schemaVersion": "2.2",
+        "description": "magento-dr: Magento commands after this region became the writer",
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": "magentoPostFailover",
+                "precondition": {"StringEquals": ["platformType", "Linux"]},
+                "inputs": {
+                    "workingDirectory": MAGENTO_ROOT,
+                    "timeoutSeconds": str(RUN_COMMAND_TIMEOUT_SECONDS),
+                    "runCommand": ["set -euo pipefail", *(f"sudo -u {WEB_USER} php {command}" for command in POST_FAILOVER_COMMANDS)],
+                },
+            }
+        ],
+    }
+
+
+def evaluate_input() -> str:
+    """The scheduler's payload: an evaluation, with Scheduler's context attributes for correlation."""
+    return json.dumps(
+        {
+            "action": "evaluate",
+            "schedule_arn": "<aws.scheduler.schedule-arn>",
+            "scheduled_time": "<aws.scheduler.scheduled-time>",
+            "execution_id": "<aws.scheduler.execution-id>",
+            "attempt_number": "<aws.scheduler.attempt-number>",
+        }
+    )
+
+
+def rds_event_pattern() -> dict[str, Any]:
+    """RDS global-database failover/switchover events of this region (bookkeeping triggers)."""
+    return {
+        "source": ["aws.rds"],
+        "detail-type": ["RDS DB Cluster Event"],
+        "detail": {"EventCategories": [RDS_GLOBAL_FAILOVER_CATEGORY]},
+    }
+
+
+def heartbeat_periods(minutes: int = HEARTBEAT_MINUTES) -> int:
+    """Evaluation periods (60 s each) of the heartbeat alarm."""
+    return max(1, math.ceil(minutes * 60 / rto.SCHEDULE_PERIOD_SECONDS))
+
+
+# ---------------------------------------------------------------- args
+@dataclass(frozen=True)
+class FailoverAutomationArgs:
+    """What one region's failover function needs; ids from other components may be Outputs."""
+
+    stack: str
+    region: str
+    peer_region: str
+    peer_health_url: str
+    local_health_url: str
+    ssm_prefix: str
+    mode: str
+    rpo_seconds: int
+    rto_seconds: int
+    consecutive_failures: int
+    probe_interval_seconds: int
+    health_check_interval_seconds: int
+    health_check_failure_threshold: int
+    scale_min: int
+    scale_desired: int
+    scale_max: int
+    topic_arn: pulumi.Input[str]
+    topic_key_arn: pulumi.Input[str]
+    global_cluster_id: pulumi.Input[str]
+    cluster_id: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    asg_name: pulumi.Input[str]
+    instance_tag_key: pulumi.Input[str]
+    instance_tag_value: pulumi.Input[str]
+    cache_global_datastore_id: pulumi.Input[str] | None = None
+    cache_replication_group_id: pulumi.Input[str] | None = None
+    arc_region_switch: bool = False
+    handler_root: Path = PROJECT_ROOT
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.region == self.peer_region:
+            raise ValueError("FailoverAutomationArgs.peer_region must differ from region; the function promotes this region when the peer is lost")
+        if self.mode not in ("automatic", "notify"):
+            raise ValueError(f"FailoverAutomationArgs.mode {self.mode!r}: use automatic or notify")
+        if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
+            raise ValueError(f"FailoverAutomationArgs.ssm_prefix {self.ssm_prefix!r} must look like /magento-dr/<stack>")
+        if not self.peer_health_url.startswith("https://"):
+            raise ValueError(f"FailoverAutomationArgs.peer_health_url {self.peer_health_url!r} must be an https URL (components/naming.health_url)")
+        if self.consecutive_failures < 2:
+            raise ValueError("FailoverAutomationArgs.consecutive_failures must be at least 2; one failed probe never justifies data loss")
+        if not 0 <= self.scale_min <= self.scale_desired <= self.scale_max:
+            raise ValueError(
+                f"FailoverAutomationArgs: production capacity must satisfy min <= desired <= max, got "
+                f"{self.scale_min}/{self.scale_desired}/{self.scale_max}"
+            )
+        if (self.cache_global_datastore_id is None) != (self.cache_replication_group_id is None):
+            raise ValueError("FailoverAutomationArgs: pass cache_global_datastore_id and cache_replication_group_id together")
+        if self.arc_region_switch:
+            # Not built yet (docs/failover-automation.md "ARC Region switch"): refuse rather than silently skip.
+            raise ValueError(
+                "magento-dr:failover.arcRegionSwitch is not implemented yet; set it to false "
+                "(the failover function covers the same runbook)"
+            )
+        self.budget()  # raises rto.RtoError for settings the schedule cannot serve
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: StackSettings,
+        *,
+        topic_arn: pulumi.Input[str],
+        topic_key_arn: pulumi.Input[str],
+        global_cluster_id: pulumi.Input[str],
+        cluster_id: pulumi.Input[str],
+        cluster_arn: pulumi.Input[str],
+        asg_name: pulumi.Input[str],
+        instance_tag_key: pulumi.Input[str],
+        instance_tag_value: pulumi.Input[str],
+        cache_global_datastore_id: pulumi.Input[str] | None = None,
+        cache_replication_group_id: pulumi.Input[str] | None = None,
+    ) -> FailoverAutomationArgs:
+        """Args from the stack settings plus the ids other components own (what __main__.py passes)."""
+        failover = settings.failover
+        return cls(
+            stack=settings.stack,
+            region=settings.region,
+            peer_region=settings.peer.region,
+            peer_health_url=health_url(settings.dns.shop_hostname, settings.peer.region),
+            local_health_url=health_url(settings.dns.shop_hostname, settings.region),
+            ssm_prefix=ssm_prefix(settings.stack),
+            mode=failover.mode,
+            rpo_seconds=failover.rpo_seconds,
+            rto_seconds=failover.rto_seconds,
+            consecutive_failures=failover.consecutive_failures,
+            probe_interval_seconds=failover.probe_interval_seconds,
+            health_check_interval_seconds=failover.health_check_interval_seconds,
+            health_check_failure_threshold=failover.health_check_failure_threshold,
+            # After a promotion this region runs the shop: production capacity.
+            scale_min=settings.web.min_size,
+            scale_desired=settings.web.desired_capacity,
+            scale_max=settings.web.max_size,
+            topic_arn=topic_arn,
+            topic_key_arn=topic_key_arn,
+            global_cluster_id=global_cluster_id,
+            cluster_id=cluster_id,
+            cluster_arn=cluster_arn,
+            asg_name=asg_name,
+            instance_tag_key=instance_tag_key,
+            instance_tag_value=instance_tag_value,
+            cache_global_datastore_id=cache_global_datastore_id,
+            cache_replication_group_id=cache_replication_group_id,
+            arc_region_switch=failover.arc_region_switch,
+        )
+
+    @property
+    def probes_per_invocation(self) -> int:
+        return rto.probes_per_invocation(
+            consecutive_failures=self.consecutive_failures, probe_interval_seconds=self.probe_interval_seconds
+        )
+
+    def budget(self) -> rto.RtoBudget:
+        return rto.failover_budget(
+            probe_interval_seconds=self.probe_interval_seconds,
+            consecutive_failures=self.consecutive_failures,
+            health_check_interval_seconds=self.health_check_interval_seconds,
+            health_check_failure_threshold=self.health_check_failure_threshold,
+        )
+
+
+def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, document_name: Any) -> dict[str, Any]:
+    """Every MDR_* variable the handler reads (handlers/settings.py ENV_VARS), from args.
+
+    Deliberately unset: MDR_PEER_SSM_PREFIX (the peer fences itself; writing
+    to the peer region is not on the failover path) and the handler's timing
+    knobs whose defaults we accept (poll, lag look-back, boto3 timeouts).
+    """
+    env: dict[str, Any] = {
+        "MDR_STACK": args.stack,
+        "MDR_REGION": args.region,
+        "MDR_PEER_REGION": args.peer_region,
+        "MDR_GLOBAL_CLUSTER_ID": args.global_cluster_id,
+        "MDR_LOCAL_CLUSTER_ID": args.cluster_id,
+        "MDR_LOCAL_CLUSTER_ARN": args.cluster_arn,
+        "MDR_PEER_HEALTH_URL": args.peer_health_url,
+        "MDR_LOCAL_HEALTH_URL": args.local_health_url,
+        "MDR_ASG_NAME": args.asg_name,
+        "MDR_SCALE_MIN": str(args.scale_min),
+        "MDR_SCALE_DESIRED": str(args.scale_desired),
+        "MDR_SCALE_MAX": str(args.scale_max),
+        "MDR_SSM_PREFIX": args.ssm_prefix,
+        "MDR_TOPIC_ARN": topic_arn,
+        "MDR_MODE": args.mode,
+        "MDR_RPO_SECONDS": str(args.rpo_seconds),
+        "MDR_CONSECUTIVE_FAILURES": str(args.consecutive_failures),
+        "MDR_PROBE_INTERVAL_SECONDS": str(args.probe_interval_seconds),
+        "MDR_PROBES_PER_INVOCATION": str(args.probes_per_invocation),
+        "MDR_PROBE_TIMEOUT_SECONDS": str(rto.PROBE_TIMEOUT_SECONDS),
+        "MDR_PROMOTION_TIMEOUT_SECONDS": str(PROMOTION_TIMEOUT_SECONDS),
+        "MDR_RUN_COMMAND_DOCUMENT": document_name,
+        "MDR_INSTANCE_TAG_KEY": args.instance_tag_key,
+        "MDR_INSTANCE_TAG_VALUE": args.instance_tag_value,
+        "MDR_METRIC_NAMESPACE": METRIC_NAMESPACE,
+        "MDR_LOG_LEVEL": "INFO",
+    }
+    if args.cache_global_datastore_id is not None and args.cache_replication_group_id is not None:
+        env["MDR_CACHE_GLOBAL_DATASTORE_ID"] = args.cache_global_datastore_id
+        env["MDR_CACHE_REPLICATION_GROUP_ID"] = args.cache_replication_group_id
+    return env
+
+
+# ---------------------------------------------------------------- component
+class FailoverAutomation(pulumi.ComponentResource):
+    """This region's failover function with its schedule, RDS-event rule, role, dead letters and alarms."""
+
+    function_name: pulumi.Output[str]
+    """Name of the failover function (invoke it with {"action": "status"} to see the state)."""
+    function_arn: pulumi.Output[str]
+    """ARN of the failover function."""
+    role_arn: pulumi.Output[str]
+    """The function's only role."""
+    dead_letter_queue_url: pulumi.Output[str]
+    """Where failed asynchronous evaluations and undeliverable schedule events land."""
+    run_command_document_name: pulumi.Output[str]
+    """SSM Command document with Magento's post-failover commands."""
+    writer_alarm_name: pulumi.Output[str]
+    """Alarm that is OK only while this region holds the Aurora writer (a Route 53 health check may follow it)."""
+    writer_alarm_arn: pulumi.Output[str]
+    """ARN of the writer alarm."""
+    alarm_names: pulumi.Output[list[str]]
+    """Every alarm this component created (all notify the region's topic)."""
+    rto_budget: dict[str, Any]
+    """The worst-case failover arithmetic (plain data; see components/rto.py)."""
+
+    def __init__(self, name: str, args: FailoverAutomationArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("magento-dr:index:FailoverAutomation", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        function_physical = physical_name(args.stack, args.region, "failover")
+        schedule_physical = physical_name(args.stack, args.region, "failover-evaluate")
+
+        # -- packaging: handlers/*.py only, with handlers/ at the zip root
+        archive = pulumi.AssetArchive(
+            {key: pulumi.FileAsset(str(path)) for key, path in handler_archive_files(args.handler_root).items()}
+        )
+
+        # -- the command the function runs on one web instance after promotion
+        document = aws.ssm.Document(
+            f"{name}-post-failover",
+            name=physical_name(args.stack, args.region, "post-failover"),
+            document_type="Command",
+            document_format="JSON",
+            content=json.dumps(post_failover_document()),
+            opts=child,
+        )
+
+        # -- failures of asynchronous invocations and undeliverable schedule events
+        dead_letters = aws.sqs.Queue(
+            f"{name}-dead-letters",
+            name=physical_name(args.stack, args.region, "failover-dead-letters"),
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            opts=child,
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{function_physical}",
+            retention_in_days=LOG_RETENTION_DAYS,
+            opts=child,
+        )
+
+        # -- one role, least privilege (components/failover_iam.py)
+        role = aws.iam.Role(
+            f"{name}-role",
+            description=f"magento-dr {args.stack}: failover function in {args.region}",
+            assume_role_policy=caller.account_id.apply(lambda account: json.dumps(lambda_trust_policy(account))),
+            opts=child,
+        )
+        scope = pulumi.Output.all(
+            partition=partition.partition,
+            account_id=caller.account_id,
+            global_cluster_id=args.global_cluster_id,
+            cluster_arn=args.cluster_arn,
+            asg_name=args.asg_name,
+            topic_arn=args.topic_arn,
+            topic_key_arn=args.topic_key_arn,
+            log_group_arn=log_group.arn,
+            dead_letter_queue_arn=dead_letters.arn,
+            run_command_document_arn=document.arn,
+            instance_tag_key=args.instance_tag_key,
+            instance_tag_value=args.instance_tag_value,
+            cache_global_datastore_id=args.cache_global_datastore_id or "",
+            cache_replication_group_id=args.cache_replication_group_id or "",
+        ).apply(
+            lambda v: FailoverScope(
+                region=args.region,
+                peer_region=args.peer_region,
+                ssm_prefix=args.ssm_prefix,
+                metric_namespace=METRIC_NAMESPACE,
+                **v,
+            )
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=scope.apply(lambda s: json.dumps(function_policy(s))),
+            opts=child,
+        )
+
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_physical,
+            description=f"magento-dr {args.stack}: promote {args.region} when {args.peer_region} is lost",
+            role=role.arn,
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=HANDLER_ENTRY_POINT,
+            code=archive,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT_SECONDS,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables=handler_environment(args, topic_arn=args.topic_arn, document_name=document.name),
+            ),
+            # Correlation: Lambda's JSON log format stamps every line with the
+            # request id; X-Ray traces each invocation.
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group]),
+        )
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            function_name=function.name,
+            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+            maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(destination=dead_letters.arn),
+            ),
+            opts=child,
+        )
+
+        # -- trigger 1: EventBridge Scheduler in this region, every minute
+        schedule_arn = pulumi.Output.concat(
+            "arn:", partition.partition, ":scheduler:", args.region, ":", caller.account_id, ":schedule/default/", schedule_physical
+        )
+        scheduler_role = aws.iam.Role(
+            f"{name}-scheduler-role",
+            description=f"magento-dr {args.stack}: EventBridge Scheduler invokes the failover function",
+            assume_role_policy=pulumi.Output.all(caller.account_id, schedule_arn).apply(
+                lambda v: json.dumps(scheduler_trust_policy(v[0], v[1]))
+            ),
+            opts=child,
+        )
+        scheduler_role_policy = aws.iam.RolePolicy(
+            f"{name}-scheduler-policy",
+            role=scheduler_role.id,
+            policy=pulumi.Output.all(function.arn, dead_letters.arn).apply(lambda v: json.dumps(scheduler_policy(v[0], v[1]))),
+            opts=child,
+        )
+        aws.scheduler.Schedule(
+            f"{name}-schedule",
+            name=schedule_physical,
+            description="Evaluate the peer region and this region's role once a minute",
+            schedule_expression=f"rate({rto.SCHEDULE_PERIOD_SECONDS // 60} minute)",
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=function.arn,
+                role_arn=scheduler_role.arn,
+                input=evaluate_input(),
+                # A late evaluation is worthless; the next one is a minute away.
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_event_age_in_seconds=60, maximum_retry_attempts=2),
+                dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=dead_letters.arn),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[scheduler_role_policy]),
+        )
+
+        # -- trigger 2: RDS global-failover events in this region (bookkeeping)
+        rds_rule = aws.cloudwatch.EventRule(
+            f"{name}-rds-events",
+            description="RDS global database failover/switchover events for the failover function",
+            event_pattern=json.dumps(rds_event_pattern()),
+            opts=child,
+        )
+        rds_permission = aws.lambda_.Permission(
+            f"{name}-rds-events-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="events.amazonaws.com",
+            source_arn=rds_rule.arn,
+            source_account=caller.account_id,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-rds-events-target",
+            rule=rds_rule.name,
+            arn=function.arn,
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letters.arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[rds_permission]),
+        )
+        # EventBridge (rules) sends undeliverable events to the queue under its own principal.
+        aws.sqs.QueuePolicy(
+            f"{name}-dead-letters-policy",
+            queue_url=dead_letters.url,
+            policy=pulumi.Output.all(dead_letters.arn, rds_rule.arn).apply(
+                lambda v: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "RdsEventRuleDeadLetters",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Resource": v[0],
+                                "Condition": {"ArnEquals": {"aws:SourceArn": v[1]}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+
+        # -- alarms, all in this region, all into this region's topic. S3 replication
+        # failures are alarmed by ReplicatedMediaBucket (it owns the rule ids).
+        alarms = _Alarms(name, physical_name(args.stack, args.region, "failover"), self, args.topic_arn)
+        alarms.metric(
+            "errors",
+            "The failover function raised (an action failed); see its logs and the dead-letter queue",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": function.name},
+            statistic="Sum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+        )
+        alarms.metric(
+            "throttles",
+            "The failover function was throttled (reserved concurrency 1): expected only while a promotion runs",
+            namespace="AWS/Lambda",
+            metric_name="Throttles",
+            dimensions={"FunctionName": function.name},
+            statistic="Sum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            period=300,
+        )
+        alarms.metric(
+            "dead-letters",
+            "Failed or undeliverable failover evaluations are waiting in the dead-letter queue",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": dead_letters.name},
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+            threshold=0,
+            period=300,
+        )
+        # Published by the secondary cluster of the global database, in its
+        # region; whichever region is the secondary now raises it, the other
+        # has no data (not breaching). Metric unit: milliseconds.
+        # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html
+        alarms.metric(
+            "replication-lag",
+            f"Aurora global replication lag into {args.region} is above the RPO objective of {args.rpo_seconds}s",
+            namespace="AWS/RDS",
+            metric_name="AuroraGlobalDBReplicationLag",
+            dimensions={"DBClusterIdentifier": args.cluster_id},
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+            threshold=args.rpo_seconds * 1000,
+        )
+        writer = alarms.metric(
+            "writer",
+            f"{args.region} does not hold the Aurora writer (or the failover function stopped reporting); "
+            f"OK means it does. Notifies on both transitions.",
+            namespace=METRIC_NAMESPACE,
+            metric_name=WRITER_METRIC,
+            dimensions={"Stack": args.stack, "Region": args.region},
+            statistic="Maximum",
+            comparison="LessThanThreshold",
+            threshold=1,
+            missing="breaching",
+            notify_ok=True,
+        )
+        alarms.metric(
+            "heartbeat",
+            f"No failover evaluation reported for {HEARTBEAT_MINUTES} minutes: schedule, permissions or function broken "
+            f"(also while a promotion wait runs longer than that)",
+            namespace=METRIC_NAMESPACE,
+            metric_name=WRITER_METRIC,
+            dimensions={"Stack": args.stack, "Region": args.region},
+            statistic="SampleCount",
+            comparison="LessThanThreshold",
+            threshold=1,
+            missing="breaching",
+            periods=heartbeat_periods(),
+        )
+        self.function_name = function.name
+        self.function_arn = function.arn
+        self.role_arn = role.arn
+        self.dead_letter_queue_url = dead_letters.url
+        self.run_command_document_name = document.name
+        self.writer_alarm_name = writer.name
+        self.writer_alarm_arn = writer.arn
+        self.alarm_names = pulumi.Output.all(*[a.name for a in alarms.created]).apply(list)
+        self.rto_budget = args.budget().as_export(args.rto_seconds)
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "role_arn": self.role_arn,
+                "dead_letter_queue_url": self.dead_letter_queue_url,
+                "run_command_document_name": self.run_command_document_name,
+                "writer_alarm_name": self.writer_alarm_name,
+                "alarm_names": self.alarm_names,
+                "rto_budget": self.rto_budget,
+            }
+        )
+
+
+class _Alarms:
+    """Creates this component's alarms with one set of defaults (60 s period, topic actions)."""
+
+    def __init__(self, name: str, physical_prefix: str, parent: pulumi.Resource, topic_arn: pulumi.Input[str]):
+        self.name = name
+        self.physical_prefix = physical_prefix
+        self.parent = parent
+        self.topic_arn = topic_arn
+        self.created: list[aws.cloudwatch.MetricAlarm] = []
+
+    def metric(
+        self,
+        part: str,
+        description: str,
+        *,
+        namespace: str,
+        metric_name: str,
+        dimensions: Mapping[str, pulumi.Input[str]],
+        statistic: str,
+        comparison: str,
+        threshold: float,
+        period: int = 60,
+        periods: int = 1,
+        missing: str = "notBreaching",
+        notify_ok: bool = False,
+    ) -> aws.cloudwatch.MetricAlarm:
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{self.name}-{part}",
+            name=f"{self.physical_prefix}-{part}",
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions=dict(dimensions),
+            statistic=statistic,
+            comparison_operator=comparison,
+            threshold=threshold,
+            period=period,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            treat_missing_data=missing,
+            alarm_actions=[self.topic_arn],
+            ok_actions=[self.topic_arn] if notify_ok else [],
+            opts=pulumi.ResourceOptions(parent=self.parent),
+        )
+        self.created.append(alarm)
+        return alarm

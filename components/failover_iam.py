@@ -1,0 +1,186 @@
+"""IAM policy documents of the failover function and its scheduler, as data (pure).
+
+Every statement names the handler call it serves (handlers/aws.py). Resources
+are this stack's own ARNs; `Resource: "*"` appears only for actions that AWS
+authorizes without resource-level permissions (listed in
+`NO_RESOURCE_LEVEL_ACTIONS`, from the Service Authorization Reference:
+https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Actions whose "Resource types" column is empty in the Service Authorization
+# Reference: IAM cannot scope them to an ARN, so they need "*" (and, where the
+# service offers one, a condition key instead).
+NO_RESOURCE_LEVEL_ACTIONS = frozenset(
+    {
+        "cloudwatch:GetMetricData",  # narrowed by nothing; read-only
+        "cloudwatch:PutMetricData",  # narrowed by the cloudwatch:namespace condition
+        "autoscaling:DescribeAutoScalingGroups",
+        "ec2:DescribeInstances",
+        "ssm:GetCommandInvocation",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FailoverScope:
+    """The resources one region's failover function may touch, as plain strings."""
+
+    partition: str
+    account_id: str
+    region: str
+    peer_region: str
+    global_cluster_id: str
+    cluster_arn: str
+    asg_name: str
+    ssm_prefix: str
+    topic_arn: str
+    topic_key_arn: str
+    log_group_arn: str
+    dead_letter_queue_arn: str
+    run_command_document_arn: str
+    instance_tag_key: str
+    instance_tag_value: str
+    metric_namespace: str
+    cache_global_datastore_id: str = ""
+    cache_replication_group_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
+            raise ValueError(f"FailoverScope.ssm_prefix {self.ssm_prefix!r} must start with '/' and not end with one")
+        if self.region == self.peer_region:
+            raise ValueError("FailoverScope.peer_region must differ from region")
+        if bool(self.cache_global_datastore_id) != bool(self.cache_replication_group_id):
+            raise ValueError("FailoverScope: set cache_global_datastore_id and cache_replication_group_id together")
+
+    @property
+    def global_cluster_arn(self) -> str:
+        # Global clusters have no region in their ARN.
+        return f"arn:{self.partition}:rds::{self.account_id}:global-cluster:{self.global_cluster_id}"
+
+    def parameter_arn(self, path: str) -> str:
+        return f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:parameter{self.ssm_prefix}/{path}"
+
+
+def _allow(sid: str, actions: list[str], resources: list[str] | str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def function_policy(s: FailoverScope) -> dict[str, Any]:
+    """The failover function's only permissions."""
+    p, acct, region = s.partition, s.account_id, s.region
+    statements = [
+        # Promote this region's cluster (FailoverGlobalCluster with AllowDataLoss,
+        # or SwitchoverGlobalCluster) — both authorize the global cluster and the target.
+        _allow("PromoteThisRegionsCluster", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"], [s.global_cluster_arn, s.cluster_arn]),
+        _allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.global_cluster_arn]),
+        _allow("DescribeThisRegionsCluster", ["rds:DescribeDBClusters"], [s.cluster_arn]),
+        # Probe only: the peer's cluster id is read from the global cluster at run
+        # time and is not known to this stack (the primary deploys first), so the
+        # grant is read-only and scoped to the peer region and this account.
+        _allow("ProbePeerRegionClusters", ["rds:DescribeDBClusters"], [f"arn:{p}:rds:{s.peer_region}:{acct}:cluster:*"]),
+        _allow("ReadReplicationLag", ["cloudwatch:GetMetricData"], "*"),
+        _allow(
+            "PublishOwnMetricsOnly",
+            ["cloudwatch:PutMetricData"],
+            "*",
+            {"StringEquals": {"cloudwatch:namespace": s.metric_namespace}},
+        ),
+        # The region flag and the handler's own state (probes, operation, lease).
+        _allow(
+            "ReadWriteStackState",
+            ["ssm:GetParameters", "ssm:PutParameter"],
+            [s.parameter_arn("active"), s.parameter_arn("failover/*")],
+        ),
+        _allow("ReleaseLease", ["ssm:DeleteParameter"], [s.parameter_arn("failover/*")]),
+        _allow(
+            "ScaleThisGroupOnly",
+            ["autoscaling:UpdateAutoScalingGroup"],
+            [f"arn:{p}:autoscaling:{region}:{acct}:autoScalingGroup:*:autoScalingGroupName/{s.asg_name}"],
+        ),
+        _allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
+        _allow("FindARunningInstance", ["ec2:DescribeInstances"], "*"),
+        # SendCommand is authorized against the document and each instance; the
+        # tag condition must only apply to the instances, hence two statements.
+        _allow("SendThePostFailoverDocument", ["ssm:SendCommand"], [s.run_command_document_arn]),
+        _allow(
+            "SendToThisStacksInstances",
+            ["ssm:SendCommand"],
+            [f"arn:{p}:ec2:{region}:{acct}:instance/*"],
+            {"StringEquals": {f"ssm:resourceTag/{s.instance_tag_key}": s.instance_tag_value}},
+        ),
+        _allow("ReadCommandResult", ["ssm:GetCommandInvocation"], "*"),
+        _allow("PublishToThisTopic", ["sns:Publish"], [s.topic_arn]),
+        # Publishing to a KMS-encrypted topic needs the key, but only through SNS.
+        _allow(
+            "EncryptForTheTopic",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [s.topic_key_arn],
+            {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+        ),
+        _allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [s.log_group_arn, f"{s.log_group_arn}:log-stream:*"]),
+        _allow("OnFailureDestination", ["sqs:SendMessage"], [s.dead_letter_queue_arn]),
+        _allow("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
+    ]
+    if s.cache_global_datastore_id:
+        statements.append(
+            _allow(
+                "FailOverTheCacheDatastore",
+                ["elasticache:DescribeGlobalReplicationGroups", "elasticache:FailoverGlobalReplicationGroup"],
+                [
+                    f"arn:{p}:elasticache::{acct}:globalreplicationgroup:{s.cache_global_datastore_id}",
+                    f"arn:{p}:elasticache:{region}:{acct}:replicationgroup:{s.cache_replication_group_id}",
+                ],
+            )
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def lambda_trust_policy(account_id: str) -> dict[str, Any]:
+    """Only Lambda, on behalf of this account, may assume the function's role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
+
+
+def scheduler_trust_policy(account_id: str, schedule_arn: str) -> dict[str, Any]:
+    """Only this stack's schedule may assume the scheduler's invoke role (confused-deputy guard)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": schedule_arn}},
+            }
+        ],
+    }
+
+
+def scheduler_policy(function_arn: str, dead_letter_queue_arn: str) -> dict[str, Any]:
+    """EventBridge Scheduler may invoke this function and park undeliverable events."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow("InvokeTheFailoverFunction", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
+            _allow("DeadLetters", ["sqs:SendMessage"], [dead_letter_queue_arn]),
+        ],
+    }

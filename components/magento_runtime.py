@@ -1,0 +1,319 @@
+"""What a Magento web instance is told at boot, as pure data: SSM parameter set, user data, sizing.
+
+Everything here is pure and table-tested. The instance learns its configuration
+from one SSM Parameter Store path (non-secret values) and Secrets Manager
+(secret values); user data only knows *where* to look, never a secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from string import Template
+
+from .contracts import ACTIVE_PARAMETER
+
+# Magento selects Redis databases by number; cluster mode would break that,
+# which is why the cache runs with cluster mode disabled.
+# https://experienceleague.adobe.com/en/docs/commerce-operations/configuration-guide/cache/redis/redis-pg-cache
+REDIS_DATABASES = {"cache": 0, "page_cache": 1, "session": 2}
+
+# The target group's cheap liveness probe: a static file user data writes once
+# env.php has been rendered. nginx serves it without PHP, so a sick database or
+# cache never makes the ALB replace the whole fleet. Magento's deep check
+# (`pub/health_check.php`: database + cache) is what Route 53 probes instead.
+LIVENESS_PATH = "/magento-dr-liveness.txt"
+DEEP_HEALTH_PATH = "/health_check.php"
+
+# Where the instance finds the Magento code base (baked into the AMI by CI).
+MAGENTO_ROOT = "/var/www/magento"
+
+# Run Command target script: re-reads the `active` parameter and starts or
+# stops cron and queue consumers accordingly. The failover function runs it.
+APPLY_ROLE_COMMAND = "/usr/local/sbin/magento-dr-apply-role"
+
+# Tag on every web instance, so Run Command can target one stack's fleet.
+INSTANCE_TAG_KEY = "magento-dr:stack"
+
+# Graviton instance families carry a "g" after the generation digit (m7g, c7gn, r8g).
+_GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*$")
+
+
+def ami_architecture(instance_type: str) -> str:
+    """`arm64` for Graviton instance types, else `x86_64` (the AMI must match the CPU)."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if _GRAVITON_FAMILY.match(family) else "x86_64"
+
+
+def amazon_linux_ami_parameter(instance_type: str) -> str:
+    """The public SSM parameter that names the current Amazon Linux 2023 AMI for this CPU.
+
+    https://docs.aws.amazon.com/linux/al2023/ug/ec2.html#launch-from-ec2-console
+    """
+    return f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{ami_architecture(instance_type)}"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    min_size: int
+    desired_capacity: int
+    max_size: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"min_size": self.min_size, "desired_capacity": self.desired_capacity, "max_size": self.max_size}
+
+
+def initial_capacity(*, is_primary: bool, min_size: int, desired_capacity: int, max_size: int, standby_capacity: int) -> Capacity:
+    """What the Auto Scaling group starts with: production in the primary, warm standby in the secondary."""
+    if is_primary:
+        return Capacity(min_size, desired_capacity, max_size)
+    return Capacity(standby_capacity, standby_capacity, max_size)
+
+
+@dataclass(frozen=True)
+class RuntimeValues:
+    """The per-region facts Magento needs, resolved to plain strings."""
+
+    stack: str
+    region: str
+    is_active: bool
+    shop_hostname: str
+    db_host: str
+    db_reader_host: str
+    db_port: str
+    db_name: str
+    db_secret_arn: str
+    cache_host: str
+    cache_port: str
+    cache_secret_arn: str
+    search_host: str
+    search_secret_arn: str
+    media_bucket: str
+    media_region: str
+    media_url: str
+    crypt_key_secret_arn: str
+
+
+# Every parameter name (relative to the stack's SSM prefix); static, so each is its own resource.
+RUNTIME_PARAMETER_NAMES = (
+    ACTIVE_PARAMETER,
+    "region",
+    "web/base-url",
+    "web/media-url",
+    "db/host",
+    "db/reader-host",
+    "db/port",
+    "db/name",
+    "db/secret-arn",
+    "cache/host",
+    "cache/port",
+    "cache/tls",
+    "cache/db/cache",
+    "cache/db/page-cache",
+    "cache/db/session",
+    "cache/auth-secret-arn",
+    "search/engine",
+    "search/host",
+    "search/port",
+    "search/secret-arn",
+    "media/bucket",
+    "media/region",
+    "crypt/key-secret-arn",
+)
+
+
+def runtime_parameters(values: RuntimeValues) -> dict[str, str]:
+    """The SSM parameters (relative to the stack's prefix) one region's instances read at boot.
+
+    The database host is the *global* writer endpoint, so both regions always
+    write to whichever cluster holds the writer. Cache, search and media are the
+    region's own. Secrets appear only as Secrets Manager ARNs.
+    """
+    if values.is_active not in (True, False):
+        raise ValueError("is_active must be a bool")
+    base_url = f"https://{values.shop_hostname}/"
+    media_url = values.media_url if values.media_url.endswith("/") else values.media_url + "/"
+    return {
+        ACTIVE_PARAMETER: "true" if values.is_active else "false",
+        "region": values.region,
+        "web/base-url": base_url,
+        "web/media-url": media_url,
+        "db/host": values.db_host,
+        "db/reader-host": values.db_reader_host,
+        "db/port": values.db_port,
+        "db/name": values.db_name,
+        "db/secret-arn": values.db_secret_arn,
+        "cache/host": values.cache_host,
+        "cache/port": values.cache_port,
+        "cache/tls": "true",
+        "cache/db/cache": str(REDIS_DATABASES["cache"]),
+        "cache/db/page-cache": str(REDIS_DATABASES["page_cache"]),
+        "cache/db/session": str(REDIS_DATABASES["session"]),
+        "cache/auth-secret-arn": values.cache_secret_arn,
+        "search/engine": "opensearch",
+        "search/host": values.search_host,
+        "search/port": "443",
+        "search/secret-arn": values.search_secret_arn,
+        "media/bucket": values.media_bucket,
+        "media/region": values.media_region,
+        "crypt/key-secret-arn": values.crypt_key_secret_arn,
+    }
+
+
+# ---------------------------------------------------------------- user data
+# A bash script with $-placeholders filled by `render_user_data`. Everything it
+# needs at run time it reads from SSM and Secrets Manager through the instance
+# profile; the rendered text holds no secret and is safe to review in a diff.
+_USER_DATA = Template(r"""#!/bin/bash
+# magento-dr web instance bootstrap (stack $stack, region $region).
+# Reads its configuration from SSM $ssm_prefix and Secrets Manager; holds no secrets.
+set -euo pipefail
+umask 077
+export AWS_DEFAULT_REGION=$region
+PREFIX=$ssm_prefix
+MAGENTO_ROOT=$magento_root
+CONF_DIR=/etc/magento-dr
+mkdir -p "$$CONF_DIR"
+
+# 1. Configuration: every parameter under the stack's path, as one JSON document.
+aws ssm get-parameters-by-path --path "$$PREFIX" --recursive \
+  --query 'Parameters[].{k:Name,v:Value}' --output json > "$$CONF_DIR/parameters.json"
+param() { jq -r --arg k "$$PREFIX/$$1" '.[] | select(.k == $$k) | .v' "$$CONF_DIR/parameters.json"; }
+secret() { aws secretsmanager get-secret-value --secret-id "$$(param "$$1")" --query SecretString --output text; }
+
+# 2. Secrets, written to root-only files and handed to PHP on stdin, never on a command line.
+SECRETS=$$(mktemp -d)
+secret db/secret-arn > "$$SECRETS/db"
+secret cache/auth-secret-arn > "$$SECRETS/cache_auth"
+secret search/secret-arn > "$$SECRETS/search"
+secret crypt/key-secret-arn > "$$SECRETS/crypt_key"
+jq -n \
+  --slurpfile params "$$CONF_DIR/parameters.json" --arg prefix "$$PREFIX/" \
+  --slurpfile db "$$SECRETS/db" --slurpfile search "$$SECRETS/search" \
+  --rawfile cache_auth "$$SECRETS/cache_auth" --rawfile crypt_key "$$SECRETS/crypt_key" \
+  '{params: ($$params[0] | map({key: (.k | ltrimstr($$prefix)), value: .v}) | from_entries),
+    db: $$db[0], search: $$search[0],
+    cache_auth: ($$cache_auth | rtrimstr("\n")), crypt_key: ($$crypt_key | rtrimstr("\n"))}' \
+  > "$$CONF_DIR/runtime.json"
+shred -u "$$SECRETS"/* && rmdir "$$SECRETS"
+
+# 3. Render app/etc/env.php: the AMI's env.base.php (admin path, cache types, mode)
+#    overlaid with this region's values; PHP's var_export does the quoting.
+cat > "$$CONF_DIR/render-env.php" <<'PHP'
+$render_env_php
+PHP
+if [ ! -s /etc/pki/tls/certs/rds-global-bundle.pem ]; then  # normally baked into the AMI
+  curl -fsS -o /etc/pki/tls/certs/rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+fi
+php -d display_errors=stderr "$$CONF_DIR/render-env.php" "$$MAGENTO_ROOT/app/etc/env.base.php" \
+  < "$$CONF_DIR/runtime.json" > "$$MAGENTO_ROOT/app/etc/env.php.new"
+chown root:nginx "$$MAGENTO_ROOT/app/etc/env.php.new" && chmod 0640 "$$MAGENTO_ROOT/app/etc/env.php.new"
+mv "$$MAGENTO_ROOT/app/etc/env.php.new" "$$MAGENTO_ROOT/app/etc/env.php"
+shred -u "$$CONF_DIR/runtime.json"
+
+# 4. TLS between the load balancer and nginx: a per-instance certificate (the ALB does not validate it).
+TLS_DIR=/etc/pki/tls/magento-dr
+mkdir -p "$$TLS_DIR"
+if [ ! -s "$$TLS_DIR/cert.pem" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+    -subj "/CN=$shop_hostname" -keyout "$$TLS_DIR/key.pem" -out "$$TLS_DIR/cert.pem"
+fi
+systemctl restart php-fpm nginx
+
+# 5. Cron and queue consumers run only in the active region; the failover function re-runs this.
+cat > $apply_role_command <<'ROLE'
+#!/bin/bash
+set -euo pipefail
+ACTIVE=$$(aws ssm get-parameter --name "$ssm_prefix/$active_parameter" --query Parameter.Value --output text)
+cd $magento_root
+if [ "$$ACTIVE" = "true" ]; then
+  sudo -u nginx php bin/magento cron:install --force
+else
+  sudo -u nginx php bin/magento cron:remove
+  pkill -u nginx -f 'bin/magento queue:consumers:start' || true
+fi
+echo "magento-dr: active=$$ACTIVE"
+ROLE
+chmod 0755 $apply_role_command
+$apply_role_command
+
+# 6. Only now is the instance alive for the load balancer.
+echo ok > "$$MAGENTO_ROOT/pub$liveness_path"
+""")
+
+
+# Turns the runtime document (stdin) into app/etc/env.php (stdout). Kept as
+# plain PHP so a reviewer reads exactly what lands on the instance.
+_RENDER_ENV_PHP = r"""<?php
+// magento-dr: render app/etc/env.php from the runtime document on stdin.
+$in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
+$p = $in['params'];
+$base = (isset($argv[1]) && is_file($argv[1])) ? include $argv[1] : [];
+$redis = 'tls://' . $p['cache/host'];
+$cache = function (string $db) use ($p, $in, $redis): array {
+    return ['server' => $redis, 'port' => $p['cache/port'], 'database' => $p[$db],
+            'password' => $in['cache_auth'], 'compress_data' => '1'];
+};
+$env = [
+    'crypt' => ['key' => $in['crypt_key']],
+    'db' => ['table_prefix' => '', 'connection' => ['default' => [
+        'host' => $p['db/host'] . ':' . $p['db/port'],
+        'dbname' => $p['db/name'],
+        'username' => $in['db']['username'],
+        'password' => $in['db']['password'],
+        'model' => 'mysql4', 'engine' => 'innodb', 'initStatements' => 'SET NAMES utf8mb4;', 'active' => '1',
+        'driver_options' => [PDO::MYSQL_ATTR_SSL_CA => '/etc/pki/tls/certs/rds-global-bundle.pem',
+                             PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT => true],
+    ]]],
+    'resource' => ['default_setup' => ['connection' => 'default']],
+    'session' => ['save' => 'redis', 'redis' => [
+        'host' => $redis, 'port' => $p['cache/port'], 'password' => $in['cache_auth'],
+        'database' => $p['cache/db/session'], 'timeout' => '2.5', 'disable_locking' => '0',
+    ]],
+    'cache' => ['frontend' => [
+        'default' => ['id_prefix' => 'mdr_', 'backend' => 'Magento\\Framework\\Cache\\Backend\\Redis',
+                      'backend_options' => $cache('cache/db/cache')],
+        'page_cache' => ['id_prefix' => 'mdr_', 'backend' => 'Magento\\Framework\\Cache\\Backend\\Redis',
+                         'backend_options' => $cache('cache/db/page-cache')],
+    ]],
+    // Media in the region's own bucket; credentials come from the instance profile.
+    'remote_storage' => ['driver' => 'aws-s3', 'config' => ['bucket' => $p['media/bucket'], 'region' => $p['media/region']]],
+    // Cron starts the queue consumers; the crontab itself exists only in the active region (step 5).
+    'cron_consumers_runner' => ['cron_run' => true],
+    'system' => ['default' => [
+        'web' => [
+            'secure' => ['base_url' => $p['web/base-url'], 'base_link_url' => $p['web/base-url'],
+                         'base_media_url' => $p['web/media-url'], 'use_in_frontend' => '1', 'use_in_adminhtml' => '1'],
+            'unsecure' => ['base_url' => $p['web/base-url'], 'base_link_url' => $p['web/base-url'],
+                           'base_media_url' => $p['web/media-url']],
+        ],
+        'catalog' => ['search' => [
+            'engine' => $p['search/engine'],
+            'opensearch_server_hostname' => 'https://' . $p['search/host'],
+            'opensearch_server_port' => $p['search/port'],
+            'opensearch_enable_auth' => '1',
+            'opensearch_username' => $in['search']['username'],
+            'opensearch_password' => $in['search']['password'],
+        ]],
+    ]],
+];
+echo "<?php\nreturn " . var_export(array_replace_recursive($base, $env), true) . ";\n";
+"""
+
+
+def render_user_data(*, stack: str, region: str, ssm_prefix: str, shop_hostname: str) -> str:
+    """The instance bootstrap script for one stack (pure; no secrets, only where to find them)."""
+    for label, value in (("stack", stack), ("region", region), ("ssm_prefix", ssm_prefix), ("shop_hostname", shop_hostname)):
+        if not re.match(r"^[A-Za-z0-9./_-]+$", value):
+            raise ValueError(f"render_user_data: {label} {value!r} contains characters that are unsafe in a shell script")
+    return _USER_DATA.substitute(
+        stack=stack,
+        region=region,
+        ssm_prefix=ssm_prefix,
+        shop_hostname=shop_hostname,
+        magento_root=MAGENTO_ROOT,
+        apply_role_command=APPLY_ROLE_COMMAND,
+        active_parameter=ACTIVE_PARAMETER,
+        liveness_path=LIVENESS_PATH,
+        render_env_php=_RENDER_ENV_PHP.strip(),
+    )

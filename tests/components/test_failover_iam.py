@@ -1,0 +1,186 @@
+"""The failover function's policy (pure): exactly the handler's AWS calls, on this stack's resources only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from components.failover_iam import NO_RESOURCE_LEVEL_ACTIONS, FailoverScope, function_policy, scheduler_policy
+
+HANDLER_ADAPTER = Path(__file__).resolve().parents[2] / "handlers" / "aws.py"
+# Client attribute in handlers/aws.py -> boto3 service name.
+CLIENTS = {
+    "rds": "rds",
+    "peer_rds": "rds",
+    "ssm": "ssm",
+    "peer_ssm": "ssm",
+    "sns": "sns",
+    "autoscaling": "autoscaling",
+    "cloudwatch": "cloudwatch",
+    "elasticache": "elasticache",
+    "ec2": "ec2",
+}
+# Calls the stack deliberately does not enable: the best-effort write to the
+# peer's active flag runs only with MDR_PEER_SSM_PREFIX, which we leave unset.
+NOT_ENABLED = {("peer_ssm", "put_parameter")}
+# Permissions the Lambda platform itself uses for this function, not handler calls.
+PLATFORM_ACTIONS = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sqs:SendMessage",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+}
+
+SCOPE = FailoverScope(
+    partition="aws",
+    account_id="123456789012",
+    region="eu-west-1",
+    peer_region="us-east-1",
+    global_cluster_id="magento-dr-global",
+    cluster_arn="arn:aws:rds:eu-west-1:123456789012:cluster:magento-dr-secondary-db",
+    asg_name="magento-dr-secondary-web",
+    ssm_prefix="/magento-dr/secondary",
+    topic_arn="arn:aws:sns:eu-west-1:123456789012:alerts",
+    topic_key_arn="arn:aws:kms:eu-west-1:123456789012:key/1111",
+    log_group_arn="arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/magento-dr-secondary-failover",
+    dead_letter_queue_arn="arn:aws:sqs:eu-west-1:123456789012:dlq",
+    run_command_document_arn="arn:aws:ssm:eu-west-1:123456789012:document/magento-dr-secondary-post-failover",
+    instance_tag_key="magento-dr:stack",
+    instance_tag_value="secondary",
+    metric_namespace="MagentoDR",
+    cache_global_datastore_id="ldgnf-sessions",
+    cache_replication_group_id="magento-dr-secondary-sessions",
+)
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(policy["Statement"])
+
+
+def _grants(policy: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    grants: dict[str, list[dict[str, Any]]] = {}
+    for statement in _statements(policy):
+        for action in statement["Action"]:
+            grants.setdefault(action, []).append(statement)
+    return grants
+
+
+def handler_api_calls() -> set[tuple[str, str]]:
+    """(client attribute, boto3 method) for every AWS call in the handler's adapter."""
+    source = HANDLER_ADAPTER.read_text()
+    return set(re.findall(r"self\.(" + "|".join(CLIENTS) + r")\.([a-z_]+)\(", source))
+
+
+def iam_action(client: str, method: str) -> str:
+    service = CLIENTS[client]
+    operation = boto3.client(service, region_name="us-east-1").meta.method_to_api_mapping[method]
+    return f"{service}:{operation}"
+
+
+def test_the_adapter_scan_finds_the_promotion_call() -> None:
+    # Guards the scan itself: if handlers/aws.py changes shape, this fails before the others pass vacuously.
+    assert ("rds", "failover_global_cluster") in handler_api_calls()
+    assert len(handler_api_calls()) >= 15
+
+
+def test_every_handler_call_is_granted() -> None:
+    granted = set(_grants(function_policy(SCOPE)))
+    missing = sorted(iam_action(c, m) for c, m in handler_api_calls() - NOT_ENABLED if iam_action(c, m) not in granted)
+    assert missing == [], f"the handler calls {missing} but the role does not allow it"
+
+
+def test_nothing_is_granted_the_handler_does_not_call() -> None:
+    called = {iam_action(c, m) for c, m in handler_api_calls() - NOT_ENABLED}
+    extra = sorted(set(_grants(function_policy(SCOPE))) - called - PLATFORM_ACTIONS)
+    assert extra == [], f"granted but never called: {extra}"
+
+
+def test_no_wildcard_actions_and_star_resources_only_where_aws_offers_nothing_narrower() -> None:
+    for statement in _statements(function_policy(SCOPE)):
+        for action in statement["Action"]:
+            assert "*" not in action, statement["Sid"]
+        if statement["Resource"] == "*":
+            assert set(statement["Action"]) <= NO_RESOURCE_LEVEL_ACTIONS, statement["Sid"]
+        else:
+            assert all("*" not in arn.split(":")[4] for arn in statement["Resource"]), "account must never be a wildcard"
+
+
+def test_put_metric_data_only_into_our_namespace() -> None:
+    (statement,) = _grants(function_policy(SCOPE))["cloudwatch:PutMetricData"]
+    assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": "MagentoDR"}}
+
+
+def test_promotion_only_of_this_global_cluster_into_this_regions_cluster() -> None:
+    for action in ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"):
+        (statement,) = _grants(function_policy(SCOPE))[action]
+        assert statement["Resource"] == ["arn:aws:rds::123456789012:global-cluster:magento-dr-global", SCOPE.cluster_arn]
+
+
+def test_describe_clusters_locally_and_only_probe_the_peer_region() -> None:
+    resources = [r for s in _grants(function_policy(SCOPE))["rds:DescribeDBClusters"] for r in s["Resource"]]
+    assert sorted(resources) == sorted([SCOPE.cluster_arn, "arn:aws:rds:us-east-1:123456789012:cluster:*"])
+
+
+def test_parameters_only_under_this_stacks_prefix() -> None:
+    grants = _grants(function_policy(SCOPE))
+    for action in ("ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"):
+        for statement in grants[action]:
+            for arn in statement["Resource"]:
+                assert arn.startswith("arn:aws:ssm:eu-west-1:123456789012:parameter/magento-dr/secondary/"), arn
+    (delete,) = grants["ssm:DeleteParameter"]
+    assert delete["Resource"] == ["arn:aws:ssm:eu-west-1:123456789012:parameter/magento-dr/secondary/failover/*"]
+
+
+def test_scaling_only_this_group() -> None:
+    (statement,) = _grants(function_policy(SCOPE))["autoscaling:UpdateAutoScalingGroup"]
+    assert statement["Resource"] == ["arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/magento-dr-secondary-web"]
+
+
+def test_send_command_only_our_document_and_instances_tagged_for_this_stack() -> None:
+    document, instances = sorted(_grants(function_policy(SCOPE))["ssm:SendCommand"], key=lambda s: "Condition" in s)
+    assert document["Resource"] == [SCOPE.run_command_document_arn] and "Condition" not in document
+    assert instances["Resource"] == ["arn:aws:ec2:eu-west-1:123456789012:instance/*"]
+    assert instances["Condition"] == {"StringEquals": {"ssm:resourceTag/magento-dr:stack": "secondary"}}
+
+
+def test_publish_only_to_this_topic_through_its_key() -> None:
+    grants = _grants(function_policy(SCOPE))
+    assert [s["Resource"] for s in grants["sns:Publish"]] == [[SCOPE.topic_arn]]
+    (key,) = grants["kms:GenerateDataKey"]
+    assert key["Resource"] == [SCOPE.topic_key_arn]
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
+
+
+def test_cache_failover_only_when_a_datastore_is_configured() -> None:
+    (statement,) = _grants(function_policy(SCOPE))["elasticache:FailoverGlobalReplicationGroup"]
+    assert "arn:aws:elasticache::123456789012:globalreplicationgroup:ldgnf-sessions" in statement["Resource"]
+    without = FailoverScope(**{**SCOPE.__dict__, "cache_global_datastore_id": "", "cache_replication_group_id": ""})
+    assert not any(a.startswith("elasticache:") for a in _grants(function_policy(without)))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ssm_prefix": "magento-dr/secondary"}, "ssm_prefix"),
+        ({"peer_region": "eu-west-1"}, "peer_region"),
+        ({"cache_replication_group_id": ""}, "together"),
+    ],
+)
+def test_scope_validation(change: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FailoverScope(**{**SCOPE.__dict__, **change})
+
+
+def test_scheduler_may_only_invoke_this_function() -> None:
+    policy = scheduler_policy("arn:aws:lambda:eu-west-1:123456789012:function:f", SCOPE.dead_letter_queue_arn)
+    grants = _grants(policy)
+    assert set(grants) == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:f"
+    assert grants["lambda:InvokeFunction"][0]["Resource"] == [function, f"{function}:*"]
