@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# The policy pack's own venv (the one `pulumi preview --policy-pack policy` uses too):
+# pulumi-policy pins protobuf ~=5.29, which the program's venv does not share.
+POLICY_VENV := policy/venv
+POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat requirements.txt policy/requirements.txt policy/requirements-test.txt | cksum | cut -d' ' -f1)
 
-.PHONY: test lint typecheck unit preview bench clean
+.PHONY: test lint lint-workflows typecheck unit policy-pack preview bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,11 +16,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
+$(POLICY_STAMP): requirements.txt policy/requirements.txt policy/requirements-test.txt
+	@test -x $(POLICY_VENV)/bin/python || $(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements-test.txt
+	@rm -f $(POLICY_VENV)/.installed-* && touch $@
+
 ## test: lint, type-check and run the whole test suite (what CI runs)
-test: lint typecheck unit
+test: lint lint-workflows typecheck unit policy-pack
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+lint-workflows: $(STAMP)
+	$(BIN)/actionlint
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -24,9 +36,13 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+## policy-pack: the CrossGuard wrapper's tests, in the pack's own venv (the rules run in `unit`)
+policy-pack: $(POLICY_STAMP)
+	$(POLICY_VENV)/bin/python -m pytest -q tests/policy/test_pack.py
+
 ## preview: print both stacks' resource trees offline (no AWS account, no Pulumi CLI)
 preview: $(STAMP)
 	$(BIN)/python -m offline.preview
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache reports
+	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache reports
