@@ -42,6 +42,13 @@ def get_logger(level: str = "INFO", service: str = "magento-dr-failover") -> log
     return logger
 
 
+# Published on every evaluation: 1 where this region's cluster holds the global
+# writer, else 0. The stacks alarm on it (components/contracts.py holds the same
+# name; tests/test_contracts.py keeps the two equal) and Route 53 follows that
+# alarm, so traffic follows the writer.
+WRITER_METRIC = "RegionHoldsWriter"
+
+
 @dataclass
 class Metrics:
     """Buffered metrics; flushed with one ``PutMetricData`` call per invocation."""

@@ -28,7 +28,7 @@ from .decide import (
     should_probe,
 )
 from .events import Evaluate, OperatorCommand, Trigger
-from .obs import Metrics, get_logger
+from .obs import WRITER_METRIC, Metrics, get_logger
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -188,19 +188,29 @@ class Runner:
         return self.aws.probe_peer_rds(peer_writer_arn)
 
     def probe_loop(self, snap: Snapshot, writer_arn: str, trigger: Trigger, persist: bool) -> tuple[Snapshot, list[bool]]:
+        """Probe the peer at a fixed cadence for the whole evaluation.
+
+        A scheduled evaluation keeps probing every `probe_interval_seconds` for
+        `probes_per_invocation` rounds even while the peer answers, so the gap
+        between two probes never exceeds about one interval (the stack sizes the
+        rounds to fill the one-minute schedule). It stops early only once the
+        consecutive-failure threshold is reached. The counter is persisted only
+        when it changes, so a healthy minute costs no SSM writes.
+        """
         rounds = self.s.probes_per_invocation if isinstance(trigger, Evaluate) else 1
         state = snap.probes
         results: list[bool] = []
         for i in range(rounds):
+            started = self.clock.monotonic()
             ok = self.probe_once(writer_arn)
             results.append(ok)
-            state = next_probe_state(state, ok, self.clock.now())
-            if persist:
+            previous, state = state, next_probe_state(state, ok, self.clock.now())
+            if persist and _counter(state) != _counter(previous):
                 self._save_probes(state)
-            if ok or state.consecutive_failures >= self.s.consecutive_failures:
+            if state.consecutive_failures >= self.s.consecutive_failures:
                 break
             if i < rounds - 1:
-                self.clock.sleep(self.s.probe_interval_seconds)
+                self.clock.sleep(max(0.0, self.s.probe_interval_seconds - (self.clock.monotonic() - started)))
         return replace(snap, probes=state, peer_reachable_now=results[-1] if results else None), results
 
     def _save_probes(self, state: ProbeState) -> None:
@@ -220,6 +230,12 @@ class Runner:
         metrics = Metrics({"Region": self.s.region, "Stack": self.s.stack})
         self.owner = uuid.uuid4().hex
         snap, op, writer_arn = self.read_snapshot()
+        if not read_only and snap.rds_reachable and snap.global_found and snap.local_is_member:
+            # Publish the writer signal now, from the snapshot: the probes below
+            # can take most of a minute and the alarm must not wait for them.
+            writer_signal = Metrics({"Region": self.s.region, "Stack": self.s.stack})
+            writer_signal.add(WRITER_METRIC, 1 if snap.local_is_writer else 0, "None")
+            self._flush(writer_signal)
         probes: list[bool] = []
         if should_probe(snap, trigger):
             snap, probes = self.probe_loop(snap, writer_arn, trigger, persist=not read_only)
@@ -241,8 +257,6 @@ class Runner:
             extra={"trigger": asdict(trigger), "decision": asdict(decision), "probes": probes, "snapshot": outcome.status},
         )
         if not read_only:
-            if decision.writer is not None:
-                metrics.add("WriterInRegion", decision.writer, "None")
             metrics.add("Decision", 1, "Count", Action=decision.action.value)
             if snap.probes.consecutive_failures:
                 metrics.add("PeerConsecutiveFailures", snap.probes.consecutive_failures, "Count")
@@ -531,6 +545,11 @@ class Runner:
             self.log.warning("lease not released", extra={"error": str(exc)})
         except ValueError as exc:
             self.log.warning("lease not released", extra={"error": str(exc)})
+
+
+def _counter(state: ProbeState) -> tuple[int, float | None, bool]:
+    """The part of the probe state worth persisting (not the last probe's time)."""
+    return (state.consecutive_failures, state.first_failure_at, state.operator_notified)
 
 
 def _load_probes(raw: str | None) -> ProbeState:

@@ -345,12 +345,6 @@ def test_valid_args_build() -> None:
 
 
 # ---------------------------------------------------------------- contract with the handler
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/runner.py publishes 'WriterInRegion'; the writer alarms here and in components/traffic.py "
-    "(Route 53) watch contracts.WRITER_METRIC 'RegionHoldsWriter'. Until they agree, no region ever looks like "
-    "the writer and traffic never follows a failover. Remove this marker when the handler is fixed.",
-)
 def test_handler_publishes_the_writer_metric_the_alarms_watch() -> None:
     source = (Path(__file__).resolve().parents[2] / "handlers" / "runner.py").read_text()
     assert f'"{WRITER_METRIC}"' in source or "WRITER_METRIC" in source

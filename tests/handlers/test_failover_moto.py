@@ -43,7 +43,7 @@ def test_steady_state_noop_publishes_writer_metric(world: World) -> None:
     result = world.run(SCHEDULED)
     assert result["ok"] and result["action"] == "noop" and result["reason"] == "peer healthy"
     assert result["writer"] == 0 and world.promotions() == []
-    stats = world.client("cloudwatch").list_metrics(Namespace="MagentoDR", MetricName="WriterInRegion")["Metrics"]
+    stats = world.client("cloudwatch").list_metrics(Namespace="MagentoDR", MetricName="RegionHoldsWriter")["Metrics"]
     assert {d["Name"]: d["Value"] for d in stats[0]["Dimensions"]} == {"Region": SECONDARY, "Stack": "secondary"}
 
 
@@ -98,7 +98,7 @@ def test_peer_recovering_resets_the_counter(world: World) -> None:
 def test_shop_down_but_peer_rds_answers_is_not_a_regional_loss(world: World) -> None:
     world.health.set_healthy(PRIMARY, False)
     result = world.run(SCHEDULED)
-    assert result["action"] == "noop" and result["probes"] == [True]
+    assert result["action"] == "noop" and result["probes"] == [True, True, True]  # keeps probing: one answer is not the whole minute
 
 
 def test_notify_mode_reports_once_with_command(world: World) -> None:
@@ -311,3 +311,23 @@ def test_cache_failover_already_in_progress_is_waited_for(world: World) -> None:
     result = world.run(SCHEDULED)
     assert result["ok"], result
     _completed(world)
+
+
+def test_healthy_minute_probes_at_a_fixed_cadence_without_ssm_writes(world: World) -> None:
+    # The stack sizes the rounds to fill the one-minute schedule: a peer that goes
+    # dark right after a successful probe is seen about one interval later.
+    slept_before = world.clock.slept
+    ssm_versions = world.client("ssm").get_parameter(Name="/magento-dr/secondary/active")["Parameter"]["Version"]
+    result = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="6")
+    assert result["action"] == "noop" and result["probes"] == [True] * 6
+    assert world.clock.slept - slept_before == pytest.approx(50, abs=1.0)  # 5 gaps of ~10 s
+    assert world.param("/magento-dr/secondary/failover/probes") is None  # nothing changed, nothing written
+    assert world.client("ssm").get_parameter(Name="/magento-dr/secondary/active")["Parameter"]["Version"] == ssm_versions
+
+
+def test_a_dark_peer_is_confirmed_within_one_evaluation_and_probing_stops_there(world: World) -> None:
+    world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")  # a healthy baseline
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="6")
+    assert result["probes"] == [False, False, False]  # the threshold (3) is met: no further probes
+    assert result["action"] == "promote"

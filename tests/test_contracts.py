@@ -1,0 +1,15 @@
+"""Names the stacks and the handler must agree on (the handler cannot import components/)."""
+
+from __future__ import annotations
+
+from components import contracts
+from handlers import obs
+from handlers.settings import Settings
+
+
+def test_writer_metric_name_matches() -> None:
+    assert obs.WRITER_METRIC == contracts.WRITER_METRIC
+
+
+def test_metric_namespace_default_matches() -> None:
+    assert Settings.__dataclass_fields__["metric_namespace"].default == contracts.METRIC_NAMESPACE
