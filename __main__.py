@@ -131,6 +131,7 @@ frontend = RegionalFrontend(
     RegionalFrontendArgs(
         stack=settings.stack,
         region=settings.region,
+        peer_region=settings.peer.region,
         is_primary=settings.is_primary,
         dns=settings.dns,
         web=settings.web,
@@ -175,6 +176,43 @@ frontend = RegionalFrontend(
     opts=local,
 )
 # <<< frontend
+
+# >>> release (ReleaseDelivery)
+from components.release import PrimaryRelease, ReleaseDelivery, ReleaseDeliveryArgs  # noqa: E402
+
+# One build, stored in both regions' artifact buckets; the secondary owns primary -> secondary
+# replication (like media). See docs/release.md.
+release = ReleaseDelivery(
+    "release",
+    ReleaseDeliveryArgs(
+        stack=settings.stack,
+        role=settings.role,
+        region=settings.region,
+        peer_region=settings.peer.region,
+        shop_hostname=settings.dns.shop_hostname,
+        ssm_prefix=frontend.ssm_prefix,
+        active_parameter_name=frontend.active_parameter_name,
+        noncurrent_version_days=settings.release.noncurrent_version_days,
+        asg_name=frontend.asg_name,
+        asg_arn=frontend.asg_arn,
+        instance_role_name=frontend.instance_role_name,
+        instance_tag_key=frontend.instance_tag_key,
+        instance_tag_value=frontend.instance_tag_value,
+        github_repository=settings.release.github_repository,
+        github_environment=settings.release.github_environment,
+        protect=settings.protect,
+        peer_provider=None if settings.is_primary else providers[settings.peer.region],
+        primary=None
+        if primary_stack is None
+        else PrimaryRelease(
+            bucket_name=primary_stack.require_output("releaseBucketName"),
+            key_arn=primary_stack.require_output("releaseKeyArn"),
+            expected_peer_bucket_name=primary_stack.require_output("releasePeerBucketName"),
+        ),
+    ),
+    opts=local,
+)
+# <<< release
 
 # >>> failover (FailoverAutomation)
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs  # noqa: E402
@@ -261,6 +299,18 @@ if settings.is_primary:
     pulumi.export("frontendCryptKey", frontend.crypt_key)
     pulumi.export("cacheAuthToken", frontend.cache_auth_token)
 # <<< exports: frontend
+# >>> exports: release
+pulumi.export("releaseBucketName", release.bucket_name)
+pulumi.export("releaseBucketArn", release.bucket_arn)
+pulumi.export("releaseKeyArn", release.kms_key_arn)
+pulumi.export("releasePeerBucketName", release.peer_bucket_name)
+pulumi.export("releaseVersionParameterName", release.version_parameter_name)
+pulumi.export("setupUpgradeDocumentName", release.setup_upgrade_document_name)
+pulumi.export("releaseRefreshRunbookName", release.refresh_runbook_name)
+pulumi.export("releaseTarget", release.release_target)
+if release.publisher_role_arn is not None:
+    pulumi.export("releasePublisherRoleArn", release.publisher_role_arn)
+# <<< exports: release
 # >>> exports: failover
 pulumi.export("failoverFunctionName", failover.function_name)
 pulumi.export("failoverFunctionArn", failover.function_arn)

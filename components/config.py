@@ -130,6 +130,17 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class ReleaseSettings:
+    """The release path (components/release.py, docs/release.md)."""
+
+    # owner/name of the GitHub repository whose release workflow may publish; "" declares no publisher role.
+    github_repository: str = ""
+    # The GitHub environment of this region's release jobs (its OIDC subject); "" means release-<stack>.
+    github_environment: str = ""
+    noncurrent_version_days: int = 90
+
+
+@dataclass(frozen=True)
 class FailoverSettings:
     mode: FailoverMode = "automatic"
     rpo_seconds: int = 60
@@ -159,6 +170,7 @@ class StackSettings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
+    release: ReleaseSettings = field(default_factory=ReleaseSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -190,6 +202,7 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "cache": True,
     "search": True,
     "media": True,
+    "release": True,
     "failover": True,
     "protect": False,
     "tags": True,
@@ -394,6 +407,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         cache=_parse_cache(raw.get("cache")),
         search=_parse_search(raw.get("search")),
         media=_parse_media(raw.get("media"), dns),
+        release=_parse_release(raw.get("release")),
         failover=failover,
         protect=_as_bool(_key("protect"), raw.get("protect", True)),
         tags=tags,
@@ -550,6 +564,32 @@ def _parse_media(raw: Any, dns: DnsSettings) -> MediaSettings:
     return MediaSettings(
         noncurrent_version_days=s.number("noncurrentVersionDays", MediaSettings.noncurrent_version_days, 1, 3650),
         hostname=hostname,
+    )
+
+
+_GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_GITHUB_ENVIRONMENT_RE = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+
+
+def _parse_release(raw: Any) -> ReleaseSettings:
+    d = ReleaseSettings()
+    s = _Section("release", raw, {"githubRepository", "githubEnvironment", "noncurrentVersionDays"})
+    repository = s.text("githubRepository", d.github_repository)
+    if repository and not _GITHUB_REPOSITORY_RE.match(repository):
+        raise ConfigError(
+            f"{_key('release', 'githubRepository')} {repository!r} is not a GitHub repository; "
+            f"use owner/name, e.g. acme/magento-dr"
+        )
+    environment = s.text("githubEnvironment", d.github_environment)
+    if environment and not _GITHUB_ENVIRONMENT_RE.match(environment):
+        raise ConfigError(
+            f"{_key('release', 'githubEnvironment')} {environment!r} is not a GitHub environment name "
+            f"(letters, digits, '.', '_', '-'); e.g. release"
+        )
+    return ReleaseSettings(
+        github_repository=repository,
+        github_environment=environment,
+        noncurrent_version_days=s.number("noncurrentVersionDays", d.noncurrent_version_days, 1, 3650),
     )
 
 

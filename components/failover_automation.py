@@ -25,6 +25,7 @@ from .config import StackSettings
 from .contracts import METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import FailoverScope, function_policy, lambda_trust_policy, scheduler_policy, scheduler_trust_policy
 from .naming import health_url, physical_name
+from .release import release_parameter_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER_PACKAGE = "handlers"
@@ -171,6 +172,8 @@ class FailoverAutomationArgs:
     cache_global_datastore_id: pulumi.Input[str] | None = None
     cache_replication_group_id: pulumi.Input[str] | None = None
     arc_region_switch: bool = False
+    release_parameter_name: str = ""
+    """The release version parameter (components/release.py); the handler reports both regions' values."""
     handler_root: Path = PROJECT_ROOT
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -247,12 +250,19 @@ class FailoverAutomationArgs:
             cache_global_datastore_id=cache_global_datastore_id,
             cache_replication_group_id=cache_replication_group_id,
             arc_region_switch=failover.arc_region_switch,
+            release_parameter_name=release_parameter_name(settings.dns.shop_hostname),
         )
 
     @property
+    def probe_timeout_seconds(self) -> int:
+        """MDR_PROBE_TIMEOUT_SECONDS: the figure the RTO arithmetic assumes for one signal of a probe."""
+        return rto.PROBE_TIMEOUT_SECONDS
+
+    @property
     def probes_per_invocation(self) -> int:
+        """MDR_PROBES_PER_INVOCATION: enough probes at the configured cadence to cover the whole schedule period."""
         return rto.probes_per_invocation(
-            consecutive_failures=self.consecutive_failures, probe_interval_seconds=self.probe_interval_seconds
+            probe_interval_seconds=self.probe_interval_seconds, probe_timeout_seconds=self.probe_timeout_seconds
         )
 
     def budget(self) -> rto.RtoBudget:
@@ -261,6 +271,7 @@ class FailoverAutomationArgs:
             consecutive_failures=self.consecutive_failures,
             health_check_interval_seconds=self.health_check_interval_seconds,
             health_check_failure_threshold=self.health_check_failure_threshold,
+            probe_timeout_seconds=self.probe_timeout_seconds,
         )
 
 
@@ -291,7 +302,7 @@ def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, documen
         "MDR_CONSECUTIVE_FAILURES": str(args.consecutive_failures),
         "MDR_PROBE_INTERVAL_SECONDS": str(args.probe_interval_seconds),
         "MDR_PROBES_PER_INVOCATION": str(args.probes_per_invocation),
-        "MDR_PROBE_TIMEOUT_SECONDS": str(rto.PROBE_TIMEOUT_SECONDS),
+        "MDR_PROBE_TIMEOUT_SECONDS": str(args.probe_timeout_seconds),
         "MDR_PROMOTION_TIMEOUT_SECONDS": str(PROMOTION_TIMEOUT_SECONDS),
         "MDR_RUN_COMMAND_DOCUMENT": document_name,
         "MDR_INSTANCE_TAG_KEY": args.instance_tag_key,
@@ -299,6 +310,8 @@ def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, documen
         "MDR_METRIC_NAMESPACE": METRIC_NAMESPACE,
         "MDR_LOG_LEVEL": "INFO",
     }
+    if args.release_parameter_name:
+        env["MDR_RELEASE_PARAMETER"] = args.release_parameter_name
     if args.cache_global_datastore_id is not None and args.cache_replication_group_id is not None:
         env["MDR_CACHE_GLOBAL_DATASTORE_ID"] = args.cache_global_datastore_id
         env["MDR_CACHE_REPLICATION_GROUP_ID"] = args.cache_replication_group_id
@@ -396,6 +409,7 @@ class FailoverAutomation(pulumi.ComponentResource):
                 peer_region=args.peer_region,
                 ssm_prefix=args.ssm_prefix,
                 metric_namespace=METRIC_NAMESPACE,
+                release_parameter_name=args.release_parameter_name,
                 **v,
             )
         )

@@ -50,6 +50,8 @@ class FailoverScope:
     metric_namespace: str
     cache_global_datastore_id: str = ""
     cache_replication_group_id: str = ""
+    release_parameter_name: str = ""
+    """The release version parameter (same name in both regions); "" grants nothing for it."""
 
     def __post_init__(self) -> None:
         if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
@@ -131,6 +133,15 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
         _allow("OnFailureDestination", ["sqs:SendMessage"], [s.dead_letter_queue_arn]),
         _allow("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
     ]
+    if s.release_parameter_name:
+        # Status and the failover report compare both regions' releases (read-only, best effort for the peer).
+        statements.append(
+            _allow(
+                "ReadReleaseVersionBothRegions",
+                ["ssm:GetParameter"],
+                [f"arn:{p}:ssm:{r}:{acct}:parameter{s.release_parameter_name}" for r in (region, s.peer_region)],
+            )
+        )
     if s.cache_global_datastore_id:
         statements.append(
             _allow(

@@ -209,3 +209,35 @@ def frontend_key_policy(account_id: str) -> str:
             },
         ],
     )
+
+
+def release_read_policy(*, region: str, account_id: str, bucket_arn: str, key_arn: str, version_parameter_name: str) -> str:
+    """What a web instance needs to boot a release (components/release.py attaches it to the instance
+    role): read the region's version parameter and `releases/*` objects of the region's artifact
+    bucket, decrypting only through S3 in this region. No list, no write, no other prefix."""
+    for arn in (bucket_arn, key_arn):
+        if not arn.startswith("arn:") or "*" in arn:
+            raise ValueError(f"release_read_policy: {arn!r} is not a concrete ARN")
+    return _document(
+        [
+            {
+                "Sid": "ReadTheReleaseVersion",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": f"arn:aws:ssm:{region}:{account_id}:parameter{version_parameter_name}",
+            },
+            {
+                "Sid": "ReadReleaseArtifacts",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": f"{bucket_arn}/releases/*",
+            },
+            {
+                "Sid": "ReleaseKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+        ]
+    )

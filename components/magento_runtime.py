@@ -25,8 +25,31 @@ REDIS_DATABASES = {"cache": 0, "page_cache": 1, "session": 2}
 LIVENESS_PATH = "/magento-dr-liveness.txt"
 DEEP_HEALTH_PATH = "/health_check.php"
 
-# Where the instance finds the Magento code base (baked into the AMI by CI).
+# Where nginx and PHP find the Magento code base: a symlink to the release the region's version
+# parameter names (RELEASES_ROOT/<version>), or the AMI's own code before the first release.
 MAGENTO_ROOT = "/var/www/magento"
+RELEASES_ROOT = "/var/www/releases"
+
+# Release pointers under the stack's SSM prefix (declared by components/release.py): the region's
+# artifact bucket and the name of the region's version parameter.
+RELEASE_BUCKET_PARAMETER = "release/bucket"
+RELEASE_VERSION_POINTER = "release/version-parameter"
+# Fetches, verifies (sha256 object metadata, deployed_version.txt) and unpacks one release;
+# `--stage` stops before switching MAGENTO_ROOT (the setup:upgrade document uses that).
+FETCH_RELEASE_COMMAND = "/usr/local/sbin/magento-dr-fetch-release"
+# The version parameter's value before the first release: keep the AMI's code.
+NO_RELEASE = "none"
+# What a release version may look like (it becomes an S3 key and a directory name).
+RELEASE_VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+# The artifact's user-defined S3 metadata holding its sha256 (replication copies metadata).
+RELEASE_CHECKSUM_METADATA = "sha256"
+
+
+def release_artifact_key(version: str) -> str:
+    """Where a release lives in the region's artifact bucket."""
+    if not re.match(RELEASE_VERSION_PATTERN, version) or version == NO_RELEASE:
+        raise ValueError(f"release version {version!r} must match {RELEASE_VERSION_PATTERN} and not be {NO_RELEASE!r}")
+    return f"releases/{version}.tar.zst"
 
 # Run Command target script: re-reads the `active` parameter and starts or
 # stops cron and queue consumers accordingly. The failover function runs it.
@@ -160,6 +183,78 @@ def runtime_parameters(values: RuntimeValues) -> dict[str, str]:
     }
 
 
+# ---------------------------------------------------------------- release fetch
+# Written by user data; run at boot (switch) and by the setup:upgrade document (--stage).
+_FETCH_RELEASE = Template(r"""#!/bin/bash
+# magento-dr: fetch, verify and unpack one Magento release from this region's artifact bucket.
+# Usage: $fetch_command [--stage] [VERSION]   (default VERSION: the region's version parameter)
+set -euo pipefail
+export AWS_DEFAULT_REGION=$region
+PREFIX=$ssm_prefix
+MODE=switch
+if [ "$${1:-}" = "--stage" ]; then MODE=stage; shift; fi
+VERSION=$${1:-}
+if [ -z "$$VERSION" ]; then
+  VERSION_PARAMETER=$$(aws ssm get-parameter --name "$$PREFIX/$version_pointer" --query Parameter.Value --output text)
+  VERSION=$$(aws ssm get-parameter --name "$$VERSION_PARAMETER" --query Parameter.Value --output text)
+fi
+if [ "$$VERSION" = "$no_release" ]; then
+  echo "magento-dr: no release published yet; keeping the code in $magento_root" >&2
+  exit 0
+fi
+if [[ ! "$$VERSION" =~ $version_pattern ]]; then
+  echo "magento-dr: refusing release version '$$VERSION'" >&2
+  exit 1
+fi
+BUCKET=$$(aws ssm get-parameter --name "$$PREFIX/$bucket_pointer" --query Parameter.Value --output text)
+DIR=$releases_root/$$VERSION
+if [ ! -f "$$DIR/.magento-dr-verified" ]; then
+  WORK=$$(mktemp -d)
+  trap 'rm -rf "$$WORK"' EXIT
+  aws s3api get-object --bucket "$$BUCKET" --key "releases/$$VERSION.tar.zst" "$$WORK/release.tar.zst" > "$$WORK/object.json"
+  EXPECTED=$$(jq -r '.Metadata["$checksum_metadata"] // empty' "$$WORK/object.json")
+  ACTUAL=$$(sha256sum "$$WORK/release.tar.zst" | cut -d' ' -f1)
+  if [ -z "$$EXPECTED" ] || [ "$$EXPECTED" != "$$ACTUAL" ]; then
+    echo "magento-dr: release $$VERSION checksum mismatch (metadata '$$EXPECTED', file $$ACTUAL)" >&2
+    exit 1
+  fi
+  rm -rf "$$DIR.partial" && mkdir -p "$$DIR.partial"
+  tar --zstd -xf "$$WORK/release.tar.zst" -C "$$DIR.partial"
+  # Both regions must serve the same static content: the build sets it to the release version.
+  DEPLOYED=$$(tr -d '[:space:]' < "$$DIR.partial/pub/static/deployed_version.txt")
+  if [ "$$DEPLOYED" != "$$VERSION" ]; then
+    echo "magento-dr: pub/static/deployed_version.txt is '$$DEPLOYED', expected $$VERSION" >&2
+    exit 1
+  fi
+  chown -R root:nginx "$$DIR.partial" && chmod -R g+rX,o-rwx "$$DIR.partial"
+  mkdir -p "$$DIR.partial/var" && chown -R nginx:nginx "$$DIR.partial/var"
+  touch "$$DIR.partial/.magento-dr-verified"
+  mv -T "$$DIR.partial" "$$DIR"
+fi
+if [ "$$MODE" = switch ]; then
+  if [ -d "$magento_root" ] && [ ! -L "$magento_root" ]; then mv -T "$magento_root" "$releases_root/ami"; fi
+  ln -sfn "$$DIR" "$magento_root.next" && mv -T "$magento_root.next" "$magento_root"
+fi
+echo "$$DIR"
+""")
+
+
+def render_fetch_release(*, region: str, ssm_prefix: str) -> str:
+    """The release fetch script for one stack (pure; embedded in user data)."""
+    return _FETCH_RELEASE.substitute(
+        region=region,
+        ssm_prefix=ssm_prefix,
+        fetch_command=FETCH_RELEASE_COMMAND,
+        version_pointer=RELEASE_VERSION_POINTER,
+        bucket_pointer=RELEASE_BUCKET_PARAMETER,
+        no_release=NO_RELEASE,
+        version_pattern=RELEASE_VERSION_PATTERN,
+        checksum_metadata=RELEASE_CHECKSUM_METADATA,
+        releases_root=RELEASES_ROOT,
+        magento_root=MAGENTO_ROOT,
+    )
+
+
 # ---------------------------------------------------------------- user data
 # A bash script with $-placeholders filled by `render_user_data`. Everything it
 # needs at run time it reads from SSM and Secrets Manager through the instance
@@ -180,6 +275,16 @@ aws ssm get-parameters-by-path --path "$$PREFIX" --recursive \
   --query 'Parameters[].{k:Name,v:Value}' --output json > "$$CONF_DIR/parameters.json"
 param() { jq -r --arg k "$$PREFIX/$$1" '.[] | select(.k == $$k) | .v' "$$CONF_DIR/parameters.json"; }
 secret() { aws secretsmanager get-secret-value --secret-id "$$(param "$$1")" --query SecretString --output text; }
+
+# 1b. Code: the release the region's version parameter names (verified), before env.php lands in it.
+mkdir -p $releases_root
+cat > $fetch_command <<'FETCH'
+$fetch_release
+FETCH
+chmod 0755 $fetch_command
+if [ -n "$$(param $version_pointer)" ]; then
+  $fetch_command
+fi
 
 # 2. Secrets, written to root-only files and handed to PHP on stdin, never on a command line.
 SECRETS=$$(mktemp -d)
@@ -316,4 +421,8 @@ def render_user_data(*, stack: str, region: str, ssm_prefix: str, shop_hostname:
         active_parameter=ACTIVE_PARAMETER,
         liveness_path=LIVENESS_PATH,
         render_env_php=_RENDER_ENV_PHP.strip(),
+        releases_root=RELEASES_ROOT,
+        fetch_command=FETCH_RELEASE_COMMAND,
+        version_pointer=RELEASE_VERSION_POINTER,
+        fetch_release=render_fetch_release(region=region, ssm_prefix=ssm_prefix).strip(),
     )

@@ -10,8 +10,6 @@ the secondary's bucket before that bucket exists.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,12 +20,33 @@ import pulumi_aws as aws
 
 from .config import ConfigError, Role
 from .kms import key_policy
+from .secure_bucket import (  # shared with the release artifact buckets; re-exported for callers of this module
+    BUCKET_NAME_MAX,
+    INCOMPLETE_UPLOAD_DAYS,
+    OBJECT_OWNERSHIP,
+    RTC_THRESHOLD_MINUTES,
+    bucket_arn,
+    declare_kms_encryption,
+    declare_private_versioned_bucket,
+    declare_replication,
+    deny_insecure_transport_statement,
+    regional_bucket_name,
+    replication_role_policy,
+    replication_trust_policy,
+)
+
+__all__ = [
+    "BUCKET_NAME_MAX",
+    "INCOMPLETE_UPLOAD_DAYS",
+    "OBJECT_OWNERSHIP",
+    "RTC_THRESHOLD_MINUTES",
+    "bucket_arn",
+    "replication_role_policy",
+    "replication_trust_policy",
+]
 
 # ----------------------------------------------------------------------- AWS-defined constants
-# S3 Replication Time Control: the only threshold AWS offers is 15 minutes, for both the
-# replication time and the metrics event threshold.
-# https://docs.aws.amazon.com/AmazonS3/latest/API/API_ReplicationTimeValue.html
-RTC_THRESHOLD_MINUTES = 15
+# S3 Replication Time Control (RTC_THRESHOLD_MINUTES, 15): see components/secure_bucket.py.
 
 # Replication metrics in the AWS/S3 namespace, per rule (dimensions SourceBucket,
 # DestinationBucket, RuleId). OperationsFailedReplication is published in the *source*
@@ -64,38 +83,20 @@ CACHE_POLICY_NAME = "Managed-CachingOptimized"
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 
-# OAC requires Bucket owner enforced (ACLs disabled).
+# OAC requires Bucket owner enforced (ACLs disabled), which secure_bucket.OBJECT_OWNERSHIP sets.
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
-OBJECT_OWNERSHIP = "BucketOwnerEnforced"
-
-INCOMPLETE_UPLOAD_DAYS = 7
-BUCKET_NAME_MAX = 63  # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 
 
 # ------------------------------------------------------------------------------ pure helpers
 def media_bucket_name(shop_hostname: str, account_id: str, region: str) -> str:
-    """The media bucket's name in `region`, computable by either stack from config alone.
-
-    Bucket names are global across all AWS accounts, so the account id is part of it; the
-    shop hostname (hashed, to fit 63 characters) tells two shops in one account apart. Stack
-    names are deliberately not used: the primary does not know the secondary's stack name.
-    """
-    if not account_id.isdigit() or len(account_id) != 12:
-        raise ValueError(f"media_bucket_name: {account_id!r} is not a 12-digit AWS account id")
-    shop = hashlib.sha256(shop_hostname.lower().encode()).hexdigest()[:8]
-    name = f"magento-dr-media-{account_id}-{region}-{shop}"
-    if len(name) > BUCKET_NAME_MAX:
-        raise ValueError(f"media bucket name {name} is longer than {BUCKET_NAME_MAX} characters")
-    return name
+    """The media bucket's name in `region`, computable by either stack from config alone
+    (secure_bucket.regional_bucket_name: account id, region and a hash of the shop hostname)."""
+    return regional_bucket_name("media", shop_hostname, account_id, region)
 
 
 def regional_domain_name(bucket_name: str, region: str) -> str:
     """The bucket's regional S3 endpoint, the form CloudFront OAC origins need."""
     return f"{bucket_name}.s3.{region}.amazonaws.com"
-
-
-def bucket_arn(bucket_name: str) -> str:
-    return f"arn:aws:s3:::{bucket_name}"
 
 
 def replication_rule_id(destination_region: str) -> str:
@@ -115,14 +116,7 @@ def media_bucket_policy(bucket: str, distribution_arn: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [arn, f"{arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                deny_insecure_transport_statement(bucket),
                 {
                     "Sid": "CloudFrontReadsThroughOAC",
                     "Effect": "Allow",
@@ -149,93 +143,6 @@ def cloudfront_decrypt_statement(distribution_arn: str) -> dict[str, Any]:
         "Resource": "*",  # in a key policy "*" means this key
         "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
     }
-
-
-def replication_trust_policy(account_id: str, source_bucket: str) -> str:
-    """S3 may assume the role, only for replication out of `source_bucket` in this account."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "s3.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": bucket_arn(source_bucket)},
-                    },
-                }
-            ],
-        }
-    )
-
-
-def replication_role_policy(
-    *,
-    source_bucket: str,
-    source_key_arn: str,
-    source_region: str,
-    destination_bucket: str,
-    destination_key_arn: str,
-    destination_region: str,
-) -> str:
-    """Least privilege for one replication direction: these two buckets, these two keys.
-
-    With S3 Bucket Keys the KMS encryption context is the bucket ARN, otherwise the object ARN;
-    both are admitted. kms:GenerateDataKey on the destination key covers the Bucket Key S3 derives
-    there. https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
-    """
-    src, dst = bucket_arn(source_bucket), bucket_arn(destination_bucket)
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadSourceConfiguration",
-                    "Effect": "Allow",
-                    "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                    "Resource": src,
-                },
-                {
-                    "Sid": "ReadSourceVersions",
-                    "Effect": "Allow",
-                    "Action": [
-                        "s3:GetObjectVersionForReplication",
-                        "s3:GetObjectVersionAcl",
-                        "s3:GetObjectVersionTagging",
-                    ],
-                    "Resource": f"{src}/*",
-                },
-                {
-                    "Sid": "WriteReplicas",
-                    "Effect": "Allow",
-                    "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                    "Resource": f"{dst}/*",
-                },
-                {
-                    "Sid": "DecryptWithSourceKey",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": source_key_arn,
-                    "Condition": {
-                        "StringEquals": {"kms:ViaService": f"s3.{source_region}.amazonaws.com"},
-                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [src, f"{src}/*"]},
-                    },
-                },
-                {
-                    "Sid": "EncryptWithDestinationKey",
-                    "Effect": "Allow",
-                    "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                    "Resource": destination_key_arn,
-                    "Condition": {
-                        "StringEquals": {"kms:ViaService": f"s3.{destination_region}.amazonaws.com"},
-                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [dst, f"{dst}/*"]},
-                    },
-                },
-            ],
-        }
-    )
 
 
 def magento_media_statements(bucket: str, key_arn: str, region: str) -> list[dict[str, Any]]:
@@ -384,51 +291,11 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
                 lambda v: check_peer_bucket_name(v[0], v[1])
             )
 
-        bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name_input, opts=stateful)
+        bucket, versioning = declare_private_versioned_bucket(
+            self, name, bucket_name_input, noncurrent_version_days=args.noncurrent_version_days, protect=args.protect
+        )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
-
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=OBJECT_OWNERSHIP),
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=stateful,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-noncurrent-versions",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.noncurrent_version_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=INCOMPLETE_UPLOAD_DAYS
-                    ),
-                    # Once its noncurrent versions expire, a delete marker is alone; clean it up.
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
 
         # The distribution's ARN is in both the key policy and the bucket policy; the primary
         # creates the distribution here, the secondary reads it from the primary's exports.
@@ -453,19 +320,7 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
         aws.kms.Alias(f"{name}-key-alias", name=own_name.apply(lambda n: f"alias/{n}"), target_key_id=key.key_id, opts=child)
         self.kms_key_arn = key.arn
 
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=True,  # one KMS call per bucket key, not per object
-                )
-            ],
-            opts=child,
-        )
+        encryption = declare_kms_encryption(self, name, bucket, key.arn)
         policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
@@ -634,36 +489,28 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
             ("to-primary", bucket.bucket, key.arn, args.region, primary_bucket, primary_key, args.peer_region),
         ]
         for direction, src, src_key, src_region, dst, dst_key, dst_region in directions:
-            role = aws.iam.Role(
-                f"{name}-replication-{direction}",
-                description=f"S3 replication of Magento media {src_region} -> {dst_region}",
-                assume_role_policy=pulumi.Output.all(account, src).apply(lambda v: replication_trust_policy(v[0], v[1])),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            role_policy = aws.iam.RolePolicy(
-                f"{name}-replication-{direction}",
-                role=role.id,
-                policy=pulumi.Output.all(src, src_key, dst, dst_key).apply(
-                    functools.partial(_role_policy_of, source_region=src_region, destination_region=dst_region)
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
             # The rule on the primary's bucket is declared here, through the primary region's
             # provider: only this stack runs when both buckets exist, and a bucket has exactly
             # one replication configuration, so exactly one stack may own each.
             on_primary_bucket = direction == "to-secondary"
-            aws.s3.BucketReplicationConfig(
-                f"{name}-peer-replication" if on_primary_bucket else f"{name}-replication",
-                bucket=src,
-                role=role.arn,
-                rules=[_replication_rule(dst_region, dst.apply(bucket_arn), dst_key)],
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=args.peer_provider if on_primary_bucket else None,
-                    # Versioning on both ends, the destination's key and the role's permissions
-                    # must exist before S3 accepts (and can act on) the rule.
-                    depends_on=[*local_ready, role_policy],
-                ),
+            declare_replication(
+                self,
+                role_name=f"{name}-replication-{direction}",
+                config_name=f"{name}-peer-replication" if on_primary_bucket else f"{name}-replication",
+                description=f"S3 replication of Magento media {src_region} -> {dst_region}",
+                account_id=account,
+                source_bucket=src,
+                source_key_arn=src_key,
+                source_region=src_region,
+                destination_bucket=dst,
+                destination_key_arn=dst_key,
+                destination_region=dst_region,
+                rule_id=replication_rule_id(dst_region),
+                # Metadata/tag changes made to a replica flow back: the two buckets stay one set.
+                replica_modifications=True,
+                provider=args.peer_provider if on_primary_bucket else None,
+                # Versioning on both ends and the destination's key must exist before S3 accepts the rule.
+                depends_on=local_ready,
             )
 
     # ------------------------------------------------------------------------- alarms
@@ -719,53 +566,3 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
             opts=child,
         )
         return [failed.arn, late.arn]
-
-
-def _role_policy_of(values: list[str], *, source_region: str, destination_region: str) -> str:
-    source_bucket, source_key_arn, destination_bucket, destination_key_arn = values
-    return replication_role_policy(
-        source_bucket=source_bucket,
-        source_key_arn=source_key_arn,
-        source_region=source_region,
-        destination_bucket=destination_bucket,
-        destination_key_arn=destination_key_arn,
-        destination_region=destination_region,
-    )
-
-
-def _replication_rule(
-    destination_region: str, destination_bucket_arn: pulumi.Input[str], destination_key_arn: pulumi.Input[str]
-) -> aws.s3.BucketReplicationConfigRuleArgs:
-    """One rule: everything, with RTC, metrics, delete markers, replica sync and the destination's key."""
-    return aws.s3.BucketReplicationConfigRuleArgs(
-        id=replication_rule_id(destination_region),
-        status="Enabled",
-        priority=1,
-        filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
-        delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
-        source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-            sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                status="Enabled"
-            ),
-            # Metadata/tag changes made to a replica flow back: the two buckets stay one set.
-            replica_modifications=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaReplicaModificationsArgs(
-                status="Enabled"
-            ),
-        ),
-        destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-            bucket=destination_bucket_arn,
-            encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                replica_kms_key_id=destination_key_arn
-            ),
-            replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
-                status="Enabled",
-                time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=RTC_THRESHOLD_MINUTES),
-            ),
-            metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
-                status="Enabled",
-                event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
-                    minutes=RTC_THRESHOLD_MINUTES
-                ),
-            ),
-        ),
-    )

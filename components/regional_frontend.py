@@ -91,6 +91,8 @@ class PrimaryFrontendValues:
 class RegionalFrontendArgs:
     stack: str
     region: str
+    peer_region: str
+    """The other region of the pair; the secondary's record watches the primary's deep check there."""
     is_primary: bool
     dns: DnsSettings
     web: WebSettings
@@ -122,6 +124,8 @@ class RegionalFrontendArgs:
                 "magento-dr:failover.globalAccelerator is not implemented yet (see docs/frontend.md, 'Not done'); "
                 "set it to false — Route 53 failover records carry the traffic"
             )
+        if self.peer_region == self.region:
+            raise ValueError("RegionalFrontendArgs.peer_region must differ from region (magento-dr:peer.region)")
         if self.is_primary and self.primary_values is not None:
             raise ValueError("RegionalFrontendArgs.primary_values is for the secondary; the primary generates the shared values")
         if not self.is_primary and self.primary_values is None:
@@ -147,6 +151,8 @@ class RegionalFrontend(pulumi.ComponentResource):
     """Tag key on every web instance (Run Command target)."""
     instance_tag_value: str
     """Tag value on every web instance: the stack name."""
+    instance_role_name: pulumi.Output[str]
+    """The web instances' IAM role (the release component attaches its read grant to it)."""
     apply_role_command: str
     """Script on each instance that re-reads `active` and starts/stops cron (run it via Run Command)."""
     ssm_prefix: str
@@ -656,6 +662,8 @@ class RegionalFrontend(pulumi.ComponentResource):
                 alb_dns_name=alb.dns_name,
                 alb_zone_id=alb.zone_id,
                 health_check=HealthCheckPlan(own_hostname, args.health_check_interval_seconds, args.health_check_failure_threshold),
+                # The secondary may take traffic as soon as Route 53 sees the primary fail.
+                peer_regional_hostname=None if args.is_primary else regional_hostname(args.dns.shop_hostname, args.peer_region),
             ),
             opts=child,
         )
@@ -672,6 +680,7 @@ class RegionalFrontend(pulumi.ComponentResource):
         self.production_capacity = production.as_dict()
         self.instance_tag_key = INSTANCE_TAG_KEY
         self.instance_tag_value = stack
+        self.instance_role_name = role.name
         self.apply_role_command = APPLY_ROLE_COMMAND
         self.ssm_prefix = prefix
         self.active_parameter_name = f"{prefix}/{ACTIVE_PARAMETER}"

@@ -1,24 +1,23 @@
 """The failover RTO budget as pure arithmetic: worst case from "primary goes dark" to traffic and writes in the secondary.
 
-Traffic follows the writer (components/traffic.py): the secondary's Route 53
-record turns healthy only once this region holds the Aurora writer, so the two
-stages run one after the other:
+Two paths run in parallel (components/traffic.py, docs/frontend.md):
 
-1. **detection and decision** — this region's failover function notices
-   (scheduled probes, a consecutive-failure threshold) and asks Aurora to
-   promote this region's cluster;
-2. *Aurora's promotion* — excluded, stated separately with AWS's typical figure;
-3. **traffic** — the writer metric flips, the writer alarm leaves ALARM, the
-   HTTPS deep check sees a working database again, Route 53 answers with this
-   region, and resolvers follow within the alias record's TTL.
+* **traffic** — Route 53 marks the primary's deep check unhealthy and, at the
+  same moment, the secondary's inverted check of the primary healthy, so DNS
+  answers with the secondary; resolvers follow within the alias record's TTL.
+* **writes** — this region's failover function notices (probes at a fixed
+  cadence through every scheduled evaluation, a consecutive-failure threshold)
+  and asks Aurora to promote this region's cluster. Aurora's promotion itself
+  is excluded and stated separately with AWS's typical figure.
 
-Nothing in the dark region or in us-east-1's control planes takes part.
-`reference_design_budget` applies the same arithmetic to the blog post's settings.
+The budget is the later of the two. Nothing in the dark region or in
+us-east-1's control planes takes part. `reference_design_budget` applies the
+same kind of arithmetic to the blog post's settings, where the stages run one
+after the other.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +38,10 @@ AURORA_PROMOTION_SOURCE = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html"
 )
 
-# Period of the writer alarm behind Route 53's CLOUDWATCH_METRIC check
-# (components/traffic.py WRITER_ALARM_PERIOD_SECONDS; Route 53 accepts only
-# standard-resolution metrics, so 60 s is also the shortest possible). The
-# alarm leaves ALARM at the first evaluation after a good datapoint.
-# https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html
+# Period of the writer alarm behind the primary record's CLOUDWATCH_METRIC check
+# (components/traffic.py WRITER_ALARM_PERIOD_SECONDS). It keeps a recovered old
+# primary out of traffic but is not on the failover path: a dark primary's deep
+# check fails first. https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html
 WRITER_ALARM_PERIOD_SECONDS = 60
 
 # Our settings for the handler's probe (MDR_PROBE_TIMEOUT_SECONDS). A probe asks
@@ -53,8 +51,9 @@ PROBE_TIMEOUT_SECONDS = 2
 SIGNALS_PER_PROBE = 2
 
 # Our estimates (not AWS figures), kept visible in the breakdown:
-# scheduler delivery + cold start + the snapshot reads before the first probe
-# (DescribeGlobalClusters, DescribeDBClusters, GetParameters, GetMetricData);
+# scheduler delivery + cold start + the snapshot reads and the writer metric
+# before the first probe (DescribeGlobalClusters, DescribeDBClusters,
+# GetParameters, GetMetricData, PutMetricData);
 INVOCATION_START_SECONDS = 3
 # and, after the last failed probe, the pure decision, the SSM lease and the
 # FailoverGlobalCluster request — all calls to this region's endpoints.
@@ -76,12 +75,18 @@ class Term:
 
 @dataclass(frozen=True)
 class RtoBudget:
-    """The worst case as two consecutive stages around Aurora's (excluded) promotion."""
+    """The worst case along two paths around Aurora's (excluded) promotion.
+
+    `sequential=False` (our design): traffic moves in parallel with detection
+    and promotion, so the budget is the later path. `sequential=True` (the
+    reference design): traffic moves only after the promotion, so the paths add.
+    """
 
     writes: tuple[Term, ...]
     """From the primary going dark to the promotion request (for the reference design: to its Lambda running)."""
     traffic: tuple[Term, ...]
-    """From this region holding the writer to clients resolving the shop to it."""
+    """Ours: from the primary going dark to clients resolving the shop to this region. Reference: from the promotion on."""
+    sequential: bool = False
 
     @property
     def writes_seconds(self) -> int:
@@ -93,32 +98,54 @@ class RtoBudget:
 
     @property
     def total_seconds(self) -> int:
-        return self.writes_seconds + self.traffic_seconds
+        """The budget, Aurora's promotion excluded."""
+        if self.sequential:
+            return self.writes_seconds + self.traffic_seconds
+        return max(self.writes_seconds, self.traffic_seconds)
+
+    @property
+    def with_typical_promotion_seconds(self) -> int:
+        """The budget with AWS's typical promotion time on the writes path."""
+        promoted = self.writes_seconds + AURORA_PROMOTION_TYPICAL_SECONDS
+        if self.sequential:
+            return promoted + self.traffic_seconds
+        return max(self.traffic_seconds, promoted)
+
+    @property
+    def combined_as(self) -> str:
+        return "writes + promotion + traffic" if self.sequential else "max(traffic, writes)"
 
     def explain(self) -> str:
         """One line a ConfigError or the README can show."""
         writes = " + ".join(f"{t.name} {t.seconds}s" for t in self.writes)
         traffic = " + ".join(f"{t.name} {t.seconds}s" for t in self.traffic)
+        if self.sequential:
+            combined = f"total {self.writes_seconds}s + {self.traffic_seconds}s = {self.total_seconds}s"
+        else:
+            combined = f"budget max({self.traffic_seconds}s, {self.writes_seconds}s) = {self.total_seconds}s"
         return (
-            f"writes {writes} = {self.writes_seconds}s, then traffic {traffic} = {self.traffic_seconds}s; "
-            f"total {self.total_seconds}s plus Aurora's promotion (typically {AURORA_PROMOTION_TYPICAL_SECONDS}s)"
+            f"traffic {traffic} = {self.traffic_seconds}s; writes {writes} = {self.writes_seconds}s; {combined} "
+            f"excluding Aurora's promotion (typically {AURORA_PROMOTION_TYPICAL_SECONDS}s: "
+            f"{self.with_typical_promotion_seconds}s with it)"
         )
 
     def as_export(self, objective_seconds: int) -> dict[str, Any]:
         """The `rtoBudget` stack output."""
         return {
+            "scenario": "the primary region goes dark; traffic and writes move to the secondary",
             "total_seconds": self.total_seconds,
             "objective_seconds": objective_seconds,
-            "writes_seconds": self.writes_seconds,
+            "combined_as": self.combined_as,
             "traffic_seconds": self.traffic_seconds,
+            "writes_seconds": self.writes_seconds,
             "breakdown": {
-                "writes": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.writes],
                 "traffic": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.traffic],
+                "writes": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.writes],
             },
-            "excludes": "Aurora global database promotion (between the two stages)",
+            "excludes": "Aurora global database promotion (on the writes path; traffic does not wait for it)",
             "aurora_promotion_typical_seconds": AURORA_PROMOTION_TYPICAL_SECONDS,
             "aurora_promotion_source": AURORA_PROMOTION_SOURCE,
-            "with_typical_promotion_seconds": self.total_seconds + AURORA_PROMOTION_TYPICAL_SECONDS,
+            "with_typical_promotion_seconds": self.with_typical_promotion_seconds,
         }
 
 
@@ -129,25 +156,89 @@ def failed_probe_seconds(probe_timeout_seconds: int = PROBE_TIMEOUT_SECONDS) -> 
 
 def probes_per_invocation(
     *,
-    consecutive_failures: int,
     probe_interval_seconds: int,
     probe_timeout_seconds: int = PROBE_TIMEOUT_SECONDS,
     schedule_period_seconds: int = SCHEDULE_PERIOD_SECONDS,
 ) -> int:
-    """How many probes one evaluation may make (MDR_PROBES_PER_INVOCATION).
+    """How many probes one evaluation makes (MDR_PROBES_PER_INVOCATION): as many as fill the schedule period.
 
-    As many as the failure threshold needs, but never so many that failing
-    probes and their pauses outlast the schedule period: with reserved
-    concurrency 1 the next tick would be throttled instead of probing.
+    The handler probes every `probe_interval_seconds` from its start, healthy
+    peer or not, so the probes cover the whole minute; the last one — even a
+    failing one — still ends inside the period, because with reserved
+    concurrency 1 an evaluation that ran into the next tick would get that
+    tick throttled. n = floor((P - start - failed probe) / interval) + 1.
     """
-    budget = schedule_period_seconds - INVOCATION_START_SECONDS
     per_probe = failed_probe_seconds(probe_timeout_seconds)
-    fits = (budget + probe_interval_seconds) // (per_probe + probe_interval_seconds)
-    if fits < 1:
+    room = schedule_period_seconds - INVOCATION_START_SECONDS - per_probe
+    if room < 0:
         raise RtoError(
-            f"one failed probe ({per_probe}s) does not fit in the {schedule_period_seconds}s schedule period"
+            f"one failed probe ({per_probe}s) after the invocation start ({INVOCATION_START_SECONDS}s) does not fit "
+            f"in the {schedule_period_seconds}s schedule period"
         )
-    return int(min(consecutive_failures, fits))
+    if probe_interval_seconds < per_probe:
+        raise RtoError(
+            f"probe interval {probe_interval_seconds}s is shorter than one failed probe ({per_probe}s); "
+            f"the handler could not keep the cadence"
+        )
+    return room // probe_interval_seconds + 1
+
+
+def _worst_detection_terms(
+    *, consecutive_failures: int, probe_interval_seconds: int, probe_timeout_seconds: int, schedule_period_seconds: int
+) -> tuple[Term, ...]:
+    """From "dark" to the last of `consecutive_failures` failed probes ending.
+
+    Probes start `probe_interval_seconds` apart inside an evaluation; from an
+    evaluation's last probe to the next evaluation's first the gap is
+    P - (n - 1) x interval, plus up to the start allowance when the next
+    evaluation starts later in its tick than the previous one did. The peer
+    goes dark just after a good probe, so the failures take `consecutive_failures`
+    gaps (the failure count persists across evaluations). A window of c gaps
+    crosses floor(c/n) or ceil(c/n) tick boundaries; take the worse.
+    """
+    per_invocation = probes_per_invocation(
+        probe_interval_seconds=probe_interval_seconds,
+        probe_timeout_seconds=probe_timeout_seconds,
+        schedule_period_seconds=schedule_period_seconds,
+    )
+    boundary_gap = schedule_period_seconds - (per_invocation - 1) * probe_interval_seconds
+
+    def window(boundaries: int) -> tuple[int, int, int]:
+        jitter = INVOCATION_START_SECONDS if boundaries else 0
+        cadence = (consecutive_failures - boundaries) * probe_interval_seconds
+        return cadence + boundaries * boundary_gap + jitter, cadence, jitter
+
+    low = consecutive_failures // per_invocation
+    high = -(-consecutive_failures // per_invocation)
+    boundaries = max((low, high), key=lambda b: window(b)[0])
+    _, cadence, jitter = window(boundaries)
+    per_probe = failed_probe_seconds(probe_timeout_seconds)
+    where = f"{per_invocation} probes {probe_interval_seconds}s apart per {schedule_period_seconds}s evaluation"
+    return (
+        Term(
+            "probe_cadence",
+            cadence,
+            f"{consecutive_failures - boundaries} gap(s) x {probe_interval_seconds}s between probes inside an evaluation ({where})",
+        ),
+        Term(
+            "evaluation_boundary",
+            boundaries * boundary_gap,
+            f"{boundaries} gap(s) x {boundary_gap}s from an evaluation's last probe to the next one's first",
+        ),
+        Term(
+            "start_jitter",
+            jitter,
+            f"the next evaluation may start up to {INVOCATION_START_SECONDS}s later in its tick "
+            "(delivery, cold start, snapshot reads; estimate)"
+            if boundaries
+            else "no evaluation boundary in the worst window",
+        ),
+        Term(
+            "failed_probe",
+            per_probe,
+            f"the last failed probe: {SIGNALS_PER_PROBE} signals x {probe_timeout_seconds}s connect timeout",
+        ),
+    )
 
 
 def failover_budget(
@@ -158,60 +249,35 @@ def failover_budget(
     health_check_failure_threshold: int,
     probe_timeout_seconds: int = PROBE_TIMEOUT_SECONDS,
     schedule_period_seconds: int = SCHEDULE_PERIOD_SECONDS,
-    writer_alarm_period_seconds: int = WRITER_ALARM_PERIOD_SECONDS,
     record_ttl_seconds: int = ALIAS_TTL_SECONDS,
 ) -> RtoBudget:
-    """Worst case for our design.
+    """Worst case for our design: the later of the traffic path and the writes path.
 
-    Detection: while the peer is healthy each scheduled evaluation probes once
-    and stops at the first success, so the worst moment for the peer to go dark
-    is just after a successful probe — the next probe comes one schedule period
-    later. From then on the evaluation keeps probing every
-    `probe_interval_seconds` (up to `probes_per_invocation`), and the failure
-    count persists across evaluations until it reaches `consecutive_failures`.
+    Traffic: the primary's deep HTTPS check turns unhealthy after `threshold`
+    failed checks `interval` apart; the secondary's inverted check of the same
+    URL turns healthy at the same moment, so Route 53 answers with the
+    secondary; resolvers follow within the TTL. It does not wait for Aurora.
 
-    Traffic: once the writer is here, two Route 53 children of the calculated
-    check must turn healthy — the writer alarm (one period) and the HTTPS deep
-    check, which fails while the global writer endpoint points at the dark
-    region and needs `threshold` passing checks — then the TTL runs out.
+    Writes: detection (see `_worst_detection_terms`), then the decision and the
+    promotion request. Aurora's promotion follows (excluded).
     """
-    if consecutive_failures < 1 or probe_interval_seconds < 0:
-        raise RtoError("consecutive_failures must be >= 1 and probe_interval_seconds >= 0")
-    per_invocation = probes_per_invocation(
-        consecutive_failures=consecutive_failures,
-        probe_interval_seconds=probe_interval_seconds,
-        probe_timeout_seconds=probe_timeout_seconds,
-        schedule_period_seconds=schedule_period_seconds,
-    )
-    evaluations = math.ceil(consecutive_failures / per_invocation)
-    in_last = consecutive_failures - (evaluations - 1) * per_invocation
-    per_probe = failed_probe_seconds(probe_timeout_seconds)
+    if consecutive_failures < 1:
+        raise RtoError(f"consecutive_failures must be >= 1, got {consecutive_failures}")
     writes = (
-        Term(
-            "schedule",
-            evaluations * schedule_period_seconds,
-            f"{evaluations} evaluation(s) x {schedule_period_seconds}s: the peer goes dark just after a successful probe",
-        ),
-        Term("invocation_start", INVOCATION_START_SECONDS, "scheduler delivery, cold start and snapshot reads (estimate)"),
-        Term(
-            "probe_pauses",
-            (in_last - 1) * probe_interval_seconds,
-            f"{in_last - 1} pause(s) x {probe_interval_seconds}s between failed probes in the last evaluation",
-        ),
-        Term(
-            "failed_probes",
-            in_last * per_probe,
-            f"{in_last} failed probe(s) x {SIGNALS_PER_PROBE} signals x {probe_timeout_seconds}s connect timeout",
+        *_worst_detection_terms(
+            consecutive_failures=consecutive_failures,
+            probe_interval_seconds=probe_interval_seconds,
+            probe_timeout_seconds=probe_timeout_seconds,
+            schedule_period_seconds=schedule_period_seconds,
         ),
         Term("decision", DECISION_SECONDS, "decide, take the SSM lease, request FailoverGlobalCluster (estimate)"),
     )
-    https_recovery = health_check_interval_seconds * health_check_failure_threshold
     traffic = (
         Term(
             "health_checks",
-            max(writer_alarm_period_seconds, https_recovery),
-            f"the later of the writer alarm ({writer_alarm_period_seconds}s period) and the HTTPS check "
-            f"({health_check_interval_seconds}s x {health_check_failure_threshold} passing checks)",
+            health_check_interval_seconds * health_check_failure_threshold,
+            f"{health_check_failure_threshold} failed checks x {health_check_interval_seconds}s: the primary's deep "
+            "check turns unhealthy and the secondary's inverted check of it healthy",
         ),
         Term("dns_ttl", record_ttl_seconds, f"resolvers keep the old answer up to the {record_ttl_seconds}s alias TTL"),
     )
@@ -232,8 +298,8 @@ def reference_design_budget() -> RtoBudget:
     Route 53 marks the primary unhealthy (30 s x 3), a CloudWatch alarm on the
     health check's metric needs two 60 s periods before the Lambda runs, the
     Lambda promotes Aurora (excluded) and only then rewrites a 300 s-TTL
-    record. The health-check metric and the record change both live in
-    us-east-1, so the chain also stops when us-east-1 is the lost region.
+    record: the stages add up. The health-check metric and the record change
+    both live in us-east-1, so the chain also stops when us-east-1 is the lost region.
     """
     writes = (
         Term(
@@ -254,4 +320,4 @@ def reference_design_budget() -> RtoBudget:
             f"the record is rewritten after promotion; resolvers keep the old answer up to {REFERENCE_RECORD_TTL_SECONDS}s",
         ),
     )
-    return RtoBudget(writes=writes, traffic=traffic)
+    return RtoBudget(writes=writes, traffic=traffic, sequential=True)

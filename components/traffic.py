@@ -1,18 +1,27 @@
 """ShopTraffic: this region's half of the Route 53 failover pair, and its regional hostname.
 
-Traffic follows the database writer. The failover record's health check is a
-calculated check that is healthy only when BOTH
-  * Magento's deep health check (`/health_check.php`: database + cache) answers
-    over HTTPS on this region's own hostname, and
-  * this region holds the Aurora global writer — a CloudWatch alarm on the
-    `MagentoDR/RegionHoldsWriter` metric the failover function publishes every
-    minute, watched by a Route 53 CLOUDWATCH_METRIC health check.
-So a recovered old primary stays out of DNS while the peer holds the writer, and
-nothing calls the Route 53 API during an outage. See docs/frontend.md.
+Traffic follows the database writer without calling the Route 53 API during an
+outage. Each failover record carries a calculated health check:
+
+* PRIMARY — healthy only when BOTH Magento's deep check (`/health_check.php`:
+  database + cache) answers over HTTPS on this region's own hostname AND this
+  region holds the Aurora global writer (a CloudWatch alarm on the
+  `MagentoDR/RegionHoldsWriter` metric the failover function publishes every
+  minute, watched by a CLOUDWATCH_METRIC check). A recovered old primary
+  therefore stays out of DNS while the peer holds the writer.
+* SECONDARY — healthy when AT LEAST ONE of its own deep check passes or an
+  *inverted* deep check of the primary's regional hostname says the primary is
+  failing. Traffic thus moves as soon as Route 53 sees the primary fail, in
+  parallel with the failover function's detection and Aurora's promotion
+  (components/rto.py), and stays after a failover because the secondary's deep
+  check passes against the writer it now holds.
+
+See docs/frontend.md for the failure modes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pulumi
@@ -65,19 +74,39 @@ class ShopTrafficArgs:
     alb_dns_name: pulumi.Input[str]
     alb_zone_id: pulumi.Input[str]
     health_check: HealthCheckPlan
+    peer_regional_hostname: str | None = None
+    """Secondary only: the primary's regional hostname, whose deep check (inverted) lets traffic move here."""
 
     def __post_init__(self) -> None:
         if self.health_check.fqdn != self.regional_hostname:
             raise ValueError("ShopTrafficArgs.health_check must probe the regional hostname, not the shared shop hostname")
         if not self.regional_hostname.endswith("." + self.shop_hostname):
             raise ValueError("ShopTrafficArgs.regional_hostname must be a name under the shop hostname")
+        if self.is_primary and self.peer_regional_hostname is not None:
+            raise ValueError(
+                "ShopTrafficArgs.peer_regional_hostname is for the secondary; the PRIMARY record never takes traffic "
+                "because the peer fails (only a planned failback brings it back)"
+            )
+        if not self.is_primary:
+            peer = self.peer_regional_hostname
+            if peer is None or peer == self.regional_hostname or not peer.endswith("." + self.shop_hostname):
+                raise ValueError(
+                    "ShopTrafficArgs.peer_regional_hostname is required in the secondary: the primary's regional "
+                    "hostname (components/naming.regional_hostname(shop, primary region))"
+                )
+
+    def peer_health_check(self) -> HealthCheckPlan | None:
+        """The deep check of the primary that the secondary watches (inverted), with the same interval and threshold."""
+        if self.peer_regional_hostname is None:
+            return None
+        return dataclasses.replace(self.health_check, fqdn=self.peer_regional_hostname)
 
 
 class ShopTraffic(pulumi.ComponentResource):
-    """Writer alarm, three health checks, the failover record and the regional record."""
+    """Writer alarm, the health checks, the failover record and the regional record."""
 
     health_check_ids: dict[str, pulumi.Output[str]]
-    """Route 53 health check ids: `https`, `writer` and `calculated` (the one on the record)."""
+    """Route 53 health check ids: `https`, `writer`, `calculated` (the one on the record), and in the secondary `peer_down`."""
     writer_alarm_name: pulumi.Output[str]
     """CloudWatch alarm that is OK only while this region holds the global writer."""
     failover_record_fqdn: pulumi.Output[str]
@@ -95,7 +124,11 @@ class ShopTraffic(pulumi.ComponentResource):
             name=physical_name(args.stack, args.region, "holds-writer", max_length=255),
             alarm_description=(
                 f"{args.region} does not hold the Aurora global writer (or its failover function is silent); "
-                f"Route 53 keeps the shop away from this region while this alarm is not OK."
+                + (
+                    "Route 53 keeps the shop away from this region while this alarm is not OK."
+                    if args.is_primary
+                    else "informational here: the SECONDARY record follows its deep check and the primary's."
+                )
             ),
             namespace=METRIC_NAMESPACE,
             metric_name=WRITER_METRIC,
@@ -122,23 +155,30 @@ class ShopTraffic(pulumi.ComponentResource):
             triggers={"alarm": writer_alarm.arn},
             opts=child,
         )
-        https_check = aws.route53.HealthCheck(
-            f"{name}-https",
-            type="HTTPS",
-            fqdn=args.health_check.fqdn,
-            port=443,
-            resource_path=args.health_check.resource_path,
-            request_interval=args.health_check.request_interval,
-            failure_threshold=args.health_check.failure_threshold,
-            enable_sni=True,
-            tags={"Name": f"https://{args.health_check.fqdn}{args.health_check.resource_path}"},
-            opts=child,
-        )
+        https_check = _https_check(f"{name}-https", args.health_check, inverted=False, opts=child)
+        peer_plan = args.peer_health_check()
+        if peer_plan is None:
+            # PRIMARY: deep check AND holds the writer, so a recovered old
+            # primary stays out while the peer holds the writer.
+            children: list[pulumi.Input[str]] = [https_check.id, writer_check.id]
+            threshold = 2
+            peer_down_check = None
+        else:
+            # SECONDARY: own deep check OR the primary failing. While the
+            # primary is dark there is nowhere better to send shoppers, and
+            # being here already when Aurora promotes saves the deep check's
+            # recovery and the alias TTL. This region's writer check stays out:
+            # the deep check passes wherever the writer is, through the global
+            # writer endpoint (it is kept for the healthCheckIds export and
+            # the operators' view of which region Route 53 sees as the writer).
+            peer_down_check = _https_check(f"{name}-peer-down", peer_plan, inverted=True, opts=child)
+            children = [https_check.id, peer_down_check.id]
+            threshold = 1
         calculated = aws.route53.HealthCheck(
             f"{name}-serves-shop",
             type="CALCULATED",
-            child_healthchecks=[https_check.id, writer_check.id],
-            child_health_threshold=2,  # both: healthy deep check AND holds the writer
+            child_healthchecks=children,
+            child_health_threshold=threshold,
             tags={"Name": f"{args.regional_hostname} may serve {args.shop_hostname}"},
             opts=child,
         )
@@ -164,6 +204,8 @@ class ShopTraffic(pulumi.ComponentResource):
         )
 
         self.health_check_ids = {"https": https_check.id, "writer": writer_check.id, "calculated": calculated.id}
+        if peer_down_check is not None:
+            self.health_check_ids["peer_down"] = peer_down_check.id
         self.writer_alarm_name = writer_alarm.name
         self.failover_record_fqdn = failover_record.name
         self.regional_record_fqdn = regional_record.name
@@ -175,3 +217,22 @@ class ShopTraffic(pulumi.ComponentResource):
                 "regional_record_fqdn": self.regional_record_fqdn,
             }
         )
+
+
+def _https_check(logical_name: str, plan: HealthCheckPlan, *, inverted: bool, opts: pulumi.ResourceOptions) -> aws.route53.HealthCheck:
+    """Route 53's HTTPS check of a region's deep health URL (SNI: the ALB serves several certificates' names)."""
+    url = f"https://{plan.fqdn}{plan.resource_path}"
+    return aws.route53.HealthCheck(
+        logical_name,
+        type="HTTPS",
+        fqdn=plan.fqdn,
+        port=443,
+        resource_path=plan.resource_path,
+        request_interval=plan.request_interval,
+        failure_threshold=plan.failure_threshold,
+        enable_sni=True,
+        # Set only where inverted, so the own-region check's inputs stay as they were.
+        invert_healthcheck=True if inverted else None,
+        tags={"Name": f"{url} is failing" if inverted else url},
+        opts=opts,
+    )

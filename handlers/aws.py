@@ -231,6 +231,21 @@ class AwsAdapter:
             return f"peer unreachable ({error_code(exc)}); peer fences itself"
         return "peer set inactive"
 
+    def release_version(self, *, peer: bool = False) -> str | None:
+        """The Magento release this region (or, best effort, the peer) runs; None if unknown.
+
+        The peer is read with the probe client (one attempt, probe timeout): a lost peer
+        region costs one short timeout and never fails the caller.
+        """
+        if not self.s.release_parameter:
+            return None
+        try:
+            name = self.s.release_parameter
+            resp = self.peer_ssm.get_parameter(Name=name) if peer else self.ssm.get_parameter(Name=name)
+        except AwsError:
+            return None
+        return str(resp.get("Parameter", {}).get("Value", "")) or None
+
     # ---- ElastiCache Global Datastore ----------------------------------------------
     def cache_member_role(self) -> tuple[str, str]:
         """(datastore status, this region's member role lower-cased)."""

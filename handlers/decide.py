@@ -104,6 +104,17 @@ def next_probe_state(prev: ProbeState, peer_ok: bool, now: float) -> ProbeState:
     )
 
 
+def release_report(local: str | None, peer: str | None) -> dict[str, str | bool | None]:
+    """Both regions' release versions. A mismatch is reported, never a reason to refuse a
+    failover: a lost region's code cannot be fixed first. ``release_versions_match`` is None
+    when either side is unknown (no parameter configured, or the peer did not answer)."""
+    return {
+        "release_version": local,
+        "peer_release_version": peer,
+        "release_versions_match": None if local is None or peer is None else local == peer,
+    }
+
+
 def op_is_open(op: OperationView | None) -> bool:
     return op is not None and op.status in OPEN_STATUSES
 

@@ -24,6 +24,7 @@ from .decide import (
     Snapshot,
     decide,
     next_probe_state,
+    release_report,
     remaining_steps,
     should_probe,
 )
@@ -252,6 +253,9 @@ class Runner:
             probes=probes,
             status=_status(snap, writer_arn),
         )
+        if isinstance(trigger, OperatorCommand):
+            # Operators (and the drill's readiness check) see whether both regions run one release.
+            outcome.status.update(self.release_status())
         self.log.info(
             "decision",
             extra={"trigger": asdict(trigger), "decision": asdict(decision), "probes": probes, "snapshot": outcome.status},
@@ -473,6 +477,13 @@ class Runner:
                 raise StepFailed("run command deadline exceeded")
             self.clock.sleep(self.s.poll_seconds)
 
+    def release_status(self) -> dict[str, Any]:
+        """This region's and (best effort) the peer's release versions; a mismatch only warns."""
+        report = release_report(self.aws.release_version(), self.aws.release_version(peer=True))
+        if report["release_versions_match"] is False:
+            self.log.warning("release versions differ between the regions", extra=report)
+        return report
+
     def _step_notify(self, op: Operation) -> str:
         detection = None
         if op.first_failure_at is not None and op.promoted_at is not None:
@@ -485,6 +496,7 @@ class Runner:
             "first_failed_probe_at": iso(op.first_failure_at),
             "writer_promoted_at": iso(op.promoted_at),
             "seconds_first_failed_probe_to_writer_promoted": detection,
+            "release": self.release_status(),
             "timeline": op.timeline,
         }
         msg_id = self.aws.publish(f"magento-dr {op.kind} complete: {self.s.region}", message)

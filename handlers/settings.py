@@ -42,6 +42,8 @@ ENV_VARS: dict[str, str] = {
     "commands; '' skips the step.",
     "MDR_INSTANCE_TAG_KEY": "(optional, default aws:autoscaling:groupName) tag key selecting the Run Command instance.",
     "MDR_INSTANCE_TAG_VALUE": "(optional, default = MDR_ASG_NAME) tag value selecting the Run Command instance.",
+    "MDR_RELEASE_PARAMETER": "(optional, default '') SSM parameter holding the Magento release version; the same "
+    "name in both regions. Status and the failover report show both regions' versions (a mismatch only warns).",
     "MDR_METRIC_NAMESPACE": "(optional, default MagentoDR) CloudWatch namespace for the handler's metrics.",
     "MDR_AWS_CONNECT_TIMEOUT": "(optional, default 3) boto3 connect timeout (s) for this region's APIs.",
     "MDR_AWS_READ_TIMEOUT": "(optional, default 10) boto3 read timeout (s) for this region's APIs.",
@@ -90,6 +92,7 @@ class Settings:
     instance_tag_key: str = "aws:autoscaling:groupName"
     instance_tag_value: str = ""
     metric_namespace: str = "MagentoDR"
+    release_parameter: str = ""
     aws_connect_timeout: float = 3.0
     aws_read_timeout: float = 10.0
     aws_max_attempts: int = 5
@@ -187,11 +190,18 @@ class Settings:
             instance_tag_key=opt("MDR_INSTANCE_TAG_KEY", "aws:autoscaling:groupName"),
             instance_tag_value=opt("MDR_INSTANCE_TAG_VALUE", asg),
             metric_namespace=opt("MDR_METRIC_NAMESPACE", "MagentoDR"),
+            release_parameter=_parameter_name("MDR_RELEASE_PARAMETER", opt("MDR_RELEASE_PARAMETER", "")),
             aws_connect_timeout=num("MDR_AWS_CONNECT_TIMEOUT", "3", minimum=0.1),
             aws_read_timeout=num("MDR_AWS_READ_TIMEOUT", "10", minimum=0.1),
             aws_max_attempts=int(num("MDR_AWS_MAX_ATTEMPTS", "5", minimum=1, integer=True)),
             log_level=level,
         )
+
+
+def _parameter_name(name: str, value: str) -> str:
+    if value and (not value.startswith("/") or value.endswith("/")):
+        raise SettingsError(name, f"must be a full SSM parameter name like /magento-dr/release/<shop>/version, got {value!r}")
+    return value
 
 
 def _url(name: str, value: str) -> str:

@@ -93,6 +93,7 @@ class ComputedAttributes:
             "Document",
             "Queue",
             "LogGroup",
+            "EventRule",  # EventBridge names a rule from its logical name when none is given
         ):
             state["name"] = physical
         return resource_id, state

@@ -92,11 +92,23 @@ def test_function_runtime_and_limits(stack: StackGraph) -> None:
     assert inputs["handler"] == "handlers.failover.lambda_handler"
     assert inputs["tracingConfig"] == {"mode": "Active"}
     assert inputs["loggingConfig"]["logFormat"] == "JSON"
-    # One invocation covers failed probes and the whole promotion wait (the wait is not split).
+    # One invocation covers a minute of probing and the whole promotion wait (the wait is not split).
     env = _environment(stack)
-    probe_phase = int(env["MDR_PROBES_PER_INVOCATION"]) * (rto.failed_probe_seconds() + int(env["MDR_PROBE_INTERVAL_SECONDS"]))
-    assert inputs["timeout"] >= probe_phase + int(env["MDR_PROMOTION_TIMEOUT_SECONDS"]) + 60
+    assert inputs["timeout"] >= rto.SCHEDULE_PERIOD_SECONDS + int(env["MDR_PROMOTION_TIMEOUT_SECONDS"]) + 60
     assert inputs["timeout"] <= 900  # Lambda's maximum
+
+
+def test_probing_covers_the_whole_minute_at_the_configured_cadence(stack: StackGraph) -> None:
+    # The handler probes every MDR_PROBE_INTERVAL_SECONDS for MDR_PROBES_PER_INVOCATION rounds, healthy peer or not:
+    # the rounds must fill the schedule period, and a last failing probe must still end inside it.
+    env = _environment(stack)
+    interval, rounds = int(env["MDR_PROBE_INTERVAL_SECONDS"]), int(env["MDR_PROBES_PER_INVOCATION"])
+    timeout = int(env["MDR_PROBE_TIMEOUT_SECONDS"])
+    assert interval == stack.config["magento-dr:failover"]["probeIntervalSeconds"]
+    assert timeout == rto.PROBE_TIMEOUT_SECONDS  # the figure the RTO budget assumes
+    last_failure_ends = rto.INVOCATION_START_SECONDS + (rounds - 1) * interval + rto.failed_probe_seconds(timeout)
+    assert last_failure_ends <= rto.SCHEDULE_PERIOD_SECONDS < last_failure_ends + interval
+    assert rounds == 6  # the example's 10 s cadence
 
 
 def test_asynchronous_failures_go_to_the_dead_letter_queue(stack: StackGraph) -> None:
@@ -152,7 +164,7 @@ def _matches(pattern: Any, event: Any) -> bool:
 
 def test_rds_global_failover_events_reach_the_function(stack: StackGraph) -> None:
     rule = stack.one("aws:cloudwatch/eventRule:EventRule", "failover-rds-events")
-    target = stack.one("aws:cloudwatch/eventTarget:EventTarget")
+    target = stack.one("aws:cloudwatch/eventTarget:EventTarget", "failover-rds-events-target")
     permission = stack.one("aws:lambda/permission:Permission", "failover-rds-events-invoke")
     assert target.inputs["arn"] == _function(stack).outputs["arn"]
     assert permission.inputs["sourceArn"] == rule.outputs["arn"] and permission.inputs["principal"] == "events.amazonaws.com"
@@ -200,7 +212,7 @@ def test_the_handlers_own_loader_accepts_the_environment(stack: StackGraph) -> N
     assert settings.asg_name == stack.exports["asgName"]
     assert settings.topic_arn == _topic_arn(stack)
     assert settings.mode == "automatic" and settings.rpo_seconds == 60 and settings.consecutive_failures == 3
-    assert settings.run_command_document == stack.one("aws:ssm/document:Document").inputs["name"]
+    assert settings.run_command_document == stack.one("aws:ssm/document:Document", "failover-post-failover").inputs["name"]
     assert (settings.instance_tag_key, settings.instance_tag_value) == (stack.exports["instanceTagKey"], stack.exports["instanceTagValue"])
     assert (settings.cache_global_datastore_id, settings.cache_replication_group_id) == (
         stack.exports["cacheGlobalDatastoreId"],
@@ -217,7 +229,7 @@ def test_role_policy_is_scoped_to_this_stacks_resources(stack: StackGraph) -> No
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert stack.exports["dbClusterArn"] in by_sid["PromoteThisRegionsCluster"]["Resource"]
     assert by_sid["PublishToThisTopic"]["Resource"] == [_topic_arn(stack)]
-    assert by_sid["SendThePostFailoverDocument"]["Resource"] == [stack.one("aws:ssm/document:Document").outputs["arn"]]
+    assert by_sid["SendThePostFailoverDocument"]["Resource"] == [stack.one("aws:ssm/document:Document", "failover-post-failover").outputs["arn"]]
     assert by_sid["ScaleThisGroupOnly"]["Resource"][0].endswith(f"autoScalingGroupName/{stack.exports['asgName']}")
     assert by_sid["ProbePeerRegionClusters"]["Resource"] == [f"arn:aws:rds:{stack.exports['peerRegion']}:123456789012:cluster:*"]
     role = stack.one("aws:iam/role:Role", "failover-role")
@@ -286,7 +298,7 @@ def test_post_failover_document_runs_magento_as_the_web_user() -> None:
 
 
 def test_document_is_deployed_as_a_command_document(stack: StackGraph) -> None:
-    document = stack.one("aws:ssm/document:Document")
+    document = stack.one("aws:ssm/document:Document", "failover-post-failover")
     assert document.inputs["documentType"] == "Command"
     assert json.loads(document.inputs["content"]) == post_failover_document()
 
@@ -341,7 +353,14 @@ def test_args_reject_what_would_break_failover(change: dict[str, Any], message: 
 
 
 def test_valid_args_build() -> None:
-    assert _args().probes_per_invocation == 3
+    args = _args()
+    assert args.probes_per_invocation == 6
+    assert args.budget().total_seconds == 90
+
+
+def test_args_refuse_a_cadence_shorter_than_a_failed_probe() -> None:
+    with pytest.raises(rto.RtoError, match="shorter than one failed probe"):
+        _args(probe_interval_seconds=3)
 
 
 # ---------------------------------------------------------------- contract with the handler

@@ -57,6 +57,7 @@ SCOPE = FailoverScope(
     metric_namespace="MagentoDR",
     cache_global_datastore_id="ldgnf-sessions",
     cache_replication_group_id="magento-dr-secondary-sessions",
+    release_parameter_name="/magento-dr/release/shop.example.com/version",
 )
 
 

@@ -294,20 +294,58 @@ def test_the_two_records_form_one_failover_pair(primary: StackGraph, secondary: 
         assert record["healthCheckId"] == graph.exports["healthCheckIds"]["calculated"]
 
 
-def test_record_health_requires_a_healthy_deep_check_and_the_writer(stack: StackGraph) -> None:
-    checks = {resource_id(r): r.inputs for r in stack.of_type(T["check"])}
-    ids = stack.exports["healthCheckIds"]
+def _checks(stack: StackGraph) -> dict[str, dict[str, Any]]:
+    return {resource_id(r): r.inputs for r in stack.of_type(T["check"])}
+
+
+def _assert_deep_check(check: dict[str, Any], fqdn: str) -> None:
+    """Issue 5's check: Magento's /health_check.php over HTTPS with SNI, every 10 s, at most 3 failures."""
+    assert check["type"] == "HTTPS" and check["port"] == 443 and check["enableSni"] is True
+    assert check["resourcePath"] == "/health_check.php"
+    assert check["fqdn"] == fqdn
+    assert check["requestInterval"] == 10 and 1 <= check["failureThreshold"] <= 3
+
+
+def test_each_record_has_its_own_deep_check(stack: StackGraph) -> None:
+    https = _checks(stack)[stack.exports["healthCheckIds"]["https"]]
+    _assert_deep_check(https, stack.exports["regionalHostname"])
+    assert stack.exports["regionalHostname"] == f"{stack.exports['region']}.shop.example.com"
+    assert not https.get("invertHealthcheck")
+
+
+def test_primary_record_requires_a_healthy_deep_check_and_the_writer(primary: StackGraph) -> None:
+    checks = _checks(primary)
+    ids = primary.exports["healthCheckIds"]
     calculated = checks[ids["calculated"]]
     assert calculated["type"] == "CALCULATED"
     assert sorted(calculated["childHealthchecks"]) == sorted([ids["https"], ids["writer"]])
-    assert calculated["childHealthThreshold"] == 2  # both, not either
+    assert calculated["childHealthThreshold"] == 2  # both, not either: a recovered old primary stays out
+    assert "peer_down" not in ids  # the PRIMARY never takes traffic because the secondary fails
+    assert [c for c in checks.values() if c.get("invertHealthcheck")] == []
 
-    https = checks[ids["https"]]
-    assert https["type"] == "HTTPS" and https["resourcePath"] == "/health_check.php" and https["enableSni"] is True
-    assert https["fqdn"] == stack.exports["regionalHostname"] == f"{stack.exports['region']}.shop.example.com"
-    assert https["requestInterval"] == 10 and https["failureThreshold"] <= 3
 
-    writer = checks[ids["writer"]]
+def test_secondary_record_is_healthy_when_it_serves_or_the_primary_fails(primary: StackGraph, secondary: StackGraph) -> None:
+    checks = _checks(secondary)
+    ids = secondary.exports["healthCheckIds"]
+    calculated = checks[ids["calculated"]]
+    assert calculated["type"] == "CALCULATED"
+    assert sorted(calculated["childHealthchecks"]) == sorted([ids["https"], ids["peer_down"]])
+    assert calculated["childHealthThreshold"] == 1  # either: its own deep check, or the primary failing
+
+    peer_down = checks[ids["peer_down"]]
+    _assert_deep_check(peer_down, primary.exports["regionalHostname"])  # the primary's own hostname, not the shop's
+    assert peer_down["invertHealthcheck"] is True  # healthy while the primary's deep check fails
+    # Same cadence as the primary's own check, so PRIMARY turns unhealthy and SECONDARY healthy together.
+    own = _checks(primary)[primary.exports["healthCheckIds"]["https"]]
+    assert (peer_down["requestInterval"], peer_down["failureThreshold"]) == (own["requestInterval"], own["failureThreshold"])
+    # Declared by the secondary stack, through its own region's provider; nothing changes Route 53 at run time.
+    (declared,) = [r for r in secondary.of_type(T["check"]) if r.inputs.get("invertHealthcheck")]
+    assert "peer" in declared.name and declared.region == secondary.exports["region"]
+
+
+def test_writer_alarm_watches_the_metric_the_handler_publishes(stack: StackGraph) -> None:
+    checks = _checks(stack)
+    writer = checks[stack.exports["healthCheckIds"]["writer"]]
     assert writer["type"] == "CLOUDWATCH_METRIC" and writer["insufficientDataHealthStatus"] == "Unhealthy"
     assert writer["cloudwatchAlarmRegion"] == stack.exports["region"]
     alarm = stack.one(T["alarm"], "frontend-traffic-holds-writer").inputs

@@ -12,62 +12,143 @@ from components.config import ConfigError, parse_settings
 from offline.runner import StackGraph, load_stack_config
 
 EXAMPLE = {"probe_interval_seconds": 10, "consecutive_failures": 3, "health_check_interval_seconds": 10, "health_check_failure_threshold": 3}
+START = rto.INVOCATION_START_SECONDS
+FAILED_PROBE = rto.failed_probe_seconds()
+DECISION = rto.DECISION_SECONDS
 
 
+# ---------------------------------------------------------------- probes per invocation
+@pytest.mark.parametrize(
+    ("interval", "probes"),
+    [
+        (10, 6),  # (60 - 3 - 4) // 10 + 1: probes at 3, 13, ..., 53 s; the last failing one ends at 57 s
+        (5, 11),
+        (4, 14),  # the shortest cadence a failed probe (2 x 2 s) allows
+        (13, 5),
+        (20, 3),
+        (30, 2),
+        (53, 2),  # the second probe just fits: starts at 56 s, a failure ends at 60 s
+        (54, 1),
+        (60, 1),
+    ],
+)
+def test_probes_per_invocation_fill_the_schedule_period(interval: int, probes: int) -> None:
+    assert rto.probes_per_invocation(probe_interval_seconds=interval) == probes
+
+
+@pytest.mark.parametrize("interval", [4, 5, 7, 10, 11, 13, 15, 20, 29, 30, 45, 53, 54, 60])
+def test_probes_never_outlast_the_tick_but_leave_no_room_for_another(interval: int) -> None:
+    # With reserved concurrency 1 an evaluation that runs into the next tick gets that tick throttled.
+    probes = rto.probes_per_invocation(probe_interval_seconds=interval)
+    last_failure_ends = START + (probes - 1) * interval + FAILED_PROBE
+    assert last_failure_ends <= rto.SCHEDULE_PERIOD_SECONDS
+    assert last_failure_ends + interval > rto.SCHEDULE_PERIOD_SECONDS  # one more would not fit
+
+
+def test_a_probe_longer_than_the_schedule_is_refused() -> None:
+    with pytest.raises(rto.RtoError, match="does not fit"):
+        rto.probes_per_invocation(probe_interval_seconds=10, probe_timeout_seconds=40)
+
+
+def test_a_cadence_shorter_than_a_failed_probe_is_refused() -> None:
+    with pytest.raises(rto.RtoError, match="shorter than one failed probe"):
+        rto.probes_per_invocation(probe_interval_seconds=3)
+
+
+# ---------------------------------------------------------------- the budget
 @pytest.mark.parametrize(
     ("settings", "writes", "traffic"),
     [
-        # The example stacks: one evaluation finds 3 failures 10 s apart.
-        (EXAMPLE, 60 + 3 + 20 + 12 + 2, 60 + 60),
-        # Tightest allowed settings: the writer alarm period and the TTL dominate traffic.
-        ({**EXAMPLE, "probe_interval_seconds": 5, "consecutive_failures": 2, "health_check_failure_threshold": 1}, 60 + 3 + 5 + 8 + 2, 60 + 60),
-        # Slow Route 53 checks: 30 s x 3 passing checks outlast the writer alarm.
-        ({**EXAMPLE, "health_check_interval_seconds": 30}, 97, 90 + 60),
-        # 30 s pauses: only two failing probes fit in a minute, the third comes with the next tick.
-        ({**EXAMPLE, "probe_interval_seconds": 30}, 120 + 3 + 0 + 4 + 2, 120),
-        # One probe per minute: the threshold counts minutes.
-        ({**EXAMPLE, "probe_interval_seconds": 60, "consecutive_failures": 5}, 300 + 3 + 0 + 4 + 2, 120),
+        # The example stacks: 6 probes a minute; worst window = one evaluation boundary (10 s + 3 s jitter) + 2 x 10 s.
+        (EXAMPLE, 20 + 10 + START + FAILED_PROBE + DECISION, 30 + 60),
+        # Tightest allowed settings: detection ~20 s, the TTL dominates.
+        (
+            {**EXAMPLE, "probe_interval_seconds": 5, "consecutive_failures": 2, "health_check_failure_threshold": 1},
+            5 + 10 + START + FAILED_PROBE + DECISION,
+            10 + 60,
+        ),
+        # Slow Route 53 checks: 30 s x 3 failures.
+        ({**EXAMPLE, "health_check_interval_seconds": 30}, 39, 90 + 60),
+        # 30 s cadence: 2 probes a minute, 30 s apart, and the boundary gap is 30 s too.
+        ({**EXAMPLE, "probe_interval_seconds": 30}, 2 * 30 + 30 + START + FAILED_PROBE + DECISION, 90),
+        # 13 s cadence: the boundary gap (60 - 4 x 13 = 8 s) is shorter than the cadence; 3 plain gaps are worse.
+        ({**EXAMPLE, "probe_interval_seconds": 13}, 3 * 13 + 0 + 0 + FAILED_PROBE + DECISION, 90),
+        # One probe per minute: the threshold counts minutes, the jitter counts once.
+        ({**EXAMPLE, "probe_interval_seconds": 60, "consecutive_failures": 5}, 5 * 60 + START + FAILED_PROBE + DECISION, 90),
+        # More failures than probes per minute: 11 s cadence, 5 probes, boundary gap 16 s crossed twice in 10 gaps.
+        ({**EXAMPLE, "probe_interval_seconds": 11, "consecutive_failures": 10}, 8 * 11 + 2 * 16 + START + FAILED_PROBE + DECISION, 90),
     ],
 )
 def test_failover_budget_table(settings: dict[str, int], writes: int, traffic: int) -> None:
     budget = rto.failover_budget(**settings)
     assert (budget.writes_seconds, budget.traffic_seconds) == (writes, traffic)
-    assert budget.total_seconds == writes + traffic
+    assert budget.total_seconds == max(writes, traffic)
+    assert budget.with_typical_promotion_seconds == max(traffic, writes + rto.AURORA_PROMOTION_TYPICAL_SECONDS)
+
+
+def _simulated_detection(failures: int, interval: int) -> int:
+    """Brute force: probe start times over a few ticks, the worst window of `failures` gaps, plus the failed probe.
+
+    Only the first and last evaluation's start offsets change a window's length,
+    so the extremes suffice: the window's first evaluation starts at once, the
+    later ones as late as the start allowance (or all at once: no jitter).
+    """
+    probes = rto.probes_per_invocation(probe_interval_seconds=interval)
+    period = rto.SCHEDULE_PERIOD_SECONDS
+    worst = 0
+    for late in (0, START):
+        times = [tick * period + (late if tick else 0) + k * interval for tick in range(failures + 2) for k in range(probes)]
+        for first in range(probes):  # the last good probe, in the first evaluation
+            worst = max(worst, times[first + failures] - times[first])
+    return worst + FAILED_PROBE
+
+
+@pytest.mark.parametrize(("failures", "interval"), list(itertools.product(range(2, 11), (5, 7, 10, 11, 13, 15, 20, 30, 45, 60))))
+def test_detection_matches_a_brute_force_of_the_probe_timeline(failures: int, interval: int) -> None:
+    budget = rto.failover_budget(**{**EXAMPLE, "probe_interval_seconds": interval, "consecutive_failures": failures})
+    assert budget.writes_seconds - DECISION == _simulated_detection(failures, interval)
 
 
 def test_example_breakdown_names_every_input() -> None:
     budget = rto.failover_budget(**EXAMPLE)
+    assert [(t.name, t.seconds) for t in budget.traffic] == [("health_checks", 30), ("dns_ttl", 60)]
     assert [(t.name, t.seconds) for t in budget.writes] == [
-        ("schedule", 60),
-        ("invocation_start", 3),
-        ("probe_pauses", 20),
-        ("failed_probes", 12),
+        ("probe_cadence", 20),
+        ("evaluation_boundary", 10),
+        ("start_jitter", 3),
+        ("failed_probe", 4),
         ("decision", 2),
     ]
-    assert [(t.name, t.seconds) for t in budget.traffic] == [("health_checks", 60), ("dns_ttl", 60)]
-    assert budget.total_seconds == 217
+    assert (budget.traffic_seconds, budget.writes_seconds, budget.total_seconds) == (90, 39, 90)
+    assert budget.with_typical_promotion_seconds == 99
+
+
+def test_example_budget_meets_the_issues_90_seconds() -> None:
+    assert rto.failover_budget(**EXAMPLE).total_seconds <= 90
+
+
+def test_traffic_does_not_wait_for_detection_or_promotion() -> None:
+    # Slower detection moves only the writes path; the traffic path is Route 53 and the TTL alone.
+    slow = rto.failover_budget(**{**EXAMPLE, "probe_interval_seconds": 60, "consecutive_failures": 2})
+    assert slow.traffic_seconds == rto.failover_budget(**EXAMPLE).traffic_seconds
+    assert slow.total_seconds == slow.writes_seconds > slow.traffic_seconds
 
 
 def test_reference_design_is_the_blog_posts_arithmetic() -> None:
     budget = rto.reference_design_budget()
     assert [t.seconds for t in budget.writes] == [30 * 3, 2 * 60]
     assert [t.seconds for t in budget.traffic] == [300]
+    assert budget.sequential  # its record is rewritten only after the promotion
     assert budget.total_seconds == 510
+    assert budget.with_typical_promotion_seconds == 570
     assert rto.failover_budget(**EXAMPLE).total_seconds < budget.total_seconds
 
 
-@pytest.mark.parametrize(("failures", "interval"), list(itertools.product(range(2, 11), (5, 10, 20, 30, 45, 60))))
-def test_failing_probes_never_outlast_the_schedule_period(failures: int, interval: int) -> None:
-    # With reserved concurrency 1 an evaluation that runs into the next tick gets that tick throttled.
-    probes = rto.probes_per_invocation(consecutive_failures=failures, probe_interval_seconds=interval)
-    assert 1 <= probes <= failures
-    duration = rto.INVOCATION_START_SECONDS + probes * rto.failed_probe_seconds() + (probes - 1) * interval
-    assert duration <= rto.SCHEDULE_PERIOD_SECONDS
-
-
-def test_a_probe_longer_than_the_schedule_is_refused() -> None:
-    with pytest.raises(rto.RtoError, match="does not fit"):
-        rto.probes_per_invocation(consecutive_failures=3, probe_interval_seconds=10, probe_timeout_seconds=40)
+def test_explain_names_both_paths_and_how_they_combine() -> None:
+    line = rto.failover_budget(**EXAMPLE).explain()
+    assert "traffic health_checks 30s + dns_ttl 60s = 90s" in line
+    assert "max(90s, 39s) = 90s" in line and "99s with it" in line
+    assert "total 210s + 300s = 510s" in rto.reference_design_budget().explain()
 
 
 def test_writer_alarm_period_matches_the_alarm_route53_follows() -> None:
@@ -76,6 +157,7 @@ def test_writer_alarm_period_matches_the_alarm_route53_follows() -> None:
     assert rto.WRITER_ALARM_PERIOD_SECONDS == WRITER_ALARM_PERIOD_SECONDS
 
 
+# ---------------------------------------------------------------- validation
 def _raw(stack: str, **failover: object) -> dict[str, object]:
     raw = {key.split(":", 1)[1]: value for key, value in copy.deepcopy(load_stack_config(stack)).items() if key.startswith("magento-dr:")}
     raw["failover"] = {**raw["failover"], **failover}  # type: ignore[dict-item]
@@ -84,22 +166,30 @@ def _raw(stack: str, **failover: object) -> dict[str, object]:
 
 def test_parse_settings_rejects_an_objective_below_the_budget() -> None:
     with pytest.raises(ConfigError) as error:
-        parse_settings("primary", _raw("primary", rtoSeconds=216))
+        parse_settings("primary", _raw("primary", rtoSeconds=89))
     message = str(error.value)
-    assert "magento-dr:failover.rtoSeconds is 216s" in message
-    assert "217s" in message and "probeIntervalSeconds" in message
+    assert "magento-dr:failover.rtoSeconds is 89s" in message
+    assert "90s" in message and "healthCheckIntervalSeconds" in message
 
 
 def test_parse_settings_accepts_an_objective_equal_to_the_budget() -> None:
-    assert parse_settings("primary", _raw("primary", rtoSeconds=217)).failover.rto_seconds == 217
+    assert parse_settings("primary", _raw("primary", rtoSeconds=90)).failover.rto_seconds == 90
 
 
 def test_slow_detection_settings_are_rejected_against_the_default_objective() -> None:
     # 10 one-a-minute probes: ten minutes to detect, far beyond the example's 300 s objective.
-    with pytest.raises(ConfigError, match="rtoSeconds"):
+    with pytest.raises(ConfigError, match="rtoSeconds") as error:
         parse_settings("primary", _raw("primary", probeIntervalSeconds=60, consecutiveFailures=10))
+    assert "609s" in str(error.value)
 
 
+def test_slow_route53_checks_are_rejected_against_a_tight_objective() -> None:
+    # 30 s x 3 + 60 s TTL = 150 s on the traffic path, whatever the probes do.
+    with pytest.raises(ConfigError, match="150s"):
+        parse_settings("primary", _raw("primary", rtoSeconds=120, healthCheckIntervalSeconds=30))
+
+
+# ---------------------------------------------------------------- export
 def test_rto_budget_is_exported_per_stack(stack: StackGraph) -> None:
     exported = stack.exports["rtoBudget"]
     settings = stack.config["magento-dr:failover"]
@@ -109,9 +199,14 @@ def test_rto_budget_is_exported_per_stack(stack: StackGraph) -> None:
         health_check_interval_seconds=settings["healthCheckIntervalSeconds"],
         health_check_failure_threshold=settings["healthCheckFailureThreshold"],
     )
-    assert exported["total_seconds"] == expected.total_seconds == 217
+    assert exported["total_seconds"] == expected.total_seconds == 90
+    assert exported["combined_as"] == "max(traffic, writes)"
+    assert exported["total_seconds"] == max(exported["traffic_seconds"], exported["writes_seconds"])
     assert exported["objective_seconds"] == settings["rtoSeconds"] >= exported["total_seconds"]
-    assert [t["name"] for t in exported["breakdown"]["writes"]] == [t.name for t in expected.writes]
-    assert sum(t["seconds"] for t in exported["breakdown"]["traffic"]) == exported["traffic_seconds"]
+    for path in ("traffic", "writes"):
+        terms = exported["breakdown"][path]
+        assert [t["name"] for t in terms] == [t.name for t in getattr(expected, path)]
+        assert sum(t["seconds"] for t in terms) == exported[f"{path}_seconds"]
     assert exported["aurora_promotion_typical_seconds"] == 60
     assert exported["aurora_promotion_source"].startswith("https://")
+    assert exported["with_typical_promotion_seconds"] == max(exported["traffic_seconds"], exported["writes_seconds"] + 60) == 99
