@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 POLICY_VENV := policy/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat requirements.txt policy/requirements.txt policy/requirements-test.txt | cksum | cut -d' ' -f1)
 
-.PHONY: test lint lint-workflows typecheck unit policy-pack preview bench clean
+.PHONY: test lint lint-workflows typecheck unit policy-pack preview drill bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,19 @@ unit: $(STAMP)
 ## policy-pack: the CrossGuard wrapper's tests, in the pack's own venv (the rules run in `unit`)
 policy-pack: $(POLICY_STAMP)
 	$(POLICY_VENV)/bin/python -m pytest -q tests/policy/test_pack.py
+
+## drill: the main command — a whole regional failover and failback on the embedded AWS emulator
+## (TARGET=aws: read-only readiness of the deployed stacks; add DRILL_ARGS=--execute for a planned switchover + failback)
+TARGET ?= emulator
+DRILL_ARGS ?=
+OUTPUTS_PRIMARY ?= outputs-primary.json
+OUTPUTS_SECONDARY ?= outputs-secondary.json
+drill: $(STAMP)
+ifeq ($(TARGET),aws)
+	$(BIN)/python -m drill --target aws --outputs-primary $(OUTPUTS_PRIMARY) --outputs-secondary $(OUTPUTS_SECONDARY) $(DRILL_ARGS)
+else
+	$(BIN)/python -m drill --target emulator $(DRILL_ARGS)
+endif
 
 ## preview: print both stacks' resource trees offline (no AWS account, no Pulumi CLI)
 preview: $(STAMP)

@@ -34,9 +34,14 @@ from .naming import physical_name
 # Route 53 alarms must use standard-resolution metrics and a basic statistic.
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html
 WRITER_ALARM_PERIOD_SECONDS = 60
-# Two silent or zero minutes before a region loses its writer vote; one good
-# datapoint restores it (the alarm leaves ALARM as soon as fewer than 2 of 2 breach).
-WRITER_ALARM_EVALUATION_PERIODS = 2
+# One silent or zero minute and a region loses its writer vote; one good datapoint
+# restores it. With two periods (tried first) a primary that came back less than
+# two minutes after going dark — after a fast failover had already moved the
+# writer — still looked like the writer, and Route 53 sent shoppers back to it for
+# about 30 s (found by the drill's short-outage scenario). The failover function
+# publishes at the start and the end of each ~55 s evaluation, so a healthy
+# region puts a datapoint into every period even when invocations drift.
+WRITER_ALARM_EVALUATION_PERIODS = 1
 
 
 @dataclass(frozen=True)

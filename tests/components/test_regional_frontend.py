@@ -354,6 +354,9 @@ def test_writer_alarm_watches_the_metric_the_handler_publishes(stack: StackGraph
     assert alarm["dimensions"] == {"Stack": stack.stack, "Region": stack.exports["region"]}
     assert alarm["comparisonOperator"] == "LessThanThreshold" and alarm["threshold"] == 1
     assert alarm["treatMissingData"] == "breaching"  # silence never counts as holding the writer
+    # One empty or zero minute is enough: with two, a primary back within two minutes of a fast
+    # failover still looked like the writer and took traffic back (the drill's short-outage case).
+    assert alarm["evaluationPeriods"] == 1 and alarm["datapointsToAlarm"] == 1
     assert alarm["period"] == 60 and alarm["statistic"] in ("Maximum", "Minimum", "Average")
 
 

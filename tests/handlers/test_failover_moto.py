@@ -331,3 +331,35 @@ def test_a_dark_peer_is_confirmed_within_one_evaluation_and_probing_stops_there(
     result = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="6")
     assert result["probes"] == [False, False, False]  # the threshold (3) is met: no further probes
     assert result["action"] == "promote"
+
+
+def test_writer_signal_is_published_at_the_start_and_the_end_of_an_evaluation(world: World) -> None:
+    # The Route 53 writer alarm breaches on one empty minute, so a ~55 s evaluation
+    # must put a datapoint into every period: once from the snapshot, once at the end.
+    world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="6")
+    stats = world.client("cloudwatch").get_metric_statistics(
+        Namespace="MagentoDR",
+        MetricName="RegionHoldsWriter",
+        Dimensions=[{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
+        StartTime="2000-01-01T00:00:00Z",
+        EndTime="2100-01-01T00:00:00Z",
+        Period=86400 * 365,
+        Statistics=["SampleCount", "Maximum"],
+    )["Datapoints"]
+    assert sum(d["SampleCount"] for d in stats) == 2 and max(d["Maximum"] for d in stats) == 0
+
+
+def test_a_confirmed_promotion_ends_the_evaluation_as_the_writer(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    result = world.run(SCHEDULED)
+    assert result["action"] == "promote" and result["ok"], result
+    stats = world.client("cloudwatch").get_metric_statistics(
+        Namespace="MagentoDR",
+        MetricName="RegionHoldsWriter",
+        Dimensions=[{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
+        StartTime="2000-01-01T00:00:00Z",
+        EndTime="2100-01-01T00:00:00Z",
+        Period=86400 * 365,
+        Statistics=["Maximum", "Minimum"],
+    )["Datapoints"]
+    assert stats[0]["Minimum"] == 0 and stats[0]["Maximum"] == 1  # 0 before promoting, 1 once confirmed

@@ -1,0 +1,1 @@
+"""Regional-failover drill: the emulator drill (make drill) and the real-account readiness check."""

@@ -1,0 +1,53 @@
+"""`python -m drill`: the regional-failover drill (emulator by default; `--target aws` for a real account).
+
+    python -m drill                                   # full scenario on the embedded emulator
+    python -m drill --scenario flap                   # primary back during confirmation: no failover
+    python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
+    python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json --execute  # + switchover and failback
+
+Exit 0 when every step and invariant held, 1 otherwise, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .scenario import DrillOptions
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drill", description="magento-dr regional failover drill")
+    parser.add_argument("--target", choices=["emulator", "aws"], default="emulator")
+    parser.add_argument("--scenario", choices=["full", "flap"], default="full")
+    parser.add_argument("--speed", type=float, default=100.0, help="emulator seconds per wall second (0: no pacing); default 100")
+    parser.add_argument("--promotion-seconds", type=float, default=60.0, help="Aurora promotion time in emulator seconds (default 60, AWS's typical figure)")
+    parser.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the JSON report and SVG chart")
+    parser.add_argument("--execute", action="store_true", help="aws: after a passing readiness check, run a planned switchover and failback")
+    parser.add_argument("--outputs-primary", type=Path, help="aws: `pulumi stack output --json --show-secrets=false -s primary` saved to a file")
+    parser.add_argument("--outputs-secondary", type=Path, help="aws: the same for the secondary stack")
+    parser.add_argument("--max-drill-age-days", type=int, default=90, help="aws: readiness fails when the last drill report is older")
+    args = parser.parse_args(argv)
+    if args.speed < 0:
+        parser.error("--speed must be >= 0")
+
+    if args.target == "aws":
+        if not (args.outputs_primary and args.outputs_secondary):
+            parser.error("--target aws needs --outputs-primary and --outputs-secondary (pulumi stack output --json)")
+        from .readiness import main_aws
+
+        return main_aws(args.outputs_primary, args.outputs_secondary, args.reports, execute=args.execute, max_drill_age_days=args.max_drill_age_days)
+    if args.execute:
+        parser.error("--execute only applies to --target aws (the emulator drill always executes)")
+
+    from .run import run_emulator_drill
+
+    options = DrillOptions(scenario=args.scenario, speed=args.speed, promotion_seconds=args.promotion_seconds)
+    run = run_emulator_drill(options, args.reports)
+    return 0 if run.result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

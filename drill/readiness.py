@@ -1,0 +1,410 @@
+"""`make drill TARGET=aws`: a read-only readiness check of the deployed pair, and (only with --execute) a planned drill.
+
+Input: each stack's outputs (`pulumi stack output --json -s <stack>` saved to a file).
+Checks, each read-only: the secondary is in sync, engine versions are equal,
+replication lag is within the RPO, the standby can scale to production (group
+size and the EC2 vCPU quota), both failover functions exist in `automatic` mode
+and their role allows every action the handler calls (IAM policy simulation),
+the Route 53 health checks exist, and the last executed drill is recent.
+
+`--execute` (after a passing check) invokes the secondary's function with
+`switchover` and then the primary's with `failback`: planned operations without
+data loss. The drill never asks for a data-loss failover and never uses `force`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+# Every AWS action handlers/aws.py calls (docs/failover-automation.md "Permissions");
+# tests/drill/test_readiness.py checks the stacks' failover role grants each one.
+HANDLER_ACTIONS = (
+    "rds:DescribeGlobalClusters",
+    "rds:DescribeDBClusters",
+    "rds:FailoverGlobalCluster",
+    "rds:SwitchoverGlobalCluster",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:PutMetricData",
+    "ssm:GetParameters",
+    "ssm:PutParameter",
+    "ssm:DeleteParameter",
+    "ssm:SendCommand",
+    "ssm:GetCommandInvocation",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:UpdateAutoScalingGroup",
+    "ec2:DescribeInstances",
+    "elasticache:DescribeGlobalReplicationGroups",
+    "elasticache:FailoverGlobalReplicationGroup",
+    "sns:Publish",
+)
+
+# Service Quotas: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", in vCPUs.
+# https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html
+EC2_STANDARD_VCPU_QUOTA = ("ec2", "L-1216C47A")
+LAG_METRIC = ("AWS/RDS", "AuroraGlobalDBReplicationLag")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False  # could not be judged; does not fail the check
+
+    def line(self) -> str:
+        mark = "✔" if self.ok else ("!" if self.warning else "✘")
+        return f"  {mark} {self.name:<28} {self.detail}"
+
+
+def load_outputs(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or "region" not in data:
+        raise ValueError(f"{path}: not `pulumi stack output --json` of a magento-dr stack (no 'region')")
+    return data
+
+
+ClientFactory = Callable[[str, str], Any]
+
+
+def _default_clients() -> ClientFactory:
+    session = boto3.session.Session()
+    cache: dict[tuple[str, str], Any] = {}
+
+    def client(service: str, region: str) -> Any:
+        if (service, region) not in cache:
+            cache[(service, region)] = session.client(service, region_name=region)  # type: ignore[call-overload]
+        return cache[(service, region)]
+
+    return client
+
+
+def _err(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        e = exc.response.get("Error", {})
+        return f"{e.get('Code')}: {e.get('Message')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Readiness:
+    def __init__(
+        self,
+        primary: Mapping[str, Any],
+        secondary: Mapping[str, Any],
+        *,
+        clients: ClientFactory | None = None,
+        reports_dir: Path = Path("reports"),
+        max_drill_age_days: int = 90,
+        now: float | None = None,
+    ) -> None:
+        self.p, self.s = primary, secondary
+        self.client = clients or _default_clients()
+        self.reports_dir = reports_dir
+        self.max_age = max_drill_age_days
+        self.now = time.time() if now is None else now
+
+    def run(self) -> list[Check]:
+        checks: list[Check] = []
+        for fn in (
+            self.check_global_sync,
+            self.check_engine_versions,
+            self.check_replication_lag,
+            self.check_capacity,
+            self.check_vcpu_quota,
+            self.check_functions,
+            self.check_permissions,
+            self.check_health_checks,
+            self.check_last_drill,
+        ):
+            try:
+                checks.extend(fn())
+            except (ClientError, BotoCoreError) as exc:
+                checks.append(Check(fn.__name__.removeprefix("check_").replace("_", " "), False, _err(exc)))
+        return checks
+
+    # ---------------------------------------------------------------- database
+    def _global(self) -> dict[str, Any]:
+        rds = self.client("rds", self.s["region"])
+        gcs = rds.describe_global_clusters(GlobalClusterIdentifier=self.p["globalClusterId"])["GlobalClusters"]
+        return dict(gcs[0])
+
+    def check_global_sync(self) -> list[Check]:
+        gc = self._global()
+        members = {m["DBClusterArn"]: m for m in gc.get("GlobalClusterMembers", [])}
+        writers = [arn for arn, m in members.items() if m.get("IsWriter")]
+        out = [
+            Check(
+                "writer in the primary",
+                writers == [self.p["dbClusterArn"]],
+                f"writer {writers or 'none'}" + ("" if writers == [self.p["dbClusterArn"]] else f"; expected {self.p['dbClusterArn']} (fail back first)"),
+            )
+        ]
+        sec = members.get(self.s["dbClusterArn"])
+        sync = (sec or {}).get("SynchronizationStatus", "connected" if sec else "not a member")
+        out.append(Check("secondary in sync", sec is not None and sync == "connected", f"{self.s['dbClusterArn']} SynchronizationStatus={sync}"))
+        fs = gc.get("FailoverState")
+        out.append(Check("no operation in progress", not fs, f"FailoverState={fs}" if fs else "none"))
+        return out
+
+    def check_engine_versions(self) -> list[Check]:
+        versions = {}
+        for out in (self.p, self.s):
+            cluster = self.client("rds", out["region"]).describe_db_clusters(DBClusterIdentifier=out["dbClusterId"])["DBClusters"][0]
+            versions[out["region"]] = cluster["EngineVersion"]
+        same = len(set(versions.values())) == 1
+        detail = ", ".join(f"{r}: {v}" for r, v in versions.items())
+        return [
+            Check("engine versions equal", same, detail if same else f"{detail} — upgrade the secondary to the primary's version before relying on a failover")
+        ]
+
+    def check_replication_lag(self) -> list[Check]:
+        rpo = float(self._env(self.s).get("MDR_RPO_SECONDS", "60"))
+        end = datetime.fromtimestamp(self.now + 60, UTC)  # whole periods; the newest datapoint counts
+        resp = self.client("cloudwatch", self.s["region"]).get_metric_statistics(
+            Namespace=LAG_METRIC[0],
+            MetricName=LAG_METRIC[1],
+            Dimensions=[{"Name": "DBClusterIdentifier", "Value": self.s["dbClusterId"]}],
+            StartTime=end - timedelta(minutes=10),
+            EndTime=end,
+            Period=60,
+            Statistics=["Maximum"],
+        )
+        points = [float(d["Maximum"]) / 1000.0 for d in resp.get("Datapoints", [])]
+        if not points:
+            return [
+                Check("replication lag ≤ RPO", False, "no AuroraGlobalDBReplicationLag datapoints in 10 minutes (the failover guard would block)", warning=True)
+            ]
+        lag = max(points)
+        return [Check("replication lag ≤ RPO", lag <= rpo, f"max {lag:.1f}s over 10 min, RPO {rpo:g}s")]
+
+    # ---------------------------------------------------------------- capacity
+    def check_capacity(self) -> list[Check]:
+        groups = self.client("autoscaling", self.s["region"]).describe_auto_scaling_groups(AutoScalingGroupNames=[self.s["asgName"]])["AutoScalingGroups"]
+        if not groups:
+            return [Check("standby can scale", False, f"Auto Scaling group {self.s['asgName']} not found")]
+        want = int(float(self.s["productionCapacity"]["desired_capacity"]))
+        have = int(groups[0]["MaxSize"])
+        return [Check("standby can scale", have >= want, f"{self.s['asgName']} MaxSize {have}, production desired {want}")]
+
+    def check_vcpu_quota(self) -> list[Check]:
+        region = self.s["region"]
+        try:
+            quota = self.client("service-quotas", region).get_service_quota(ServiceCode=EC2_STANDARD_VCPU_QUOTA[0], QuotaCode=EC2_STANDARD_VCPU_QUOTA[1])
+            limit = float(quota["Quota"]["Value"])
+            groups = self.client("autoscaling", region).describe_auto_scaling_groups(AutoScalingGroupNames=[self.s["asgName"]])["AutoScalingGroups"]
+            instance_type = _instance_type(self.client("ec2", region), groups[0]) if groups else None
+            vcpus = 2
+            if instance_type:
+                info = self.client("ec2", region).describe_instance_types(InstanceTypes=[instance_type])["InstanceTypes"]
+                vcpus = int(info[0]["VCpuInfo"]["DefaultVCpus"]) if info else 2
+            need = vcpus * int(float(self.s["productionCapacity"]["max_size"]))
+        except (ClientError, BotoCoreError, KeyError, IndexError) as exc:
+            return [Check("EC2 vCPU quota", False, f"could not read ({_err(exc)})", warning=True)]
+        return [Check("EC2 vCPU quota", limit >= need, f"quota {limit:g} vCPUs in {region}; production max needs {need} (+ whatever else runs there)")]
+
+    # ---------------------------------------------------------------- automation
+    def _env(self, out: Mapping[str, Any]) -> dict[str, str]:
+        cfg = self.client("lambda", out["region"]).get_function_configuration(FunctionName=out["failoverFunctionName"])
+        return dict((cfg.get("Environment") or {}).get("Variables") or {})
+
+    def check_functions(self) -> list[Check]:
+        out = []
+        for o in (self.p, self.s):
+            env = self._env(o)
+            mode = env.get("MDR_MODE", "notify")
+            out.append(Check(f"{o['region']} function", mode in ("automatic", "notify"), f"{o['failoverFunctionName']} MDR_MODE={mode}"))
+        return out
+
+    def check_permissions(self) -> list[Check]:
+        out = []
+        for o in (self.p, self.s):
+            cfg = self.client("lambda", o["region"]).get_function_configuration(FunctionName=o["failoverFunctionName"])
+            role_arn = cfg["Role"]
+            denied = simulate(self.client("iam", o["region"]), role_arn, HANDLER_ACTIONS)
+            out.append(
+                Check(
+                    f"{o['region']} IAM permissions",
+                    not denied,
+                    f"{role_arn}: all {len(HANDLER_ACTIONS)} handler actions allowed" if not denied else f"{role_arn} lacks {', '.join(denied)}",
+                )
+            )
+        return out
+
+    def check_health_checks(self) -> list[Check]:
+        r53 = self.client("route53", self.p["region"])
+        out = []
+        for o in (self.p, self.s):
+            missing = []
+            for kind, hc_id in (o.get("healthCheckIds") or {}).items():
+                try:
+                    r53.get_health_check(HealthCheckId=hc_id)
+                except ClientError as exc:
+                    missing.append(f"{kind} {hc_id} ({_err(exc)})")
+            if not o.get("healthCheckIds"):
+                missing.append("no healthCheckIds exported")
+            out.append(
+                Check(f"{o['region']} health checks", not missing, "https, writer, calculated present" if not missing else "missing: " + "; ".join(missing))
+            )
+        return out
+
+    def check_last_drill(self) -> list[Check]:
+        newest = last_executed_drill(self.reports_dir)
+        if newest is None:
+            return [
+                Check("last drill", False, f"no executed drill report under {self.reports_dir}/ (run with --execute in a maintenance window)", warning=True)
+            ]
+        age_days = (self.now - newest) / 86400
+        return [Check("last drill", age_days <= self.max_age, f"{age_days:.0f} days ago (limit {self.max_age})")]
+
+
+def _instance_type(ec2: Any, group: Mapping[str, Any]) -> str | None:
+    lt = group.get("LaunchTemplate") or (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
+    if not lt:
+        return None
+    ref = {"LaunchTemplateId": lt["LaunchTemplateId"]} if lt.get("LaunchTemplateId") else {"LaunchTemplateName": lt["LaunchTemplateName"]}
+    versions = ec2.describe_launch_template_versions(**ref, Versions=[str(lt.get("Version", "$Default"))])["LaunchTemplateVersions"]
+    return str(versions[0]["LaunchTemplateData"].get("InstanceType")) if versions else None
+
+
+def last_executed_drill(reports_dir: Path) -> float | None:
+    """Epoch of the newest successful `--execute` drill recorded under reports_dir."""
+    newest = None
+    for path in sorted(reports_dir.glob("aws-drill-*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            continue
+        if data.get("executed") and data.get("ok"):
+            t = datetime.fromisoformat(data["finished_at"]).timestamp()
+            newest = t if newest is None or t > newest else newest
+    return newest
+
+
+# ---------------------------------------------------------------- IAM simulation
+def simulate(iam: Any, role_arn: str, actions: Iterable[str]) -> list[str]:
+    """Actions the role is not allowed (resource "*"): iam:SimulatePrincipalPolicy, or a local
+    evaluation of the role's policies where that API is unavailable (an emulator)."""
+    actions = list(actions)
+    try:
+        resp = iam.simulate_principal_policy(PolicySourceArn=role_arn, ActionNames=actions)
+        return sorted(r["EvalActionName"] for r in resp["EvaluationResults"] if r["EvalDecision"] != "allowed")
+    except ClientError as exc:
+        if "NotImplemented" not in str(exc) and "not yet been implemented" not in str(exc):
+            raise
+    except NotImplementedError:
+        pass
+    return evaluate_locally(role_policies(iam, role_arn.rsplit("/", 1)[-1]), actions)
+
+
+def role_policies(iam: Any, role_name: str) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        docs.append(json.loads(doc) if isinstance(doc, str) else doc)
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        version = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+        doc = version["Document"]
+        docs.append(json.loads(doc) if isinstance(doc, str) else doc)
+    return docs
+
+
+def evaluate_locally(documents: Iterable[Mapping[str, Any]], actions: Iterable[str]) -> list[str]:
+    """Action-level evaluation: allowed iff some Allow statement matches and no Deny does (resources
+    and conditions are not evaluated — SimulatePrincipalPolicy does that against AWS)."""
+
+    def matches(statement: Mapping[str, Any], action: str) -> bool:
+        patterns = statement.get("Action", [])
+        patterns = [patterns] if isinstance(patterns, str) else patterns
+        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
+
+    statements: list[Mapping[str, Any]] = []
+    for doc in documents:
+        st = doc.get("Statement", [])
+        statements.extend([st] if isinstance(st, dict) else st)
+    denied = []
+    for action in actions:
+        allowed = any(s.get("Effect") == "Allow" and matches(s, action) for s in statements)
+        if not allowed or any(s.get("Effect") == "Deny" and matches(s, action) for s in statements):
+            denied.append(action)
+    return denied
+
+
+# ---------------------------------------------------------------- --execute
+Invoker = Callable[[str, str, dict[str, Any]], dict[str, Any]]
+
+
+def _lambda_invoker(clients: ClientFactory) -> Invoker:
+    def invoke(region: str, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+        resp = clients("lambda", region).invoke(FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode())
+        body = json.loads(resp["Payload"].read() or b"{}")
+        if resp.get("FunctionError"):
+            return {"ok": False, "action": "error", "reason": body.get("errorMessage", str(body))}
+        return dict(body)
+
+    return invoke
+
+
+def planned_drill(primary: Mapping[str, Any], secondary: Mapping[str, Any], invoke: Invoker, out: TextIO) -> list[Check]:
+    """Switchover to the secondary, then failback to the primary — both planned (no data loss, no force)."""
+    checks = []
+    for label, o, action in (("switchover to the secondary", secondary, "switchover"), ("failback to the primary", primary, "failback")):
+        print(f"  → {o['failoverFunctionName']} ({o['region']}): {action}", file=out, flush=True)
+        result = invoke(o["region"], o["failoverFunctionName"], {"action": action, "dry_run": False, "force": False, "requested_by": "drill"})
+        checks.append(Check(label, bool(result.get("ok")), f"{result.get('action')}: {result.get('reason')} {result.get('error') or ''}".strip()))
+        if not result.get("ok"):
+            break
+    return checks
+
+
+def main_aws(primary_path: Path, secondary_path: Path, reports_dir: Path, *, execute: bool, max_drill_age_days: int, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        p, s = load_outputs(primary_path), load_outputs(secondary_path)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    clients = _default_clients()
+    started = datetime.now(UTC)
+    print(f"Readiness of {p['region']} (primary) → {s['region']} (secondary), read-only:", file=out)
+    checks = Readiness(p, s, clients=clients, reports_dir=reports_dir, max_drill_age_days=max_drill_age_days).run()
+    for c in checks:
+        print(c.line(), file=out)
+    ready = all(c.ok or c.warning for c in checks)
+    executed: list[Check] = []
+    if execute and ready:
+        print("Planned drill (switchover, then failback):", file=out)
+        executed = planned_drill(p, s, _lambda_invoker(clients), out)
+        for c in executed:
+            print(c.line(), file=out)
+    elif execute:
+        print("Not executing: the readiness check failed.", file=out)
+    ok = ready and all(c.ok for c in executed) and (not execute or bool(executed))
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / f"aws-drill-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "target": "aws",
+                "executed": bool(executed),
+                "ok": ok,
+                "started_at": started.isoformat(timespec="seconds"),
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "checks": [c.__dict__ for c in [*checks, *executed]],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"{'READY' if ok else 'NOT READY'} — report: {path}", file=out)
+    return 0 if ok else 1

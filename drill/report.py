@@ -1,0 +1,369 @@
+"""The drill's outputs: the summary table, the JSON report (with its schema) and an SVG timeline chart."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from .scenario import DrillResult
+
+SCHEMA_VERSION = 1
+
+_NUM_OR_NULL = {"type": ["number", "null"]}
+
+#: JSON Schema (draft 2020-12) of reports/drill-<UTC>.json. Times `t` are seconds of emulator time since the drill started.
+DRILL_REPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "magento-dr drill report",
+    "type": "object",
+    "required": [
+        "schema_version",
+        "ok",
+        "target",
+        "scenario",
+        "started_at",
+        "finished_at",
+        "wall_seconds",
+        "emulated_seconds",
+        "settings",
+        "topology",
+        "phases",
+        "steps",
+        "invariants",
+        "measurements",
+        "rto_budget",
+        "api_calls",
+        "invocations",
+        "timeline",
+        "substitutions",
+        "notes",
+    ],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "ok": {"type": "boolean"},
+        "target": {"enum": ["emulator"]},
+        "scenario": {"enum": ["full", "flap"]},
+        "started_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": "string", "format": "date-time"},
+        "wall_seconds": {"type": "number", "minimum": 0},
+        "emulated_seconds": {"type": "number", "minimum": 0},
+        "settings": {
+            "type": "object",
+            "required": [
+                "speed",
+                "promotion_seconds",
+                "pending_seconds",
+                "resync_seconds",
+                "cache_failover_seconds",
+                "replication_lag_ms",
+                "grace_seconds",
+                "grace_derivation",
+            ],
+            "properties": {"grace_seconds": {"type": "number", "minimum": 0}, "grace_derivation": {"type": "string"}},
+        },
+        "topology": {"type": "object", "required": ["global_cluster_id", "regions"]},
+        "phases": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "start", "end", "expected_promotions", "promotions"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "start": {"type": "number"},
+                    "end": {"type": "number"},
+                    "expected_promotions": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+                    "promotions": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+                },
+            },
+        },
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["phase", "name", "ok", "detail", "t"],
+                "properties": {"ok": {"type": "boolean"}, "t": {"type": "number"}},
+            },
+        },
+        "invariants": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "description", "ok", "violations"],
+                "properties": {
+                    "ok": {"type": "boolean"},
+                    "violations": {
+                        "type": "array",
+                        "items": {"type": "object", "required": ["t", "phase", "detail"]},
+                    },
+                },
+            },
+        },
+        "measurements": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": _NUM_OR_NULL},
+        },
+        "rto_budget": {"type": "object", "required": ["total_seconds", "writes_seconds", "traffic_seconds", "objective_seconds"]},
+        "api_calls": {
+            "type": "object",
+            "required": ["total", "by_function", "by_operation", "handler_counted"],
+            "properties": {
+                "total": {"type": "integer", "minimum": 0},
+                "by_function": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "by_operation": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "handler_counted": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        },
+        "invocations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["region", "trigger", "start", "end", "ok", "action", "reason"],
+            },
+        },
+        "timeline": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["t", "at", "phase", "region", "source", "text"],
+                "properties": {"source": {"enum": ["drill", "function", "aws", "route53", "invariant"]}},
+            },
+        },
+        "substitutions": {
+            "type": "array",
+            "items": {"type": "object", "required": ["variable", "graph", "drill", "why"]},
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+
+def to_json(result: DrillResult) -> dict[str, Any]:
+    t0 = result.t0
+    by_op: dict[str, int] = {}
+    by_fn: dict[str, int] = {}
+    for owner, counter in result.api_calls.items():
+        by_fn[owner] = sum(counter.values())
+        for op, n in counter.items():
+            by_op[op] = by_op.get(op, 0) + n
+    o = result.options
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ok": result.ok,
+        "target": "emulator",
+        "scenario": o.scenario,
+        "started_at": _iso(t0),
+        "finished_at": _iso(result.t_end),
+        "wall_seconds": result.wall_seconds,
+        "emulated_seconds": round(result.t_end - t0, 3),
+        "settings": {
+            "speed": o.speed,
+            "promotion_seconds": o.promotion_seconds,
+            "pending_seconds": o.pending_seconds,
+            "resync_seconds": o.resync_seconds,
+            "cache_failover_seconds": o.cache_failover_seconds,
+            "replication_lag_ms": o.replication_lag_ms,
+            "grace_seconds": result.grace_seconds,
+            "grace_derivation": result.grace_derivation,
+        },
+        "topology": result.topology.summary(),
+        "phases": [
+            {
+                "name": ph.name,
+                "start": round(ph.started_at - t0, 3),
+                "end": round((ph.ended_at or result.t_end) - t0, 3),
+                "expected_promotions": [list(x) for x in ph.expected_promotions],
+                "promotions": [list(x) for x in ph.promotions],
+            }
+            for ph in result.phases
+        ],
+        "steps": [{"phase": s.phase, "name": s.name, "ok": s.ok, "detail": s.detail, "t": round(s.t - t0, 3)} for s in result.steps],
+        "invariants": [{"name": i.name, "description": i.description, "ok": i.ok, "violations": i.violations} for i in result.invariants],
+        "measurements": result.measurements,
+        "rto_budget": dict(result.topology.secondary.rto_budget),
+        "api_calls": {
+            "total": sum(by_fn.values()),
+            "by_function": by_fn,
+            "by_operation": dict(sorted(by_op.items())),
+            "handler_counted": dict(result.handler_counted_calls),
+        },
+        "invocations": [
+            {
+                "region": i.region,
+                "trigger": i.trigger,
+                "phase": i.phase,
+                "start": round(i.started_at - t0, 3),
+                "end": round(i.ended_at - t0, 3),
+                "ok": bool(i.outcome.get("ok")),
+                "action": str(i.outcome.get("action", "")),
+                "reason": str(i.outcome.get("reason", "")),
+                "api_calls": int(i.outcome.get("api_calls", 0) or 0),
+            }
+            for i in result.invocations
+        ],
+        "timeline": [e.to_dict(t0) for e in result.events],
+        "substitutions": result.substitutions,
+        "notes": result.notes,
+    }
+
+
+def _fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:7.1f}s"
+
+
+def summary_table(result: DrillResult) -> str:
+    """The terminal summary: measured figures beside the stack's exported RTO budget."""
+    b = result.topology.secondary.rto_budget
+    m = result.measurements.get("failover", {})
+    fb = result.measurements.get("failback", {})
+    lines = ["", "Summary (emulator time)", ""]
+    if m:
+        rows = [
+            ("detection (dark → first failed probe)", m.get("detection_seconds"), None),
+            ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("writes_seconds")),
+            ("promotion (dark → writer in the secondary)", m.get("promotion_seconds"), None),
+            ("  of which Aurora promotion", m.get("aurora_promotion_duration_seconds"), b.get("aurora_promotion_typical_seconds")),
+            ("post-failover steps done", m.get("post_steps_done_seconds"), None),
+            ("traffic shift (dark → Route 53 answers secondary)", m.get("traffic_shift_seconds"), _traffic_checks(b)),
+            ("  + alias TTL (resolvers follow)", m.get("dns_ttl_seconds"), _term(b, "dns_ttl")),
+            ("total (later of: resolvers follow, writer promoted)", m.get("total_seconds"), b.get("with_typical_promotion_seconds")),
+            ("RTO objective", None, b.get("objective_seconds")),
+        ]
+        lines.append(f"  {'failover':<52} {'measured':>9}   {'budget':>9}")
+        for name, got, budget in rows:
+            lines.append(f"  {name:<52} {_fmt(got):>9}   {_fmt(budget):>9}")
+        lines.append("  (budget: the stack's exported rtoBudget; 'total' beside with_typical_promotion_seconds)")
+    if fb:
+        lines.append("")
+        lines.append(f"  {'failback (planned switchover)':<52} {'measured':>9}")
+        for name, key in (
+            ("writer back in the primary", "promotion_seconds"),
+            ("  of which Aurora switchover", "aurora_promotion_duration_seconds"),
+            ("post-failback steps done", "post_steps_done_seconds"),
+            ("traffic back on the primary", "traffic_shift_seconds"),
+        ):
+            lines.append(f"  {name:<52} {_fmt(fb.get(key)):>9}")
+    lines.append("")
+    total = sum(sum(c.values()) for c in result.api_calls.values())
+    lines.append(
+        f"  API calls made by the failover functions: {total} (" + ", ".join(f"{k}: {sum(v.values())}" for k, v in sorted(result.api_calls.items())) + ")"
+    )
+    merged: dict[str, int] = {}
+    for c in result.api_calls.values():
+        for op, n in c.items():
+            merged[op] = merged.get(op, 0) + n
+    for op, n in sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"    {n:5d}  {op}")
+    lines.append("")
+    lines.append(f"  traffic grace: {result.grace_derivation}")
+    lines.append("  invariants:")
+    for inv in result.invariants:
+        lines.append(f"    {'✔' if inv.ok else '✘'} {inv.name:<26} {inv.description}")
+        for v in inv.violations[:3]:
+            lines.append(f"        T+{v['t']:.0f}s {v['detail']}")
+    failed = [s for s in result.steps if not s.ok]
+    lines.append(f"  steps: {len(result.steps) - len(failed)}/{len(result.steps)} ok")
+    for s in failed:
+        lines.append(f"    ✘ [{s.phase}] {s.name}: {s.detail}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    lines.append("")
+    lines.append(f"  DRILL {'PASSED' if result.ok else 'FAILED'} — {result.wall_seconds:.1f}s wall, {result.t_end - result.t0:.0f}s emulator time")
+    return "\n".join(lines)
+
+
+def _traffic_checks(budget: Any) -> float | None:
+    t = budget.get("traffic_seconds")
+    ttl = _term(budget, "dns_ttl")
+    return None if t is None or ttl is None else float(t) - ttl
+
+
+def _term(budget: Any, name: str) -> float | None:
+    for terms in (budget.get("breakdown") or {}).values():
+        for term in terms:
+            if term.get("name") == name:
+                return float(term["seconds"])
+    return None
+
+
+_COLOURS = {
+    "dark": "#444444",
+    "writer": "#2e7d32",
+    "running": "#1565c0",
+    "answer": "#ef6c00",
+    "healthy": "#81c784",
+}
+
+
+def to_svg(result: DrillResult) -> str:
+    """A horizontal timeline: per region its darkness, writer, function runs, Route 53 health and DNS answer."""
+    span = max(1.0, result.t_end - result.t0)
+    left, width, row_h = 230, 900, 22
+    regions = [r.region for r in result.topology.regions]
+    rows: list[tuple[str, str, str]] = []  # (label, interval key, colour key)
+    for region in regions:
+        rows += [
+            (f"{region} dark", f"dark:{region}", "dark"),
+            (f"{region} holds writer", f"writer:{region}", "writer"),
+            (f"{region} function running", f"function:{region}", "running"),
+            (f"{region} Route 53 check healthy", f"check:{region}", "healthy"),
+            (f"DNS answers {region}", f"dns:{region}", "answer"),
+        ]
+    top = 50
+    height = top + len(rows) * row_h + 80
+    x = lambda t: left + width * max(0.0, min(t, span)) / span  # noqa: E731 - local scale
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 30}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f"<title>magento-dr drill ({escape(result.options.scenario)}) — {'passed' if result.ok else 'FAILED'}</title>",
+        f'<text x="10" y="20" font-size="15" font-weight="bold">'
+        f"magento-dr drill: {escape(result.options.scenario)} — {'passed' if result.ok else 'FAILED'}</text>",
+    ]
+    for ph in result.phases:
+        x0, x1 = x(ph.started_at - result.t0), x((ph.ended_at or result.t_end) - result.t0)
+        out.append(
+            f'<rect x="{x0:.1f}" y="{top - 18}" width="{max(1.0, x1 - x0):.1f}" height="{len(rows) * row_h + 18}" '
+            'fill="none" stroke="#bbbbbb" stroke-dasharray="3,3"/>'
+        )
+        out.append(f'<text x="{x0 + 3:.1f}" y="{top - 5}" fill="#555555">{escape(ph.name)}</text>')
+    for i, (label, key, colour) in enumerate(rows):
+        y = top + i * row_h
+        out.append(f'<text x="10" y="{y + 15}">{escape(label)}</text>')
+        out.append(f'<rect x="{left}" y="{y + 3}" width="{width}" height="{row_h - 6}" fill="#f4f4f4"/>')
+        for start, end, _label in result.intervals.get(key, []):
+            out.append(
+                f'<rect x="{x(start):.1f}" y="{y + 3}" width="{max(1.0, x(end) - x(start)):.1f}" height="{row_h - 6}" fill="{_COLOURS[colour]}">'
+                f"<title>{escape(label)}: T+{start:.0f}s … T+{end:.0f}s</title></rect>"
+            )
+    axis_y = top + len(rows) * row_h + 10
+    out.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + width}" y2="{axis_y}" stroke="#000000"/>')
+    step = 60 if span <= 1800 else 300
+    t = 0.0
+    while t <= span:
+        out.append(f'<line x1="{x(t):.1f}" y1="{axis_y}" x2="{x(t):.1f}" y2="{axis_y + 5}" stroke="#000000"/>')
+        if int(t) % (step * (1 if span <= 900 else 5)) == 0:
+            out.append(f'<text x="{x(t):.1f}" y="{axis_y + 18}" text-anchor="middle">{int(t // 60)}m</text>')
+        t += step
+    out.append(
+        f'<text x="{left}" y="{axis_y + 40}" fill="#555555">emulator time since the drill started; failed invariants: '
+        f"{escape(', '.join(i.name for i in result.invariants if not i.ok) or 'none')}</text>"
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def write_reports(result: DrillResult, reports_dir: Path) -> tuple[Path, Path]:
+    """Write reports/drill-<UTC timestamp>.json and .svg; returns both paths."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    base = reports_dir / f"drill-{stamp}"
+    json_path, svg_path = base.with_suffix(".json"), base.with_suffix(".svg")
+    json_path.write_text(json.dumps(to_json(result), indent=2, default=str) + "\n")
+    svg_path.write_text(to_svg(result) + "\n")
+    return json_path, svg_path

@@ -1,0 +1,857 @@
+"""The drill itself: steady state → primary dark → automatic failover → primary back → planned failback.
+
+Driven by the emulator clock. Each region's failover function is invoked with
+the EventBridge Scheduler event its schedule delivers, every schedule period,
+while its region is not dark; a function that sleeps (probe pauses, promotion
+polls) advances emulator time through `DrillClock`, and the drill uses those
+moments to run Route 53's health checks, publish Aurora's replication lag, fire
+the other region's schedule and check the invariants — so nothing waits in real
+time except the optional `--speed` pacing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+import emulator
+from handlers import failover
+
+from .topology import RegionTopology, Topology, scheduler_event
+from .traffic import TrafficModel, grace_seconds
+from .world import World, read_inbox
+
+POST_STEPS = ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify")
+LAG_METRIC = ("AWS/RDS", "AuroraGlobalDBReplicationLag")  # published by Aurora in the secondary's region
+
+
+@dataclass
+class DrillOptions:
+    scenario: str = "full"  # full | flap
+    speed: float = 100.0  # emulator seconds per wall second; 0 = as fast as possible
+    # Aurora promotion (emulator seconds). AWS: a secondary Region is promoted "typically in less than a
+    # minute" (https://aws.amazon.com/rds/aurora/global-database/; components/rto.py cites the same).
+    promotion_seconds: float = 60.0
+    pending_seconds: float = 5.0
+    resync_seconds: float = 180.0
+    cache_failover_seconds: float = 30.0
+    replication_lag_ms: float = 800.0
+    steady_periods: int = 3
+    outage_offset_seconds: float = 25.0  # outage starts this long after the secondary's last evaluation
+    recovery_periods: int = 5
+    # How long the primary region stays dark at least. A shorter outage than the writer alarm's window after a fast
+    # failover exposes the flap-back race in the report (see tests/drill/test_drill.py test_short_outage_*).
+    outage_min_seconds: float = 300.0
+    phase_timeout_seconds: float = 1200.0
+    tick_seconds: float = 5.0
+
+
+@dataclass
+class Event:
+    t: float
+    phase: str
+    region: str
+    source: str  # drill | function | aws | route53 | invariant
+    text: str
+
+    def to_dict(self, t0: float) -> dict[str, Any]:
+        return {
+            "t": round(self.t - t0, 3),
+            "at": datetime.fromtimestamp(self.t, UTC).isoformat(timespec="milliseconds"),
+            "phase": self.phase,
+            "region": self.region,
+            "source": self.source,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Invariant:
+    name: str
+    description: str
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+@dataclass
+class Step:
+    phase: str
+    name: str
+    ok: bool
+    detail: str
+    t: float
+
+
+@dataclass
+class Phase:
+    name: str
+    started_at: float
+    ended_at: float | None = None
+    expected_promotions: list[tuple[str, str]] = field(default_factory=list)  # (target region, kind)
+    promotions: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Invocation:
+    region: str
+    trigger: str
+    started_at: float
+    ended_at: float
+    outcome: dict[str, Any]
+    phase: str
+
+
+@dataclass
+class DrillResult:
+    topology: Topology
+    options: DrillOptions
+    t0: float
+    t_end: float
+    wall_seconds: float
+    events: list[Event]
+    steps: list[Step]
+    invariants: list[Invariant]
+    phases: list[Phase]
+    invocations: list[Invocation]
+    api_calls: dict[str, Counter[str]]
+    handler_counted_calls: dict[str, int]
+    measurements: dict[str, dict[str, float | None]]
+    intervals: dict[str, list[tuple[float, float, str]]]
+    substitutions: list[dict[str, str]]
+    grace_seconds: float
+    grace_derivation: str
+    notes: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps) and all(i.ok for i in self.invariants)
+
+
+class Printer:
+    """The live timeline: one line per event; a progress line while the drill waits."""
+
+    def __init__(self, out: TextIO, t0: float) -> None:
+        self.out = out
+        self.t0 = t0
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self._progress_shown = False
+        self._last_progress_t = -1e9
+
+    def stamp(self, t: float) -> str:
+        s = max(0.0, t - self.t0)
+        return f"T+{int(s // 60):02d}:{s % 60:04.1f}"
+
+    def event(self, e: Event) -> None:
+        self._clear()
+        where = f"{e.region:<10}" if e.region else " " * 10
+        print(f"{self.stamp(e.t)}  {where} {e.source:<9} {e.text}", file=self.out, flush=True)
+
+    def progress(self, t: float, text: str) -> None:
+        if self.tty:
+            self.out.write(f"\r{self.stamp(t)}  … {text}"[:140].ljust(140))
+            self.out.flush()
+            self._progress_shown = True
+        elif t - self._last_progress_t >= 60:
+            print(f"{self.stamp(t)}  … {text}", file=self.out, flush=True)
+            self._last_progress_t = t
+
+    def _clear(self) -> None:
+        if self._progress_shown:
+            self.out.write("\r" + " " * 140 + "\r")
+            self._progress_shown = False
+
+
+class DrillClock:
+    """The handler's Clock: emulator time; sleeping lets the drill world move on."""
+
+    def __init__(self, drill: Drill) -> None:
+        self.drill = drill
+
+    def now(self) -> float:
+        return emulator.STATE.now()
+
+    def monotonic(self) -> float:
+        return emulator.STATE.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.drill.wait(seconds, "function sleeps")
+
+
+def _parse_at(value: str | None) -> float | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value).timestamp()
+
+
+class Drill:
+    def __init__(self, topology: Topology, world: World, options: DrillOptions, out: TextIO | None = None) -> None:
+        self.t = topology
+        self.world = world
+        self.o = options
+        self.clock = DrillClock(self)
+        self.wall0 = time.monotonic()
+        emulator.set_promotion_time(
+            options.promotion_seconds,
+            pending_seconds=options.pending_seconds,
+            resync_seconds=options.resync_seconds,
+            cache_failover_seconds=options.cache_failover_seconds,
+        )
+        self.t0 = emulator.STATE.now()
+        self.printer = Printer(out or sys.stdout, self.t0)
+        self.traffic = TrafficModel(topology, self.t0)
+        self.grace, self.grace_derivation = grace_seconds(topology)
+        self.phase = Phase("setup", self.t0)
+        self.phases: list[Phase] = []
+        self.events: list[Event] = []
+        self.steps: list[Step] = []
+        self.invocations: list[Invocation] = []
+        self.dark: set[str] = set()
+        self.running: set[str] = set()
+        self.queued: dict[str, list[dict[str, Any]]] = {r.region: [] for r in topology.regions}
+        self.next_run = {
+            topology.primary.region: self.t0 + topology.primary.schedule_period_seconds,
+            topology.secondary.region: self.t0 + 0.5 * topology.secondary.schedule_period_seconds,
+        }
+        self.next_lag_at = self.t0
+        self.last_lag: dict[str, tuple[float, float]] = {}  # cluster ARN -> (t, seconds)
+        self.writer_arn: str = topology.primary.cluster_arn
+        self.writer_changed_at: float | None = None
+        self.world_changed_at = self.t0  # last time a region went dark or came back
+        self.answer = self.traffic.answer
+        self.metric_seen: dict[str, tuple[float, float]] = {r.region: (0.0, 0.0) for r in topology.regions}
+        self.promotions_seen = 0
+        self.ops_printed: dict[str, int] = {}
+        self.probes_seen: dict[str, int] = {r.region: 0 for r in topology.regions}
+        self.first_failed_probe_at: dict[str, float] = {}
+        self.ops: dict[str, dict[str, Any]] = {}  # op_id -> latest record
+        self.ops_phase: dict[str, str] = {}
+        self.messages: list[tuple[float, str, dict[str, Any]]] = []
+        self.marks: dict[str, float] = {}
+        self.failback_requested_at: float | None = None
+        self.primary_back_at: float | None = None
+        self.flap_restored = False
+        self.in_wait = False
+        self.intervals: dict[str, list[tuple[float, float, str]]] = {}
+        self._open: dict[tuple[str, str], float] = {}
+        self._ledger: list[tuple[str, int]] = []
+        self.api_calls: dict[str, Counter[str]] = {}
+        self.handler_counted: Counter[str] = Counter()
+        inv = [
+            ("single-writer", "never two writers (DescribeGlobalClusters members' IsWriter)"),
+            (
+                "traffic-follows-writer",
+                f"Route 53 answers with the writer's region once {self.grace:g}s have passed since the writer moved or a region went dark/came back",
+            ),
+            ("rpo-guard", "a data-loss failover (AllowDataLoss) only while the last known replication lag was within the RPO (the drill never forces)"),
+            ("steps-once", "no post-failover step completes twice in a phase (operation records, SendCommand calls, SNS reports)"),
+            ("one-promotion-per-phase", "exactly the promotions each phase expects, and no others"),
+            ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"),
+        ]
+        self.invariants = {name: Invariant(name, desc) for name, desc in inv}
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------------ output
+    def log(self, source: str, text: str, region: str = "", at: float | None = None) -> None:
+        e = Event(at if at is not None else emulator.STATE.now(), self.phase.name, region, source, text)
+        self.events.append(e)
+        self.printer.event(e)
+
+    def step(self, name: str, ok: bool, detail: str) -> None:
+        self.steps.append(Step(self.phase.name, name, ok, detail, emulator.STATE.now()))
+        self.log("drill", f"{'✔' if ok else '✘'} {name}: {detail}")
+
+    def violate(self, name: str, detail: str) -> None:
+        inv = self.invariants[name]
+        inv.violations.append({"t": round(emulator.STATE.now() - self.t0, 3), "phase": self.phase.name, "detail": detail})
+        self.log("invariant", f"✘ {name}: {detail}")
+
+    def _interval(self, row: str, label: str, on: bool) -> None:
+        key = (row, label)
+        now = emulator.STATE.now()
+        if on and key not in self._open:
+            self._open[key] = now
+        elif not on and key in self._open:
+            self.intervals.setdefault(row, []).append((self._open.pop(key) - self.t0, now - self.t0, label))
+
+    # ------------------------------------------------------------------ API-call ledger
+    @contextmanager
+    def _owner(self, owner: str) -> Iterator[None]:
+        """Attribute the emulator's client-side calls made inside this block to `owner`."""
+        self._close_segment()
+        self._ledger.append((owner, len(emulator.STATE.client_calls)))
+        try:
+            yield
+        finally:
+            self._close_segment()
+            self._ledger.pop()
+            if self._ledger:
+                self._ledger[-1] = (self._ledger[-1][0], len(emulator.STATE.client_calls))
+
+    def _close_segment(self) -> None:
+        if not self._ledger:
+            return
+        owner, start = self._ledger[-1]
+        calls = emulator.STATE.client_calls[start:]
+        if owner != "drill":
+            counter = self.api_calls.setdefault(owner, Counter())
+            for service, op, _region in calls:
+                counter[f"{service}:{op}"] += 1
+        self._ledger[-1] = (owner, len(emulator.STATE.client_calls))
+
+    # ------------------------------------------------------------------ phases
+    def begin(self, name: str, expected: list[tuple[str, str]] | None = None) -> None:
+        self.end_phase()
+        self.phase = Phase(name, emulator.STATE.now(), expected_promotions=list(expected or []))
+        self.log("drill", f"── phase: {name} ──")
+
+    def end_phase(self) -> None:
+        if self.phase.name == "setup":
+            return
+        self.phase.ended_at = emulator.STATE.now()
+        self._check_steps_once(self.phase)
+        got = sorted(self.phase.promotions)
+        want = sorted(self.phase.expected_promotions)
+        if got != want:
+            self.violate("one-promotion-per-phase", f"phase {self.phase.name}: expected {want or 'none'}, AWS accepted {got or 'none'}")
+        self.phases.append(self.phase)
+
+    # ------------------------------------------------------------------ time
+    def wait(self, seconds: float, label: str) -> None:
+        """Move the world forward `seconds` of emulator time, handling everything due on the way."""
+        end = emulator.STATE.now() + max(0.0, seconds)
+        while True:
+            now = emulator.STATE.now()
+            if now >= end:
+                break
+            dt = min(self.o.tick_seconds, end - now)
+            if self.o.speed > 0:
+                time.sleep(dt / self.o.speed)
+            target = now + dt
+            gap = target - emulator.STATE.now()
+            if gap > 0:
+                emulator.advance(gap)
+            self.printer.progress(emulator.STATE.now(), f"{label} ({self._status_line()})")
+            self.tick()
+
+    def wait_until(self, done: Callable[[], bool], timeout: float, label: str) -> bool:
+        deadline = emulator.STATE.now() + timeout
+        while not done():
+            if emulator.STATE.now() >= deadline:
+                return False
+            self.wait(self.o.tick_seconds, label)
+        return True
+
+    def _status_line(self) -> str:
+        rows = [f"{r}: record {'✔' if v['record_healthy'] else '✘'}, writer alarm {v['writer_alarm']}" for r, v in self.traffic.health().items()]
+        return f"DNS→{self.traffic.answer}; " + "; ".join(rows)
+
+    # ------------------------------------------------------------------ one tick of the world
+    def tick(self) -> None:
+        now = emulator.STATE.now()
+        with self._owner("drill"):
+            self._observe_global()
+            self._publish_lag(now)
+            self._watch_running()
+            self._read_inboxes()
+        self.traffic.step(now, self.dark)
+        self._check_traffic(now)
+        self._fire_schedules(now)
+
+    def _live_region(self) -> RegionTopology | None:
+        for r in (self.t.secondary, self.t.primary):
+            if r.region not in self.dark:
+                return r
+        return None
+
+    def _observe_global(self) -> None:
+        r = self._live_region()
+        if r is None:
+            return
+        gc = self.world.client("rds", r.region).describe_global_clusters(GlobalClusterIdentifier=self.t.global_cluster_id)["GlobalClusters"][0]
+        writers = [m["DBClusterArn"] for m in gc.get("GlobalClusterMembers", []) if m.get("IsWriter")]
+        if len(writers) > 1:
+            self.violate("single-writer", f"{len(writers)} writers: {', '.join(writers)}")
+        fs = gc.get("FailoverState") or {}
+        self._interval("aurora", f"{fs.get('Status', '')}", bool(fs))
+        if writers and writers[0] != self.writer_arn:
+            self.writer_arn = writers[0]
+            self.writer_changed_at = emulator.STATE.now()
+            region = self.writer_arn.split(":")[3]
+            self.marks.setdefault(f"{self.phase.name}:writer_moved", self.writer_changed_at)
+            self.log("aws", f"Aurora writer is now {self.writer_arn.rsplit(':', 1)[-1]} ({region})", region)
+        for region in (x.region for x in self.t.regions):
+            self._interval(f"writer:{region}", "writer", self.writer_arn.split(":")[3] == region)
+        for target_gid, arn, kind in emulator.STATE.promotions[self.promotions_seen :]:
+            del target_gid
+            region = arn.split(":")[3]
+            self.phase.promotions.append((region, kind))
+            self.log("aws", f"RDS accepted a global {kind} to {arn.rsplit(':', 1)[-1]}", region)
+            if kind == "failover":
+                self._check_rpo(arn)
+        self.promotions_seen = len(emulator.STATE.promotions)
+
+    def _check_rpo(self, target_arn: str) -> None:
+        r = next(x for x in self.t.regions if x.cluster_arn == target_arn)
+        lookback = float(r.function_env.get("MDR_LAG_LOOKBACK_SECONDS", "300"))
+        last = self.last_lag.get(target_arn)
+        now = emulator.STATE.now()
+        if last is None or now - last[0] > lookback + 60:
+            self.violate("rpo-guard", f"failover to {r.region} with no replication-lag datapoint in the last {lookback:g}s")
+        elif last[1] > r.rpo_seconds:
+            self.violate("rpo-guard", f"failover to {r.region} while the last known lag was {last[1]:.1f}s > RPO {r.rpo_seconds:g}s")
+        else:
+            self.log("drill", f"RPO guard held: last known lag {last[1]:.1f}s ≤ RPO {r.rpo_seconds:g}s", r.region)
+
+    def _publish_lag(self, now: float) -> None:
+        """Aurora publishes AuroraGlobalDBReplicationLag for each secondary cluster while replication flows."""
+        if now < self.next_lag_at:
+            return
+        self.next_lag_at = now + 60
+        writer_region = self.writer_arn.split(":")[3]
+        if writer_region in self.dark:
+            return  # nothing replicates from a dark writer; the last datapoints stay
+        for r in self.t.regions:
+            if r.cluster_arn == self.writer_arn or r.region in self.dark:
+                continue
+            self.world.client("cloudwatch", r.region).put_metric_data(
+                Namespace=LAG_METRIC[0],
+                MetricData=[
+                    {
+                        "MetricName": LAG_METRIC[1],
+                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": r.cluster_id}],
+                        "Value": self.o.replication_lag_ms,
+                        "Unit": "Milliseconds",
+                        "Timestamp": datetime.fromtimestamp(now, UTC),
+                    }
+                ],
+            )
+            self.last_lag[r.cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
+
+    def _watch_running(self) -> None:
+        """Follow a running function's persisted state live (probe counter, operation timeline)."""
+        for r in self.t.regions:
+            if r.region not in self.running or r.region in self.dark:
+                continue
+            names = [f"{r.ssm_prefix}/failover/probes", f"{r.ssm_prefix}/failover/operation"]
+            params = {p["Name"]: p["Value"] for p in self.world.client("ssm", r.region).get_parameters(Names=names)["Parameters"]}
+            self._note_probes(r, params.get(names[0]))
+            self._note_operation(r, params.get(names[1]))
+
+    def _note_probes(self, r: RegionTopology, raw: str | None) -> None:
+        try:
+            state = json.loads(raw) if raw else {}
+        except ValueError:
+            return
+        n = int(state.get("consecutive_failures", 0))
+        if n > self.probes_seen[r.region]:
+            first = state.get("first_failure_at")
+            if first is not None:
+                self.first_failed_probe_at.setdefault(f"{self.phase.name}:{r.region}", float(first))
+            threshold = r.function_env.get("MDR_CONSECUTIVE_FAILURES", "3")
+            self.log("function", f"peer probe failed ({n}/{threshold} consecutive)", r.region, at=state.get("last_probe_at"))
+            if self.o.scenario == "flap" and self.phase.name == "outage" and not self.flap_restored:
+                self.flap_restored = True
+                self._set_dark(self.t.primary.region, False, f"primary region back during confirmation (after {n} failed probe(s))")
+        elif n < self.probes_seen[r.region] and self.probes_seen[r.region]:
+            self.log("function", "peer probe succeeded; failure count reset", r.region)
+        self.probes_seen[r.region] = n
+
+    def _note_operation(self, r: RegionTopology, raw: str | None) -> None:
+        if not raw:
+            return
+        try:
+            op = json.loads(raw)
+        except ValueError:
+            return
+        self._record_op(r, op)
+
+    def _record_op(self, r: RegionTopology, op: dict[str, Any]) -> None:
+        op_id = str(op.get("op_id", ""))
+        if not op_id:
+            return
+        self.ops[op_id] = op
+        self.ops_phase.setdefault(op_id, self.phase.name)
+        timeline = op.get("timeline", [])
+        for entry in timeline[self.ops_printed.get(op_id, 0) :]:
+            at = _parse_at(entry.get("at"))
+            mark = "✔" if entry.get("result") == "ok" else "✘"
+            self.log("function", f"{mark} {entry.get('step')}: {entry.get('detail')}", r.region, at=at)
+            key = f"{self.phase.name}:{entry.get('step')}"
+            if at is not None and entry.get("result") == "ok":
+                self.marks.setdefault(key, at)
+        self.ops_printed[op_id] = len(timeline)
+
+    def _read_inboxes(self) -> None:
+        for r in self.t.regions:
+            if r.region in self.dark:
+                continue
+            for m in read_inbox(self.world, r.region):
+                self.messages.append((emulator.STATE.now(), r.region, m))
+                self.log("function", f"SNS → operators: {m['subject']}", r.region)
+
+    def _check_traffic(self, now: float) -> None:
+        answer = self.traffic.answer
+        for region in (x.region for x in self.t.regions):
+            self._interval(f"dns:{region}", "answer", answer == region)
+            self._interval(f"check:{region}", "healthy", self.traffic.regions[region].healthy)
+        if answer != self.answer:
+            self.answer = answer
+            self.marks.setdefault(f"{self.phase.name}:traffic_to:{answer}", now)
+            self.log("route53", f"{self.t.shop_hostname} now answers with {answer}", answer)
+        writer_region = self.writer_arn.split(":")[3]
+        if answer != writer_region:
+            # Route 53 may lag a change of the world by the grace; after that it must answer with the writer.
+            since = max(self.writer_changed_at or self.t0, self.world_changed_at)
+            if now - since > self.grace and not self._open.get(("violation", "traffic")):
+                self._open[("violation", "traffic")] = now
+                self.violate(
+                    "traffic-follows-writer",
+                    f"Route 53 answers {answer} but the writer is in {writer_region}, {now - since:.0f}s after the last change (> {self.grace:g}s); "
+                    f"health: {self.traffic.health()}",
+                )
+        else:
+            self._open.pop(("violation", "traffic"), None)
+        flapped_back = self.primary_back_at is not None and self.failback_requested_at is None and answer == self.t.primary.region
+        if flapped_back and not self._open.get(("violation", "flap")):
+            self._open[("violation", "flap")] = now
+            self.violate("no-flap-back", f"the recovered {self.t.primary.region} receives traffic before the planned failback")
+
+    def _fire_schedules(self, now: float) -> None:
+        for r in self.t.regions:
+            while now >= self.next_run[r.region]:
+                scheduled = self.next_run[r.region]
+                self.next_run[r.region] += r.schedule_period_seconds
+                if r.region in self.dark:
+                    continue  # the Scheduler of a dark region is dark too
+                event = scheduler_event(r, datetime.fromtimestamp(scheduled, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), str(uuid.uuid4()))
+                if r.region in self.running:
+                    # Reserved concurrency 1: the asynchronous event waits and runs after the current invocation.
+                    self.queued[r.region].append(event)
+                    continue
+                self.invoke(r, event, "schedule")
+
+    # ------------------------------------------------------------------ invoking the function
+    def invoke(self, r: RegionTopology, event: dict[str, Any], trigger: str) -> dict[str, Any]:
+        self.running.add(r.region)
+        self._interval(f"function:{r.region}", "running", True)
+        started = emulator.STATE.now()
+        try:
+            with self._owner(r.stack):
+                try:
+                    outcome = failover.handle(event, environ=self.world.env(r), clock=self.clock)
+                except Exception as exc:  # noqa: BLE001 - a crash is a drill finding, reported as a failed step
+                    outcome = {"ok": False, "action": "crashed", "reason": f"{type(exc).__name__}: {exc}", "error": str(exc)}
+        finally:
+            self.running.discard(r.region)
+            self._interval(f"function:{r.region}", "running", False)
+        ended = emulator.STATE.now()
+        self.invocations.append(Invocation(r.region, trigger, started, ended, outcome, self.phase.name))
+        self.handler_counted[r.stack] += int(outcome.get("api_calls", 0) or 0)
+        self.probes_seen[r.region] = int((outcome.get("status") or {}).get("consecutive_failures", 0) or 0)
+        if outcome.get("operation"):
+            self._record_op(r, outcome["operation"])
+        if outcome.get("action") not in ("noop",) or not outcome.get("ok") or trigger != "schedule":
+            mark = "✔" if outcome.get("ok") else "✘"
+            self.log(
+                "function",
+                f"{mark} {trigger}: {outcome.get('action')} — {outcome.get('reason')}{' — ' + outcome['error'] if outcome.get('error') else ''}",
+                r.region,
+            )
+        if outcome.get("action") == "crashed":
+            self.step(f"{r.function_name} ran", False, str(outcome.get("reason")))
+        with self._owner("drill"):
+            self._observe_writer_metric(r, ended)
+        self._drain_queue(r)
+        return outcome
+
+    def _drain_queue(self, r: RegionTopology) -> None:
+        while self.queued[r.region] and r.region not in self.dark:
+            self.invoke(r, self.queued[r.region].pop(0), "schedule (queued)")
+        self.queued[r.region].clear()
+
+    def _observe_writer_metric(self, r: RegionTopology, at: float) -> None:
+        """What the function published to the writer metric during this invocation (count and sum deltas).
+
+        Attributed to the invocation's end (the handler flushes its metrics last), in emulator time: the
+        emulator stamps datapoints sent without a Timestamp with wall-clock time, not emulator time.
+        """
+        if r.region in self.dark:
+            return
+        a = r.writer_alarm
+        lo = min(time.time(), at) - 86400
+        hi = max(time.time(), at) + 86400
+        period = int((hi - lo) // 60 + 1) * 60
+        resp = self.world.client("cloudwatch", r.region).get_metric_statistics(
+            Namespace=a.namespace,
+            MetricName=a.metric_name,
+            Dimensions=[{"Name": k, "Value": v} for k, v in a.dimensions.items()],
+            StartTime=datetime.fromtimestamp(lo, UTC),
+            EndTime=datetime.fromtimestamp(lo, UTC) + timedelta(seconds=period),
+            Period=period,
+            Statistics=["SampleCount", "Sum"],
+        )
+        count = sum(float(d.get("SampleCount", 0)) for d in resp.get("Datapoints", []))
+        total = sum(float(d.get("Sum", 0)) for d in resp.get("Datapoints", []))
+        seen_count, seen_sum = self.metric_seen[r.region]
+        self.metric_seen[r.region] = (count, total)
+        if count > seen_count:
+            value = (total - seen_sum) / (count - seen_count)
+            self.traffic.record_writer_datapoint(r.region, at, value)
+
+    # ------------------------------------------------------------------ world changes
+    def _set_dark(self, region: str, dark: bool, why: str) -> None:
+        emulator.set_dark(region, dark)
+        if dark:
+            self.dark.add(region)
+        else:
+            self.dark.discard(region)
+        self._interval(f"dark:{region}", "dark", dark)
+        self.world_changed_at = emulator.STATE.now()
+        self.marks[f"{self.phase.name}:{'dark' if dark else 'back'}"] = emulator.STATE.now()
+        self.log("drill", why, region)
+
+    # ------------------------------------------------------------------ invariants that look at records
+    def _check_steps_once(self, phase: Phase) -> None:
+        done: Counter[str] = Counter()
+        for op_id, op in self.ops.items():
+            if self.ops_phase.get(op_id) != phase.name:
+                continue
+            for entry in op.get("timeline", []):
+                if entry.get("step") in POST_STEPS and entry.get("result") == "ok":
+                    done[str(entry["step"])] += 1
+        for step, n in done.items():
+            if n > 1:
+                self.violate("steps-once", f"phase {phase.name}: step {step} completed {n} times")
+        end = phase.ended_at or emulator.STATE.now()
+        reports = [m for (t, _r, m) in self.messages if phase.started_at <= t <= end and " complete: " in m["subject"]]
+        if len(reports) > 1:
+            self.violate("steps-once", f"phase {phase.name}: {len(reports)} completion reports on SNS")
+
+    # ------------------------------------------------------------------ helpers for the scenario
+    def op_complete(self, region: str, since: float) -> bool:
+        for op in self.ops.values():
+            if (
+                op.get("op_id", "").startswith(self.t.by_region(region).stack)
+                and op.get("status") == "complete"
+                and float(op.get("started_at", 0)) >= since - 1
+            ):
+                return True
+        return False
+
+    def active_flag(self, r: RegionTopology) -> str | None:
+        with self._owner("drill"):
+            params = self.world.client("ssm", r.region).get_parameters(Names=[r.active_parameter])["Parameters"]
+        return params[0]["Value"] if params else None
+
+    def member_sync(self, r: RegionTopology) -> str:
+        live = self._live_region()
+        if live is None:
+            return ""
+        with self._owner("drill"):
+            gc = self.world.client("rds", live.region).describe_global_clusters(GlobalClusterIdentifier=self.t.global_cluster_id)["GlobalClusters"][0]
+        for m in gc.get("GlobalClusterMembers", []):
+            if m["DBClusterArn"] == r.cluster_arn:
+                return str(m.get("SynchronizationStatus", ""))
+        return ""
+
+    def asg_capacity(self, r: RegionTopology) -> tuple[int, int, int] | None:
+        with self._owner("drill"):
+            groups = self.world.client("autoscaling", r.region).describe_auto_scaling_groups(AutoScalingGroupNames=[r.asg_name])["AutoScalingGroups"]
+        if not groups:
+            return None
+        g = groups[0]
+        return (g["MinSize"], g["DesiredCapacity"], g["MaxSize"])
+
+    # ------------------------------------------------------------------ the scenarios
+    def run(self) -> DrillResult:
+        p, s = self.t.primary, self.t.secondary
+        self.log("drill", f"world seeded from the stacks: writer {p.cluster_id} in {p.region}, standby {s.cluster_id} in {s.region}")
+        self.log("drill", f"promotion takes {self.o.promotion_seconds:g}s of emulator time; traffic grace {self.grace_derivation}")
+        self.begin("steady")
+        self.wait(self.o.steady_periods * s.schedule_period_seconds, "steady state")
+        ok = self.wait_until(lambda: self.traffic.regions[p.region].healthy, 5 * p.schedule_period_seconds, "waiting for the primary's Route 53 check")
+        self.step(
+            "steady state",
+            ok and self.traffic.answer == p.region,
+            f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}",
+        )
+        # Start the outage a fixed offset after the secondary's last evaluation (worst case is just after it).
+        until = (self.next_run[s.region] - s.schedule_period_seconds + self.o.outage_offset_seconds) - emulator.STATE.now()
+        self.wait(until % s.schedule_period_seconds, "steady state")
+        if self.o.scenario == "flap":
+            self._run_flap()
+        else:
+            self._run_full()
+        self.end_phase()
+        self.phase = Phase("done", emulator.STATE.now())
+        return self._result()
+
+    def _run_flap(self) -> None:
+        p, s = self.t.primary, self.t.secondary
+        self.begin("outage", expected=[])
+        self._set_dark(p.region, True, f"{p.region} goes dark: every API call and health probe to it fails")
+        restored = self.wait_until(lambda: self.flap_restored, 3 * s.schedule_period_seconds, "waiting for the first failed probe")
+        if not restored:
+            self._set_dark(p.region, False, "primary region back (no failed probe was seen)")
+        self.step("primary back during confirmation", restored, "restored after the secondary's first failed probe" if restored else "no probe failed")
+        self.wait(self.o.recovery_periods * s.schedule_period_seconds, "watching for an unwanted failover")
+        promoted = [i for i in self.invocations if i.outcome.get("action") == "promote"]
+        self.step("no failover", not promoted and not self.phase.promotions, f"{len(self.phase.promotions)} promotion(s), {len(promoted)} promote decision(s)")
+        self.step("traffic stayed on the primary", self.traffic.answer == p.region, f"Route 53 answers {self.traffic.answer}")
+
+    def _run_full(self) -> None:
+        p, s = self.t.primary, self.t.secondary
+        timeout = self.o.phase_timeout_seconds
+        # ---- outage: automatic failover
+        self.begin("outage", expected=[(s.region, "failover")])
+        self._set_dark(p.region, True, f"{p.region} goes dark: every API call and health probe to it fails")
+        dark_at = emulator.STATE.now()
+        done = self.wait_until(lambda: self.op_complete(s.region, dark_at), timeout, "waiting for the secondary's function")
+        self.step("secondary promoted and post-failover steps done", done, f"operation complete in {s.region}" if done else "no complete operation")
+        moved = self.wait_until(lambda: self.traffic.answer == s.region, timeout / 2, "waiting for Route 53 to move shoppers")
+        self.step("traffic on the secondary", moved, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
+        cap = self.asg_capacity(s)
+        want = (int(s.function_env["MDR_SCALE_MIN"]), int(s.function_env["MDR_SCALE_DESIRED"]), int(s.function_env["MDR_SCALE_MAX"]))
+        self.step("secondary scaled to production", cap == want, f"{s.asg_name} min/desired/max {cap}, wanted {want}")
+        self.step("secondary marked active", self.active_flag(s) == "true", f"{s.active_parameter}={self.active_flag(s)}")
+        left = dark_at + self.o.outage_min_seconds - emulator.STATE.now()
+        if left > 0:
+            self.wait(left, f"{p.region} stays dark")
+        # ---- recovery: the old primary returns and must stay out of traffic
+        self.begin("recovery", expected=[])
+        self._set_dark(p.region, False, f"{p.region} is reachable again")
+        self.primary_back_at = emulator.STATE.now()
+        self.wait(self.o.recovery_periods * p.schedule_period_seconds, "old primary back, out of traffic")
+        fenced = self.wait_until(lambda: self.active_flag(p) == "false", 3 * p.schedule_period_seconds, "waiting for the old primary to fence itself")
+        self.step("old primary fenced itself", fenced, f"{p.active_parameter}={self.active_flag(p)}")
+        synced = self.wait_until(lambda: self.member_sync(p) == "connected", timeout, "waiting for the old primary to resynchronise")
+        self.step("old primary resynchronised", synced, f"{p.cluster_id} SynchronizationStatus={self.member_sync(p)}")
+        self.step("old primary out of traffic", self.traffic.answer == s.region, f"Route 53 answers {self.traffic.answer}")
+        # ---- planned failback (switchover) by the operator, from the primary region
+        self.begin("failback", expected=[(p.region, "switchover")])
+        self.failback_requested_at = emulator.STATE.now()
+        self.log("drill", "operator runs: python -m handlers.failover failback   (in the primary region's environment)", p.region)
+        command = {"action": "failback", "dry_run": False, "force": False, "requested_by": "drill"}
+        outcome = self.invoke(p, command, "operator failback")
+        self.step("failback command", bool(outcome.get("ok")), f"{outcome.get('action')}: {outcome.get('reason')} {outcome.get('error') or ''}".strip())
+        back = self.wait_until(lambda: self.traffic.answer == p.region, timeout / 2, "waiting for Route 53 to move shoppers home")
+        self.step("traffic back on the primary", back, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
+        fenced = self.wait_until(lambda: self.active_flag(s) == "false", 3 * s.schedule_period_seconds, "waiting for the secondary to fence itself")
+        self.step("secondary fenced itself", fenced, f"{s.active_parameter}={self.active_flag(s)}")
+        self.step("primary marked active", self.active_flag(p) == "true", f"{p.active_parameter}={self.active_flag(p)}")
+        self.wait(p.schedule_period_seconds, "settling")
+        cap = self.asg_capacity(s)
+        if cap is not None and cap[1] > s.asg_desired:
+            self.notes.append(
+                f"{s.asg_name} stays at production capacity {cap} after failback (the handler never scales down); "
+                f"RUNBOOK.md 'Failback' step 5 returns it to {s.asg_min}/{s.asg_desired}/{s.asg_max}"
+            )
+
+    # ------------------------------------------------------------------ measurements
+    def _measure(self) -> dict[str, dict[str, float | None]]:
+        p, s = self.t.primary, self.t.secondary
+        ttl = _budget_term(s.rto_budget, "dns_ttl") or 60.0
+        out: dict[str, dict[str, float | None]] = {}
+        dark = self.marks.get("outage:dark")
+        if dark is not None and self.o.scenario == "full":
+
+            def since(key: str) -> float | None:
+                v = self.marks.get(key)
+                return None if v is None else round(v - dark, 3)
+
+            first = self.first_failed_probe_at.get(f"outage:{s.region}")
+            shift = since(f"outage:traffic_to:{s.region}")
+            out["failover"] = {
+                "detection_seconds": None if first is None else round(first - dark, 3),
+                "decision_seconds": since("outage:decision"),
+                "promotion_requested_seconds": since("outage:promotion-requested"),
+                "promotion_seconds": since("outage:writer-promoted"),
+                "aurora_promotion_duration_seconds": _diff(self.marks.get("outage:promotion-requested"), self.marks.get("outage:writer-promoted")),
+                "post_steps_done_seconds": since("outage:notify"),
+                "traffic_shift_seconds": shift,
+                "dns_ttl_seconds": ttl,
+                # Shoppers on the secondary (resolvers followed) and the secondary writable: the later of the two.
+                "total_seconds": _later(None if shift is None else round(shift + ttl, 3), since("outage:writer-promoted")),
+            }
+        fb = self.failback_requested_at
+        if fb is not None:
+
+            def since_fb(key: str) -> float | None:
+                v = self.marks.get(key)
+                return None if v is None else round(v - fb, 3)
+
+            shift = since_fb(f"failback:traffic_to:{p.region}")
+            out["failback"] = {
+                "promotion_requested_seconds": since_fb("failback:promotion-requested"),
+                "promotion_seconds": since_fb("failback:writer-promoted"),
+                "aurora_promotion_duration_seconds": _diff(self.marks.get("failback:promotion-requested"), self.marks.get("failback:writer-promoted")),
+                "post_steps_done_seconds": since_fb("failback:notify"),
+                "traffic_shift_seconds": shift,
+                "dns_ttl_seconds": ttl,
+                "total_seconds": _later(None if shift is None else round(shift + ttl, 3), since_fb("failback:writer-promoted")),
+            }
+        return out
+
+    def _result(self) -> DrillResult:
+        for key in list(self._open):
+            if key[0] != "violation":
+                self._interval(key[0], key[1], False)
+        return DrillResult(
+            topology=self.t,
+            options=self.o,
+            t0=self.t0,
+            t_end=emulator.STATE.now(),
+            wall_seconds=round(time.monotonic() - self.wall0, 3),
+            events=self.events,
+            steps=self.steps,
+            invariants=list(self.invariants.values()),
+            phases=self.phases,
+            invocations=self.invocations,
+            api_calls=self.api_calls,
+            handler_counted_calls=dict(self.handler_counted),
+            measurements=self._measure(),
+            intervals=self.intervals,
+            substitutions=[x.to_dict() for x in self.world.substitutions]
+            + [
+                {
+                    "variable": f"{r.function_name} {n}",
+                    "graph": r.function_env[n],
+                    "drill": self.world.env(r)[n],
+                    "why": "the emulator's loopback health endpoint for that region",
+                }
+                for r in self.t.regions
+                for n in ("MDR_PEER_HEALTH_URL", "MDR_LOCAL_HEALTH_URL")
+                if r.function_env.get(n)
+            ]
+            + [{"variable": "AWS_ENDPOINT_URL", "graph": "(unset: real AWS)", "drill": self.world.endpoint_url, "why": "moto server on loopback"}],
+            grace_seconds=self.grace,
+            grace_derivation=self.grace_derivation,
+            notes=[*self.t.notes, *self.notes],
+        )
+
+
+def _later(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else max(a, b)
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(b - a, 3)
+
+
+def _budget_term(budget: Any, name: str) -> float | None:
+    for terms in (budget.get("breakdown") or {}).values():
+        for term in terms:
+            if term.get("name") == name:
+                return float(term["seconds"])
+    return None

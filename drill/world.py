@@ -1,0 +1,313 @@
+"""Seed the embedded AWS emulator (moto server on loopback + emulator/) from a Topology.
+
+Everything the failover handler touches is created with the stacks' own names,
+ids and settings: the Aurora global database (writer in the primary region),
+both clusters, the cache Global Datastore, launch templates and Auto Scaling
+groups (whose instances carry the Run Command tag), the SSM runtime parameters
+and post-failover document, the topics, the writer alarms and the Route 53 zone,
+health checks and failover records. What the emulator cannot take from the
+graph (moto assigns Route 53 ids; an AMI; a master password) is listed in
+`World.substitutions` and printed in the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+import emulator
+from emulator.health import HealthEndpoints
+
+from .topology import RegionTopology, Topology
+
+ACCOUNT_ID = "123456789012"  # moto's default account; offline/mocks.py uses the same
+MOTO_AMI = "ami-12c6146b"  # one of moto's built-in AMIs (the stacks resolve theirs at deploy time)
+DRILL_INBOX = "magento-dr-drill-inbox"
+
+# Process environment while the drill runs: every boto3 client (the handler's
+# included) goes to the loopback emulator, never to a real account.
+_SAFE_ENV = {
+    "AWS_ACCESS_KEY_ID": "drill",
+    "AWS_SECRET_ACCESS_KEY": "drill",
+    "AWS_SESSION_TOKEN": "drill",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+class WorldError(RuntimeError):
+    """The emulator did not accept the stacks' topology as declared; the message says what differs."""
+
+
+@dataclass
+class Substitution:
+    variable: str
+    graph: str
+    drill: str
+    why: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"variable": self.variable, "graph": self.graph, "drill": self.drill, "why": self.why}
+
+
+@dataclass
+class World:
+    """A running emulator seeded from a Topology; `env(region)` is the function's environment in it."""
+
+    topology: Topology
+    endpoint_url: str
+    health: HealthEndpoints
+    server: Any
+    inbox_urls: dict[str, str] = field(default_factory=dict)
+    route53_ids: dict[str, str] = field(default_factory=dict)
+    substitutions: list[Substitution] = field(default_factory=list)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def client(self, service: str, region: str) -> Any:
+        """A drill-side client (the observer's own; the handler makes its own)."""
+        key = (service, region)
+        if key not in self._clients:
+            cfg = Config(region_name=region, retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
+            self._clients[key] = boto3.session.Session().client(  # type: ignore[call-overload]
+                service, endpoint_url=self.endpoint_url, config=cfg
+            )
+        return self._clients[key]
+
+    def health_url(self, region: str) -> str:
+        return self.health.url(region)
+
+    def env(self, region: RegionTopology) -> dict[str, str]:
+        """The graph's environment for this region's function, with only the allowed substitutions."""
+        env = dict(region.function_env)
+        for name in ("MDR_PEER_HEALTH_URL", "MDR_LOCAL_HEALTH_URL"):
+            if env.get(name):
+                env[name] = self._map_health_url(env[name])
+        env.update(_SAFE_ENV)
+        env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        env["AWS_DEFAULT_REGION"] = region.region
+        return env
+
+    def _map_health_url(self, url: str) -> str:
+        for r in self.topology.regions:
+            if url == f"https://{r.regional_hostname}{r.https_check.path}":
+                return self.health_url(r.region)
+        raise WorldError(f"health URL {url} is not a regional hostname of either stack")
+
+    def close(self) -> None:
+        self.health.close()
+        self.server.stop()
+
+
+@contextlib.contextmanager
+def process_env(endpoint_url: str) -> Iterator[None]:
+    """Point this process's AWS SDK at the emulator (boto3 reads AWS_ENDPOINT_URL from os.environ)."""
+    wanted = {**_SAFE_ENV, "AWS_ENDPOINT_URL": endpoint_url}
+    removed = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+    saved = {k: os.environ.get(k) for k in (*wanted, *removed)}
+    os.environ.update(wanted)
+    for k in removed:
+        os.environ.pop(k, None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def start(topology: Topology) -> World:
+    """Start moto on loopback with the emulator extension, reset it, and seed the topology."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server, url = emulator.start_server()
+    health = HealthEndpoints()
+    world = World(topology=topology, endpoint_url=url, health=health, server=server)
+    try:
+        with process_env(url):
+            _reset(url)
+            _seed(world)
+    except BaseException:
+        world.close()
+        raise
+    return world
+
+
+def _reset(url: str) -> None:
+    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310 - loopback emulator
+    with urllib.request.urlopen(req, timeout=10):  # noqa: S310 - loopback emulator
+        pass
+    emulator.reset()
+
+
+def _check(what: str, declared: str, got: str) -> None:
+    if declared != got:
+        raise WorldError(f"{what}: the stack declares {declared!r}, the emulator made {got!r}")
+
+
+def _seed(world: World) -> None:
+    t = world.topology
+    p, s = t.primary, t.secondary
+    # ---- Aurora global database: writer in the primary region
+    world.client("rds", p.region).create_global_cluster(
+        GlobalClusterIdentifier=t.global_cluster_id,
+        Engine=t.global_engine,
+        EngineVersion=t.global_engine_version,
+        StorageEncrypted=True,
+    )
+    for r in (p, s):
+        kwargs: dict[str, Any] = {
+            "DBClusterIdentifier": r.cluster_id,
+            "Engine": r.engine,
+            "EngineVersion": r.engine_version,
+            "GlobalClusterIdentifier": t.global_cluster_id,
+        }
+        if r is p:
+            kwargs.update(MasterUsername="magento", MasterUserPassword="drill-password-1", DatabaseName=t.database_name or "magento")
+        cluster = world.client("rds", r.region).create_db_cluster(**kwargs)["DBCluster"]
+        _check(f"{r.stack} cluster ARN", r.cluster_arn, cluster["DBClusterArn"])
+    world.substitutions.append(Substitution("MasterUserPassword", "(Secrets Manager secret)", "drill-password-1", "the emulator never sees the stack's secret"))
+    # ---- ElastiCache Global Datastore (primary member first, the secondary joins)
+    ec_p = world.client("elasticache", p.region)
+    ec_p.create_replication_group(
+        ReplicationGroupId=p.cache_replication_group_id,
+        ReplicationGroupDescription=f"{p.stack} sessions",
+        Engine=p.cache_engine,
+        CacheNodeType="cache.r7g.large",
+        NumCacheClusters=2,
+    )
+    ds = ec_p.create_global_replication_group(GlobalReplicationGroupIdSuffix=t.cache_global_suffix, PrimaryReplicationGroupId=p.cache_replication_group_id)[
+        "GlobalReplicationGroup"
+    ]
+    _check("cache global datastore id", t.cache_global_datastore_id, ds["GlobalReplicationGroupId"])
+    world.client("elasticache", s.region).create_replication_group(
+        ReplicationGroupId=s.cache_replication_group_id,
+        ReplicationGroupDescription=f"{s.stack} sessions",
+        GlobalReplicationGroupId=t.cache_global_datastore_id,
+    )
+    for r in (p, s):
+        _seed_region(world, r)
+    _seed_route53(world)
+
+
+def _seed_region(world: World, r: RegionTopology) -> None:
+    ec2 = world.client("ec2", r.region)
+    template = f"{r.asg_name}-drill"
+    ec2.create_launch_template(LaunchTemplateName=template, LaunchTemplateData={"ImageId": MOTO_AMI, "InstanceType": r.instance_type})
+    world.client("autoscaling", r.region).create_auto_scaling_group(
+        AutoScalingGroupName=r.asg_name,
+        LaunchTemplate={"LaunchTemplateName": template},
+        MinSize=r.asg_min,
+        DesiredCapacity=r.asg_desired,
+        MaxSize=r.asg_max,
+        AvailabilityZones=[f"{r.region}a"],
+        Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in r.asg_tags.items()],
+    )
+    ssm = world.client("ssm", r.region)
+    for name, value in r.ssm_parameters.items():
+        ssm.put_parameter(Name=name, Value=value or "-", Type="String")
+    ssm.create_document(Name=r.run_command_document, Content=r.run_command_content, DocumentType="Command", DocumentFormat="JSON")
+    sns = world.client("sns", r.region)
+    topic_arn = sns.create_topic(Name=r.topic_arn.rsplit(":", 1)[1])["TopicArn"]
+    _check(f"{r.stack} topic ARN", r.topic_arn, topic_arn)
+    # The drill's own inbox on the topic: how it reads what the function told operators.
+    sqs = world.client("sqs", r.region)
+    queue_url = sqs.create_queue(QueueName=DRILL_INBOX)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    world.inbox_urls[r.region] = queue_url
+    a = r.writer_alarm
+    world.client("cloudwatch", r.region).put_metric_alarm(
+        AlarmName=a.name,
+        Namespace=a.namespace,
+        MetricName=a.metric_name,
+        Dimensions=[{"Name": k, "Value": v} for k, v in a.dimensions.items()],
+        Statistic=a.statistic,
+        Period=a.period_seconds,
+        EvaluationPeriods=a.evaluation_periods,
+        DatapointsToAlarm=a.datapoints_to_alarm,
+        Threshold=a.threshold,
+        ComparisonOperator=a.comparison,
+        TreatMissingData=a.treat_missing_data,
+    )
+    world.substitutions.append(Substitution(f"{r.stack} launch template ImageId", "(resolved at deploy time)", MOTO_AMI, "one of moto's built-in AMIs"))
+
+
+def _seed_route53(world: World) -> None:
+    t = world.topology
+    r53 = world.client("route53", t.primary.region)
+    zone_name = t.shop_hostname.split(".", 1)[1] if t.shop_hostname.count(".") >= 2 else t.shop_hostname
+    zone_id = r53.create_hosted_zone(Name=zone_name, CallerReference="magento-dr-drill")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    world.route53_ids[t.zone_id] = zone_id
+    world.substitutions.append(Substitution("hosted zone id", t.zone_id, zone_id, "moto assigns Route 53 ids"))
+    changes = []
+    for r in t.regions:
+        made: dict[str, str] = {}
+        # Children first: a calculated check names its children's ids.
+        for spec in sorted(r.health_checks.values(), key=lambda c: c.kind == "CALCULATED"):
+            config: dict[str, Any]
+            if spec.https is not None:
+                h = spec.https
+                config = {
+                    "Type": "HTTPS",
+                    "FullyQualifiedDomainName": h.fqdn,
+                    "Port": 443,
+                    "ResourcePath": h.path,
+                    "RequestInterval": h.interval_seconds,
+                    "FailureThreshold": h.failure_threshold,
+                    "EnableSNI": True,
+                    "Inverted": h.inverted,
+                }
+            elif spec.alarm is not None:
+                config = {
+                    "Type": "CLOUDWATCH_METRIC",
+                    "AlarmIdentifier": {"Region": r.region, "Name": spec.alarm.name},
+                    "InsufficientDataHealthStatus": spec.alarm.insufficient_data_health,
+                }
+            else:
+                config = {"Type": "CALCULATED", "ChildHealthChecks": [made[c] for c in spec.children], "HealthThreshold": spec.child_health_threshold}
+            made[spec.key] = r53.create_health_check(CallerReference=f"{r.stack}-{spec.key}", HealthCheckConfig=config)["HealthCheck"]["Id"]
+        world.route53_ids[r.record.calculated_check_id] = made[r.record.check_key]
+        changes.append(
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": r.record.name,
+                    "Type": "A",
+                    "SetIdentifier": r.record.set_identifier,
+                    "Failover": r.record.failover_type,
+                    "HealthCheckId": made[r.record.check_key],
+                    "AliasTarget": {"HostedZoneId": "Z35SXDOTRQ7X7K", "DNSName": r.record.alias_target, "EvaluateTargetHealth": True},
+                },
+            }
+        )
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    world.substitutions.append(Substitution("Route 53 health check ids", "(stack exports healthCheckIds)", "(moto ids, mapped)", "moto assigns Route 53 ids"))
+
+
+def read_inbox(world: World, region: str) -> list[dict[str, Any]]:
+    """Drain the drill's inbox on a region's topic: [{"subject", "message"}]."""
+    sqs = world.client("sqs", region)
+    out: list[dict[str, Any]] = []
+    while True:
+        msgs = sqs.receive_message(QueueUrl=world.inbox_urls[region], MaxNumberOfMessages=10).get("Messages", [])
+        if not msgs:
+            return out
+        for m in msgs:
+            body = json.loads(m["Body"])
+            try:
+                message = json.loads(body.get("Message", "{}"))
+            except ValueError:
+                message = {"raw": body.get("Message")}
+            out.append({"subject": body.get("Subject", ""), "message": message})
+            sqs.delete_message(QueueUrl=world.inbox_urls[region], ReceiptHandle=m["ReceiptHandle"])

@@ -1,0 +1,120 @@
+"""The drill end to end on the embedded emulator (moto server on loopback), with short timings."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from drill.__main__ import main
+from drill.report import DRILL_REPORT_SCHEMA
+from drill.run import DrillRun, run_emulator_drill
+from drill.scenario import DrillOptions
+from drill.topology import Topology
+
+FAST = {"speed": 0.0, "promotion_seconds": 40.0, "resync_seconds": 60.0, "cache_failover_seconds": 10.0, "recovery_periods": 3}
+
+
+@pytest.fixture(scope="module")
+def full(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> tuple[DrillRun, str]:
+    out = io.StringIO()
+    run = run_emulator_drill(DrillOptions(scenario="full", **FAST), tmp_path_factory.mktemp("reports"), out, topology)  # type: ignore[arg-type]
+    return run, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def flap(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> tuple[DrillRun, str]:
+    out = io.StringIO()
+    run = run_emulator_drill(DrillOptions(scenario="flap", **FAST), tmp_path_factory.mktemp("reports"), out, topology)  # type: ignore[arg-type]
+    return run, out.getvalue()
+
+
+def _invariant(run: DrillRun, name: str) -> bool:
+    return next(i for i in run.result.invariants if i.name == name).ok
+
+
+def test_full_scenario_runs_every_phase_in_order(full: tuple[DrillRun, str]) -> None:
+    run, _ = full
+    assert [p.name for p in run.result.phases] == ["steady", "outage", "recovery", "failback"]
+    promotions = {p.name: p.promotions for p in run.result.phases}
+    assert promotions == {"steady": [], "outage": [("eu-west-1", "failover")], "recovery": [], "failback": [("us-east-1", "switchover")]}
+
+
+@pytest.mark.parametrize("name", ["single-writer", "rpo-guard", "steps-once", "one-promotion-per-phase"])
+def test_full_scenario_database_invariants_hold(full: tuple[DrillRun, str], name: str) -> None:
+    assert _invariant(full[0], name), [i.violations for i in full[0].result.invariants if i.name == name]
+
+
+def test_failover_figures_are_positive_and_consistent(full: tuple[DrillRun, str]) -> None:
+    m = full[0].result.measurements["failover"]
+    detection, decision, promoted, steps = (m["detection_seconds"], m["decision_seconds"], m["promotion_seconds"], m["post_steps_done_seconds"])
+    assert detection is not None and decision is not None and promoted is not None and steps is not None
+    assert 0 < detection <= decision < promoted <= steps
+    assert m["aurora_promotion_duration_seconds"] is not None and m["aurora_promotion_duration_seconds"] >= FAST["promotion_seconds"]
+    # Detection waits at most one schedule period plus the probe pauses.
+    assert decision <= 60 + 2 * 10 + 5
+
+
+def test_every_post_failover_step_ran_once_per_promotion(full: tuple[DrillRun, str]) -> None:
+    steps = [e.text for e in full[0].result.events if e.source == "function" and e.phase == "outage"]
+    for step in ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify"):
+        assert sum(1 for t in steps if t.startswith(f"✔ {step}:")) == 1, step
+
+
+def test_full_drill_passes(full: tuple[DrillRun, str]) -> None:
+    run, text = full
+    assert [s.name for s in run.result.steps if not s.ok] == [], text[-3000:]
+    assert all(i.ok for i in run.result.invariants), text[-3000:]
+    assert run.result.ok
+    m = run.result.measurements["failover"]
+    assert m["traffic_shift_seconds"] is not None and m["promotion_seconds"] is not None
+    assert m["traffic_shift_seconds"] < m["total_seconds"] and m["promotion_seconds"] <= m["total_seconds"]  # type: ignore[operator]
+
+
+def test_short_outage_after_a_fast_failover_does_not_flap_back(topology: Topology, tmp_path: Path) -> None:
+    options = DrillOptions(scenario="full", **{**FAST, "outage_min_seconds": 0.0, "recovery_periods": 2})  # type: ignore[arg-type]
+    run = run_emulator_drill(options, tmp_path, io.StringIO(), topology)
+    assert _invariant(run, "no-flap-back"), [i.violations for i in run.result.invariants if i.name == "no-flap-back"]
+
+
+def test_report_matches_its_schema_and_chart_is_svg(full: tuple[DrillRun, str]) -> None:
+    run, text = full
+    report = json.loads(run.json_path.read_text())
+    jsonschema.validate(report, DRILL_REPORT_SCHEMA)
+    assert report["ok"] is run.result.ok and report["scenario"] == "full"
+    assert report["api_calls"]["by_operation"]["rds:FailoverGlobalCluster"] == 1
+    assert report["api_calls"]["by_operation"]["rds:SwitchoverGlobalCluster"] == 1
+    assert {s["variable"] for s in report["substitutions"]} >= {"AWS_ENDPOINT_URL"}
+    root = ET.fromstring(run.svg_path.read_text())  # noqa: S314 - our own file
+    assert root.tag.endswith("svg")
+    assert run.json_path.name.startswith("drill-") and run.json_path.parent == run.svg_path.parent
+    assert "Summary (emulator time)" in text and "DRILL " in text
+
+
+def test_flap_ends_with_no_failover(flap: tuple[DrillRun, str]) -> None:
+    run, text = flap
+    assert [p.name for p in run.result.phases] == ["steady", "outage"]
+    assert all(p.promotions == [] for p in run.result.phases)
+    assert not [i for i in run.result.invocations if i.outcome.get("action") in ("promote", "notify_operator")]
+    assert "primary region back during confirmation" in text
+    steps = {s.name: s.ok for s in run.result.steps}
+    assert steps["primary back during confirmation"] and steps["no failover"] and steps["traffic stayed on the primary"]
+    for name in ("single-writer", "one-promotion-per-phase", "traffic-follows-writer", "steps-once"):
+        assert _invariant(run, name), name
+    jsonschema.validate(json.loads(run.json_path.read_text()), DRILL_REPORT_SCHEMA)
+
+
+def test_cli_refuses_execute_without_aws(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--execute"])
+    assert info.value.code == 2 and "--target aws" in capsys.readouterr().err
+
+
+def test_cli_aws_needs_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["--target", "aws", "--reports", str(tmp_path)])
+    assert "--outputs-primary" in capsys.readouterr().err

@@ -1,0 +1,168 @@
+"""The real-account readiness check, against moto: read-only, clear about what is wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from drill.readiness import HANDLER_ACTIONS, Check, Readiness, evaluate_locally, planned_drill
+from offline.runner import StackGraph
+
+P, S = "us-east-1", "eu-west-1"
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("handlers/failover.py", "def lambda_handler(e, c):\n    return {}\n")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": P}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+def _world(engine_secondary: str = "8.0.mysql_aurora.3.10.0", health_checks: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    outputs: dict[str, dict[str, Any]] = {}
+    iam = boto3.client("iam", region_name=P)
+    role = iam.create_role(RoleName="failover", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="failover",
+        PolicyName="handler",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(HANDLER_ACTIONS), "Resource": "*"}]}),
+    )
+    rds_p = boto3.client("rds", region_name=P)
+    rds_p.create_global_cluster(GlobalClusterIdentifier="gdb", Engine="aurora-mysql", EngineVersion="8.0.mysql_aurora.3.10.0")
+    r53 = boto3.client("route53", region_name=P)
+    for stack, region, version in (("primary", P, "8.0.mysql_aurora.3.10.0"), ("secondary", S, engine_secondary)):
+        kwargs: dict[str, Any] = {"MasterUsername": "a", "MasterUserPassword": "password123"} if stack == "primary" else {}
+        cluster = boto3.client("rds", region_name=region).create_db_cluster(
+            DBClusterIdentifier=f"{stack}-db", Engine="aurora-mysql", EngineVersion=version, GlobalClusterIdentifier="gdb", **kwargs
+        )["DBCluster"]
+        ec2 = boto3.client("ec2", region_name=region)
+        ec2.create_launch_template(LaunchTemplateName=f"{stack}-web", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "m7g.large"})
+        boto3.client("autoscaling", region_name=region).create_auto_scaling_group(
+            AutoScalingGroupName=f"{stack}-web",
+            LaunchTemplate={"LaunchTemplateName": f"{stack}-web"},
+            MinSize=1,
+            MaxSize=8,
+            DesiredCapacity=1,
+            AvailabilityZones=[f"{region}a"],
+        )
+        boto3.client("lambda", region_name=region).create_function(
+            FunctionName=f"{stack}-failover",
+            Runtime="python3.12",
+            Role=role,
+            Handler="handlers.failover.lambda_handler",
+            Code={"ZipFile": _zip()},
+            Environment={"Variables": {"MDR_MODE": "automatic", "MDR_RPO_SECONDS": "60"}},
+        )
+        ids = {}
+        if health_checks:
+            for kind in ("https", "writer", "calculated"):
+                ids[kind] = r53.create_health_check(
+                    CallerReference=f"{stack}-{kind}",
+                    HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": f"{region}.shop.example.com", "Port": 443, "ResourcePath": "/"},
+                )["HealthCheck"]["Id"]
+        outputs[stack] = {
+            "region": region,
+            "globalClusterId": "gdb",
+            "dbClusterId": f"{stack}-db",
+            "dbClusterArn": cluster["DBClusterArn"],
+            "asgName": f"{stack}-web",
+            "failoverFunctionName": f"{stack}-failover",
+            "productionCapacity": {"min_size": 2, "desired_capacity": 3, "max_size": 8},
+            "healthCheckIds": ids or {"https": "gone-1"},
+        }
+    boto3.client("cloudwatch", region_name=S).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "AuroraGlobalDBReplicationLag",
+                "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "secondary-db"}],
+                "Value": 700.0,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
+    return outputs["primary"], outputs["secondary"]
+
+
+def _by_name(checks: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in checks}
+
+
+def test_healthy_world_is_ready(aws: None, tmp_path: Path) -> None:
+    p, s = _world()
+    checks = Readiness(p, s, reports_dir=tmp_path).run()
+    failed = [c.line() for c in checks if not c.ok and not c.warning]
+    assert not failed, failed
+    names = _by_name(checks)
+    assert names["secondary in sync"].ok and names["engine versions equal"].ok and names["replication lag ≤ RPO"].ok
+    assert names["eu-west-1 IAM permissions"].ok and "all 17 handler actions" in names["eu-west-1 IAM permissions"].detail
+    assert names["last drill"].warning  # never executed here
+
+
+def test_mismatched_engine_versions_fail_with_the_fix(aws: None, tmp_path: Path) -> None:
+    p, s = _world(engine_secondary="8.0.mysql_aurora.3.08.0")
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["engine versions equal"]
+    assert not check.ok and "3.08.0" in check.detail and "upgrade the secondary" in check.detail
+
+
+def test_missing_health_check_fails_naming_it(aws: None, tmp_path: Path) -> None:
+    p, s = _world(health_checks=False)
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["eu-west-1 health checks"]
+    assert not check.ok and "https gone-1" in check.detail and "NoSuchHealthCheck" in check.detail
+
+
+def test_local_iam_evaluation() -> None:
+    docs = [
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": ["rds:Describe*", "ssm:GetParameters"], "Resource": "*"},
+                {"Effect": "Deny", "Action": "rds:DescribeDBClusters", "Resource": "*"},
+            ]
+        }
+    ]
+    assert evaluate_locally(docs, ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters", "sns:Publish", "ssm:GetParameters"]) == [
+        "rds:DescribeDBClusters",
+        "sns:Publish",
+    ]
+
+
+def test_the_stacks_role_grants_every_action_the_check_requires(secondary: StackGraph) -> None:
+    role = next(r for r in secondary.of_type("aws:iam/role:Role") if r.name.startswith("failover-role"))
+    docs = [
+        json.loads(p.inputs["policy"]) if isinstance(p.inputs["policy"], str) else p.inputs["policy"]
+        for p in secondary.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.parent == role.parent and "failover" in p.name
+    ]
+    assert docs and evaluate_locally(docs, HANDLER_ACTIONS) == []
+
+
+def test_execute_is_planned_only_and_stops_at_the_first_failure() -> None:
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def invoke(region: str, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+        calls.append((region, function, payload))
+        return {"ok": payload["action"] == "switchover", "action": "promote", "reason": "x"}
+
+    p = {"region": P, "failoverFunctionName": "p-fn"}
+    s = {"region": S, "failoverFunctionName": "s-fn"}
+    checks = planned_drill(p, s, invoke, io.StringIO())
+    assert [c[2]["action"] for c in calls] == ["switchover", "failback"]
+    assert all(c[2]["force"] is False and c[2]["dry_run"] is False for c in calls)
+    assert [c.ok for c in checks] == [True, False]

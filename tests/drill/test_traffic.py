@@ -1,0 +1,65 @@
+"""The Route 53 model: thresholds both ways, the writer alarm, the failover pair failing open."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from drill.topology import HttpsCheck, Topology, WriterAlarm
+from drill.traffic import HttpsState, TrafficModel, WriterState, grace_seconds
+
+HTTPS = HttpsCheck("hc", "r.example.com", "/health_check.php", interval_seconds=10, failure_threshold=3)
+ALARM = WriterAlarm("w", "a", "MagentoDR", "RegionHoldsWriter", {}, "Maximum", 60, 2, 2, 1.0, "LessThanThreshold", "breaching", "Unhealthy")
+
+
+def test_inverted_check_reports_the_opposite() -> None:
+    h = HttpsState(replace(HTTPS, inverted=True))
+    assert not h.healthy
+    for _ in range(3):
+        h.observe(False)
+    assert h.healthy
+
+
+def test_https_check_needs_threshold_results_in_a_row_both_ways() -> None:
+    h = HttpsState(HTTPS)
+    for ok, healthy in [(False, True), (False, True), (True, True), (False, True), (False, True), (False, False), (True, False), (True, False), (True, True)]:
+        h.observe(ok)
+        assert h.healthy is healthy
+
+
+def test_writer_alarm_insufficient_then_alarm_then_ok() -> None:
+    w = WriterState(ALARM, started_at=0)
+    w.evaluate(60)
+    assert w.state == "INSUFFICIENT_DATA" and not w.healthy
+    w.evaluate(120)
+    assert w.state == "ALARM"  # two missing periods breach
+    w.record(125, 1.0)
+    w.evaluate(179)
+    assert w.state == "ALARM"  # the period holding the datapoint is not complete yet
+    w.evaluate(180)
+    assert w.state == "OK" and w.healthy  # one good period of two: not 2-of-2 breaching
+    w.record(185, 0.0)
+    w.evaluate(240)
+    assert w.state == "OK"
+    w.evaluate(300)
+    assert w.state == "ALARM"
+
+
+def test_the_stacks_routing(topology: Topology) -> None:
+    """Primary: deep check AND writer; secondary: its deep check OR the primary failing (components/traffic.py)."""
+    model = TrafficModel(topology, started_at=0)
+    p, s = topology.primary.region, topology.secondary.region
+    model.step(600, set())
+    assert model.answer == s and not model.regions[p].healthy  # no writer metric from the primary yet: the secondary answers
+    for t in range(0, 660, 60):  # one datapoint in every period, the last one included
+        model.record_writer_datapoint(p, t, 1.0)
+    model.step(660, set())
+    assert model.regions[p].healthy and model.answer == p
+    model.step(700, {p})  # primary dark: its deep check fails after 3 x 10 s
+    assert model.answer == s and not model.regions[p].healthy
+
+
+def test_grace_is_schedule_plus_alarm_plus_https(topology: Topology) -> None:
+    g, why = grace_seconds(topology)
+    assert g == 60 + 1 * 60 + 3 * 10 and "150s" in why  # the writer alarm breaches on one empty/zero period
+    slower = replace(topology, secondary=replace(topology.secondary, schedule_period_seconds=120))
+    assert grace_seconds(slower)[0] == 210
