@@ -12,6 +12,7 @@ time except the optional `--speed` pacing.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 import uuid
@@ -19,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import emulator
@@ -229,7 +230,7 @@ class Drill:
         self.writer_changed_at: float | None = None
         self.world_changed_at = self.t0  # last time a region went dark or came back
         self.answer = self.traffic.answer
-        self.metric_seen: dict[str, tuple[float, float]] = {r.region: (0.0, 0.0) for r in topology.regions}
+        self.metric_seen_until: dict[str, float] = {}
         self.promotions_seen = 0
         self.ops_printed: dict[str, int] = {}
         self.probes_seen: dict[str, int] = {r.region: 0 for r in topology.regions}
@@ -581,33 +582,32 @@ class Drill:
         self.queued[r.region].clear()
 
     def _observe_writer_metric(self, r: RegionTopology, at: float) -> None:
-        """What the function published to the writer metric during this invocation (count and sum deltas).
+        """Feed the traffic model every writer datapoint the function published since the last look.
 
-        Attributed to the invocation's end (the handler flushes its metrics last), in emulator time: the
-        emulator stamps datapoints sent without a Timestamp with wall-clock time, not emulator time.
+        The emulator stamps datapoints with emulator time (as AWS stamps them with
+        its receipt time), so each one is read back at the moment it was sent —
+        the handler sends one at the start and one at the end of an evaluation.
         """
         if r.region in self.dark:
             return
         a = r.writer_alarm
-        lo = min(time.time(), at) - 86400
-        hi = max(time.time(), at) + 86400
-        period = int((hi - lo) // 60 + 1) * 60
+        since = self.metric_seen_until.get(r.region)
+        start = datetime.fromtimestamp(math.floor(since if since is not None else at - 86400), UTC)
+        end = datetime.fromtimestamp(math.floor(at) + 1, UTC)
+        if start >= end:
+            return
         resp = self.world.client("cloudwatch", r.region).get_metric_statistics(
             Namespace=a.namespace,
             MetricName=a.metric_name,
             Dimensions=[{"Name": k, "Value": v} for k, v in a.dimensions.items()],
-            StartTime=datetime.fromtimestamp(lo, UTC),
-            EndTime=datetime.fromtimestamp(lo, UTC) + timedelta(seconds=period),
-            Period=period,
-            Statistics=["SampleCount", "Sum"],
+            StartTime=start,
+            EndTime=end,
+            Period=1,  # one bucket per second: each datapoint keeps its own time
+            Statistics=[a.statistic],  # the alarm's own statistic decides a bucket shared by two datapoints
         )
-        count = sum(float(d.get("SampleCount", 0)) for d in resp.get("Datapoints", []))
-        total = sum(float(d.get("Sum", 0)) for d in resp.get("Datapoints", []))
-        seen_count, seen_sum = self.metric_seen[r.region]
-        self.metric_seen[r.region] = (count, total)
-        if count > seen_count:
-            value = (total - seen_sum) / (count - seen_count)
-            self.traffic.record_writer_datapoint(r.region, at, value)
+        for point in sorted(resp.get("Datapoints", []), key=lambda d: d["Timestamp"]):
+            self.traffic.record_writer_datapoint(r.region, point["Timestamp"].timestamp(), float(point[a.statistic]))
+        self.metric_seen_until[r.region] = end.timestamp()
 
     # ------------------------------------------------------------------ world changes
     def _set_dark(self, region: str, dark: bool, why: str) -> None:

@@ -49,9 +49,10 @@ def install() -> EmulatorState:
     """Patch moto (RDS global failover/switchover, ElastiCache global datastore) and botocore fault hooks."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import elasticache, faults, rds
+        from . import cloudwatch, elasticache, faults, rds
 
         rds.install_rds()
+        cloudwatch.install_cloudwatch()
         elasticache.install_elasticache()
         faults.install_fault_hooks()
         faults.REFRESHERS.extend([rds.refresh, elasticache.refresh])

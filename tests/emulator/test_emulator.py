@@ -185,3 +185,21 @@ def test_server_mode_real_http(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         emulator.reset()
         server.stop()
+
+
+def test_cloudwatch_stamps_untimed_datapoints_with_emulator_time() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    emulator.install()
+    with mock_aws():
+        emulator.reset()
+        emulator.advance(3600)  # an hour ahead of the wall clock
+        cw = boto3.client("cloudwatch", region_name="eu-west-1")
+        cw.put_metric_data(Namespace="T", MetricData=[{"MetricName": "m", "Value": 1.0}])
+        cw.put_metric_data(Namespace="T", MetricData=[{"MetricName": "m", "Value": 2.0, "Timestamp": datetime(2020, 1, 1, tzinfo=UTC)}])
+        emulated_now = datetime.fromtimestamp(emulator.STATE.now(), UTC)
+        recent = cw.get_metric_statistics(
+            Namespace="T", MetricName="m", StartTime=emulated_now - timedelta(minutes=5), EndTime=emulated_now + timedelta(minutes=1),
+            Period=60, Statistics=["Maximum", "SampleCount"],
+        )["Datapoints"]
+        assert [(d["Maximum"], d["SampleCount"]) for d in recent] == [(1.0, 1.0)]  # the explicit 2020 datapoint kept its own time
