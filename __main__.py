@@ -5,11 +5,23 @@ web tier → failover automation → exports. Every resource lives in a componen
 """
 
 import pulumi
+import pulumi_aws as aws
 
 from components.config import ConfigError, load_settings
+from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
+from components.global_database import GlobalDatabase, check_matches_primary, database_args
+from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, ReplicatedMediaBucketArgs
 from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.notifications import Notifications, NotificationsArgs
-from components.providers import regional_providers
+from components.providers import GLOBAL_SERVICES_REGION, regional_providers
+from components.regional_frontend import (
+    DatabaseEndpoints,
+    MediaStorage,
+    PrimaryFrontendValues,
+    RegionalFrontend,
+    RegionalFrontendArgs,
+)
+from components.release import PrimaryRelease, ReleaseDelivery, ReleaseDeliveryArgs
 
 settings = load_settings()  # raises ConfigError before any resource is declared
 providers = regional_providers(settings)
@@ -51,9 +63,7 @@ notifications = Notifications(
     opts=local,
 )
 
-# >>> database (GlobalDatabase)
-from components.global_database import GlobalDatabase, check_matches_primary, database_args  # noqa: E402
-
+# ---------------------------------------------------------------- data tiers
 database = GlobalDatabase(
     "database",
     database_args(
@@ -72,23 +82,15 @@ if primary_stack is not None:
     primary_stack.get_output("dbParameterDigest").apply(
         lambda digest: check_matches_primary(database.parameter_digest, digest, str(settings.primary_stack))
     )
-# <<< database
 
-# >>> media (ReplicatedMediaBucket)
-import pulumi_aws as aws  # noqa: E402
-
-from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, ReplicatedMediaBucketArgs  # noqa: E402
-from components.providers import GLOBAL_SERVICES_REGION  # noqa: E402
-
-# The primary owns the CDN (and the media hostname's records); the secondary owns both
-# replication rules. See docs/media.md "Ownership".
-media_zone = (
-    aws.route53.get_zone_output(
-        name=settings.dns.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=providers[settings.region])
-    )
-    if settings.is_primary
-    else None
+# The shop's existing public hosted zone: the shop's records, the regional records and (primary)
+# the media CDN's records all go there.
+zone = aws.route53.get_zone_output(
+    name=settings.dns.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=providers[settings.region])
 )
+
+# The primary owns the media CDN (and its hostname's records); the secondary owns both
+# replication rules. See docs/media.md "Ownership".
 media = ReplicatedMediaBucket(
     "media",
     ReplicatedMediaBucketArgs(
@@ -100,7 +102,7 @@ media = ReplicatedMediaBucket(
         alarm_topic_arn=notifications.topic_arn,
         protect=settings.protect,
         media_hostname=settings.media.hostname if settings.is_primary else None,
-        hosted_zone_id=media_zone.zone_id if media_zone is not None else None,
+        hosted_zone_id=zone.zone_id if settings.is_primary else None,
         edge_provider=providers[GLOBAL_SERVICES_REGION] if settings.is_primary else None,
         peer_provider=None if settings.is_primary else providers[settings.peer.region],
         primary=None
@@ -115,17 +117,8 @@ media = ReplicatedMediaBucket(
     ),
     opts=local,
 )
-# <<< media
 
-# >>> frontend (RegionalFrontend)
-from components.regional_frontend import (  # noqa: E402
-    DatabaseEndpoints,
-    MediaStorage,
-    PrimaryFrontendValues,
-    RegionalFrontend,
-    RegionalFrontendArgs,
-)
-
+# ---------------------------------------------------------------- web tier and front door
 frontend = RegionalFrontend(
     "frontend",
     RegionalFrontendArgs(
@@ -134,6 +127,7 @@ frontend = RegionalFrontend(
         peer_region=settings.peer.region,
         is_primary=settings.is_primary,
         dns=settings.dns,
+        hosted_zone_id=zone.zone_id,
         web=settings.web,
         cache=settings.cache,
         search=settings.search,
@@ -175,10 +169,6 @@ frontend = RegionalFrontend(
     ),
     opts=local,
 )
-# <<< frontend
-
-# >>> release (ReleaseDelivery)
-from components.release import PrimaryRelease, ReleaseDelivery, ReleaseDeliveryArgs  # noqa: E402
 
 # One build, stored in both regions' artifact buckets; the secondary owns primary -> secondary
 # replication (like media). See docs/release.md.
@@ -212,11 +202,8 @@ release = ReleaseDelivery(
     ),
     opts=local,
 )
-# <<< release
 
-# >>> failover (FailoverAutomation)
-from components.failover_automation import FailoverAutomation, FailoverAutomationArgs  # noqa: E402
-
+# ---------------------------------------------------------------- failover automation
 failover = FailoverAutomation(
     "failover",
     FailoverAutomationArgs.from_settings(
@@ -234,7 +221,6 @@ failover = FailoverAutomation(
     ),
     opts=local,
 )
-# <<< failover
 
 # ---------------------------------------------------------------- exports
 # What the secondary stack and operators read (documented in README "Stack outputs").
@@ -244,7 +230,6 @@ pulumi.export("peerRegion", settings.peer.region)
 pulumi.export("networkCidr", settings.network.cidr)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("notificationTopicArn", notifications.topic_arn)
-# >>> exports: database
 pulumi.export("globalClusterId", database.global_cluster_id)
 pulumi.export("globalWriterEndpoint", database.writer_endpoint)
 pulumi.export("dbClusterId", database.cluster_id)
@@ -259,8 +244,6 @@ pulumi.export("dbEngineVersion", database.engine_version)
 pulumi.export("dbParameterDigest", database.parameter_digest)
 if settings.is_primary:
     pulumi.export("dbCredentialsReplicas", database.credentials_replicas)
-# <<< exports: database
-# >>> exports: media
 # Magento: --remote-storage-driver=aws-s3 --remote-storage-bucket=<mediaBucketName>
 # --remote-storage-region=<mediaBucketRegion>; base media URL = <mediaUrl>media/ (docs/media.md).
 pulumi.export("mediaBucketName", media.bucket_name)
@@ -273,8 +256,6 @@ if media.distribution_id is not None:
     pulumi.export("mediaDistributionId", media.distribution_id)
     pulumi.export("mediaDistributionArn", media.distribution_arn)
     pulumi.export("mediaDistributionDomainName", media.distribution_domain_name)
-# <<< exports: media
-# >>> exports: frontend
 pulumi.export("shopUrl", f"https://{settings.dns.shop_hostname}/")
 pulumi.export("regionalHostname", frontend.regional_hostname)
 pulumi.export("albDnsName", frontend.alb_dns_name)
@@ -298,8 +279,6 @@ if settings.is_primary:
     # Secrets the secondary copies into its own region (encrypted in state and in the stack reference).
     pulumi.export("frontendCryptKey", frontend.crypt_key)
     pulumi.export("cacheAuthToken", frontend.cache_auth_token)
-# <<< exports: frontend
-# >>> exports: release
 pulumi.export("releaseBucketName", release.bucket_name)
 pulumi.export("releaseBucketArn", release.bucket_arn)
 pulumi.export("releaseKeyArn", release.kms_key_arn)
@@ -310,12 +289,9 @@ pulumi.export("releaseRefreshRunbookName", release.refresh_runbook_name)
 pulumi.export("releaseTarget", release.release_target)
 if release.publisher_role_arn is not None:
     pulumi.export("releasePublisherRoleArn", release.publisher_role_arn)
-# <<< exports: release
-# >>> exports: failover
 pulumi.export("failoverFunctionName", failover.function_name)
 pulumi.export("failoverFunctionArn", failover.function_arn)
 pulumi.export("failoverDeadLetterQueueUrl", failover.dead_letter_queue_url)
 pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
 pulumi.export("failoverAlarmNames", failover.alarm_names)
 pulumi.export("rtoBudget", failover.rto_budget)
-# <<< exports: failover

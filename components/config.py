@@ -630,8 +630,8 @@ def _parse_failover(raw: Any) -> FailoverSettings:
         health_check_interval_seconds=interval,
         health_check_failure_threshold=s.number("healthCheckFailureThreshold", d.health_check_failure_threshold, 1, 3),
         notification_emails=emails,
-        global_accelerator=s.flag("globalAccelerator", d.global_accelerator),
-        arc_region_switch=s.flag("arcRegionSwitch", d.arc_region_switch),
+        global_accelerator=_not_built_yet(s, "globalAccelerator", "Route 53 failover records carry the traffic"),
+        arc_region_switch=_not_built_yet(s, "arcRegionSwitch", "the failover function runs the same runbook"),
     )
     _check_rto_budget(failover)
     return failover
@@ -654,6 +654,17 @@ def _check_rto_budget(failover: FailoverSettings) -> None:
             f"{_key('failover', 'probeIntervalSeconds')}, {_key('failover', 'consecutiveFailures')}, "
             f"{_key('failover', 'healthCheckIntervalSeconds')} or {_key('failover', 'healthCheckFailureThreshold')}"
         )
+
+
+def _not_built_yet(s: _Section, key: str, instead: str) -> bool:
+    """Options the README lists but this version does not build: asking for one stops here,
+    before any resource is declared, instead of being silently ignored."""
+    if s.flag(key, False):
+        raise ConfigError(
+            f"{_key('failover', key)} is not built in this version (see the README's 'Not built yet'); "
+            f"set it to false — {instead}"
+        )
+    return False
 
 
 def _parse_tags(raw: Any) -> dict[str, str]:

@@ -95,6 +95,8 @@ class RegionalFrontendArgs:
     """The other region of the pair; the secondary's record watches the primary's deep check there."""
     is_primary: bool
     dns: DnsSettings
+    hosted_zone_id: pulumi.Input[str]
+    """The existing public zone of `dns.zone_name` (looked up once by the stack program)."""
     web: WebSettings
     cache: CacheSettings
     search: SearchSettings
@@ -193,7 +195,6 @@ class RegionalFrontend(pulumi.ComponentResource):
         prefix = ssm_prefix(stack)
         own_hostname = regional_hostname(args.dns.shop_hostname, region)
         caller = aws.get_caller_identity_output(opts=invoke)
-        zone = aws.route53.get_zone_output(name=args.dns.zone_name, private_zone=False, opts=invoke)
 
         # ------------------------------------------------------------ key and shared secrets
         key = aws.kms.Key(
@@ -349,7 +350,7 @@ class RegionalFrontend(pulumi.ComponentResource):
             if domain in owned_names:
                 aws.route53.Record(
                     f"{name}-cert-validation-{i}",
-                    zone_id=zone.zone_id,
+                    zone_id=args.hosted_zone_id,
                     name=option.resource_record_name,
                     type=option.resource_record_type,
                     records=[option.resource_record_value],
@@ -656,7 +657,7 @@ class RegionalFrontend(pulumi.ComponentResource):
                 stack=stack,
                 region=region,
                 is_primary=args.is_primary,
-                zone_id=zone.zone_id,
+                zone_id=args.hosted_zone_id,
                 shop_hostname=args.dns.shop_hostname,
                 regional_hostname=own_hostname,
                 alb_dns_name=alb.dns_name,

@@ -99,6 +99,8 @@ BAD_CONFIGS = [
     ("primary", "failover.healthCheckIntervalSeconds", 20, ["healthCheckIntervalSeconds", "10 or 30"]),
     ("primary", "failover.healthCheckFailureThreshold", 5, ["healthCheckFailureThreshold", "between 1 and 3"]),
     ("primary", "failover.notificationEmails", ["not-an-email"], ["notificationEmails", "not an email"]),
+    ("primary", "failover.globalAccelerator", True, ["magento-dr:failover.globalAccelerator", "not built", "set it to false"]),
+    ("secondary", "failover.arcRegionSwitch", True, ["magento-dr:failover.arcRegionSwitch", "not built", "set it to false"]),
     ("primary", "failover.rpoSecondz", 60, ["magento-dr:failover.rpoSecondz", "not a known setting"]),
     ("primary", "dns.shopHostname", "shop.example.org", ["magento-dr:dns.shopHostname", "not inside the hosted zone"]),
     ("primary", "dns.zoneName", _DELETE, ["magento-dr:dns.zoneName", "required"]),
@@ -126,6 +128,7 @@ PROGRAM_CASES = [
     ("secondary", {"magento-dr:primaryStack": None}, "magento-dr:primaryStack"),
     ("primary", {"magento-dr:database": {"instanceCount": 40}}, "magento-dr:database.instanceCount"),
     ("primary", {"magento-dr:web": {"maxSize": 1}}, "magento-dr:web"),
+    ("primary", {"magento-dr:failover": {"globalAccelerator": True}}, "magento-dr:failover.globalAccelerator"),
 ]
 
 
