@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -46,20 +48,23 @@ def run_emulator_drill(
         topology = stacks_topology()
     reports_dir.mkdir(parents=True, exist_ok=True)
     world = start(topology)
-    log_path = reports_dir / "drill-functions.log"
-    # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file beside the report.
+    # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own
+    # beside the report (a unique name, so two drills never write into one file).
+    log_fd, log_name = tempfile.mkstemp(prefix="drill-functions-", suffix=".log", dir=reports_dir)
+    log_path = Path(log_name)
     logger = get_logger()
-    stream_handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    saved_handlers = list(logger.handlers)
     try:
-        with open(log_path, "w") as log_file, process_env(world.endpoint_url):
-            saved = [h.setStream(log_file) for h in stream_handlers]
+        with os.fdopen(log_fd, "w") as log_file, process_env(world.endpoint_url):
+            file_handler = logging.StreamHandler(log_file)
+            if saved_handlers:
+                file_handler.setFormatter(saved_handlers[0].formatter)
+            logger.handlers = [file_handler]
             failover.reset_clients()
             try:
                 result = Drill(topology, world, options, out).run()
             finally:
-                for h, stream in zip(stream_handlers, saved, strict=True):
-                    if stream is not None:
-                        h.setStream(stream)
+                logger.handlers = saved_handlers
                 failover.reset_clients()
     finally:
         emulator.reset()

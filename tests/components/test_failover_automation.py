@@ -211,7 +211,7 @@ def test_the_handlers_own_loader_accepts_the_environment(stack: StackGraph) -> N
     assert settings.global_cluster_id == stack.exports["globalClusterId"]
     assert settings.asg_name == stack.exports["asgName"]
     assert settings.topic_arn == _topic_arn(stack)
-    assert settings.mode == "automatic" and settings.rpo_seconds == 60 and settings.consecutive_failures == 3
+    assert settings.mode == "automatic" and settings.rpo_seconds == 60 and settings.consecutive_failures == 6
     assert settings.run_command_document == stack.one("aws:ssm/document:Document", "failover-post-failover").inputs["name"]
     assert (settings.instance_tag_key, settings.instance_tag_value) == (stack.exports["instanceTagKey"], stack.exports["instanceTagValue"])
     assert (settings.cache_global_datastore_id, settings.cache_replication_group_id) == (

@@ -59,7 +59,7 @@ def test_a_cadence_shorter_than_a_failed_probe_is_refused() -> None:
 @pytest.mark.parametrize(
     ("settings", "writes", "traffic"),
     [
-        # The example stacks: 6 probes a minute; worst window = one evaluation boundary (10 s + 3 s jitter) + 2 x 10 s.
+        # Three failures at a 10 s cadence: 6 probes a minute; worst window = one evaluation boundary (10 s + 3 s jitter) + 2 x 10 s.
         (EXAMPLE, 20 + 10 + START + FAILED_PROBE + DECISION, 30 + 60),
         # Tightest allowed settings: detection ~20 s, the TTL dominates.
         (
@@ -209,4 +209,7 @@ def test_rto_budget_is_exported_per_stack(stack: StackGraph) -> None:
         assert sum(t["seconds"] for t in terms) == exported[f"{path}_seconds"]
     assert exported["aurora_promotion_typical_seconds"] == 60
     assert exported["aurora_promotion_source"].startswith("https://")
-    assert exported["with_typical_promotion_seconds"] == max(exported["traffic_seconds"], exported["writes_seconds"] + 60) == 99
+    # The example stacks wait for six failed probes (a full minute of both signals failing) before a
+    # data-loss failover: writes 13 + 5 x 10 + 4 + 2 = 69 s, still inside the 90 s traffic path.
+    assert exported["writes_seconds"] == 69
+    assert exported["with_typical_promotion_seconds"] == max(exported["traffic_seconds"], exported["writes_seconds"] + 60) == 129
