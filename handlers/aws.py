@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .settings import Settings
 
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 AwsError = (ClientError, BotoCoreError)
+#: Failures that mean "the peer region's endpoint did not answer": botocore's
+#: ``ConnectionError`` family (``EndpointConnectionError``, ``ConnectTimeoutError``, proxy and
+#: TLS failures) and ``HTTPClientError`` family (``ReadTimeoutError``, ``ConnectionClosedError``).
+PEER_TRANSPORT_ERRORS: tuple[type[BotoCoreError], ...] = (BotoConnectionError, HTTPClientError)
 
 
 def error_code(exc: BaseException) -> str:
@@ -182,14 +187,29 @@ class AwsAdapter:
             return False
 
     def probe_peer_rds(self, cluster_arn: str) -> bool:
+        """True when the peer region's RDS API *answered* (the region is there).
+
+        The signal is regional reachability, not the cluster's health: any response
+        counts, whatever the cluster's ``Status`` (``failing-over`` during an in-region
+        Aurora failover, ``modifying``, ``maintenance``, ``upgrading``…), and so does any
+        service error response (``AccessDenied``, ``DBClusterNotFoundFault``,
+        ``Throttling``…: the endpoint answered). Only transport failures - no
+        connection, connect/read timeout, a broken HTTP exchange - fail the signal.
+        (Botocore retries are off for this client: one attempt, probe timeout.)
+        """
         if not cluster_arn:
             return False
         try:
-            resp = self.peer_rds.describe_db_clusters(DBClusterIdentifier=cluster_arn)
-        except AwsError:
+            self.peer_rds.describe_db_clusters(DBClusterIdentifier=cluster_arn)
+        except ClientError:
+            return True  # a service error response: the region's API answered
+        except PEER_TRANSPORT_ERRORS:
             return False
-        clusters = resp.get("DBClusters", [])
-        return bool(clusters) and clusters[0].get("Status") == "available"
+        except BotoCoreError:
+            # Raised by the client itself (credentials, parameters), not by the network:
+            # no evidence that the region is gone, so never a failed signal.
+            return True
+        return True
 
     # ---- SSM parameters -----------------------------------------------------------
     def get_params(self, names: list[str]) -> dict[str, str]:

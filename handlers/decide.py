@@ -11,8 +11,11 @@ from enum import StrEnum
 
 from .events import Evaluate, OperatorCommand, Trigger
 
-#: Post-promotion steps, in order. Each is idempotent and recorded.
-STEPS: tuple[str, ...] = ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify")
+#: Post-promotion steps, in order. Each is idempotent and recorded. What the shop needs to
+#: take orders comes first (capacity, then the active flag), so a slow or failing cache
+#: failover can never hold it back; a failed step does not stop the later ones and is
+#: retried by the next invocation (the operation stays open until every step is done).
+STEPS: tuple[str, ...] = ("scale_asg", "activate_region", "cache_failover", "run_commands", "notify")
 OPEN_STATUSES = frozenset({"promoting", "promoted"})
 #: After calling FailoverGlobalCluster, how long we tolerate not yet seeing FailoverState.
 PROMOTION_VISIBILITY_GRACE_SECONDS = 120.0
@@ -34,6 +37,9 @@ class Policy:
     mode: str  # "automatic" | "notify"
     rpo_seconds: float
     consecutive_failures: int
+    #: A failed probe further than this from the previous failed one starts a new count:
+    #: failures only add up while they are consecutive in time, not merely in sequence.
+    max_probe_gap_seconds: float
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,36 @@ class Decision:
     abandon_operation: bool = False
 
 
-def next_probe_state(prev: ProbeState, peer_ok: bool, now: float) -> ProbeState:
-    """Fold one probe result into the persistent consecutive-failure counter."""
+def last_failure_at(state: ProbeState) -> float | None:
+    """When the last failed probe of a non-zero count happened (None: no count, or unknown).
+
+    ``last_probe_at`` is the last failure whenever the count is non-zero (a success resets
+    the count); records without it fall back to ``first_failure_at``, which is never later.
+    """
+    if state.consecutive_failures <= 0:
+        return None
+    return state.last_probe_at if state.last_probe_at is not None else state.first_failure_at
+
+
+def is_stale(state: ProbeState, now: float, max_gap_seconds: float) -> bool:
+    """A non-zero count whose last failure is older than ``max_gap_seconds`` (or of unknown age)."""
+    if state.consecutive_failures <= 0:
+        return False
+    last = last_failure_at(state)
+    return last is None or now - last > max_gap_seconds
+
+
+def next_probe_state(prev: ProbeState, peer_ok: bool, now: float, max_gap_seconds: float) -> ProbeState:
+    """Fold one probe result into the persistent consecutive-failure counter.
+
+    A failure more than ``max_gap_seconds`` after the previous failure (a count left over
+    from an earlier incident, or probes missed for a while) restarts the count at this probe,
+    as a new incident: stale failures never add up to a data-loss failover.
+    """
     if peer_ok:
         return ProbeState(consecutive_failures=0, first_failure_at=None, last_probe_at=now, operator_notified=False)
+    if is_stale(prev, now, max_gap_seconds):
+        return ProbeState(consecutive_failures=1, first_failure_at=now, last_probe_at=now, operator_notified=False)
     return replace(
         prev,
         consecutive_failures=prev.consecutive_failures + 1,

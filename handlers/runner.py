@@ -75,6 +75,8 @@ class Operation:
     command_id: str = ""
     instance_id: str = ""
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    #: Steps whose last attempt failed -> reason (cleared when the step succeeds on a retry).
+    failed_steps: dict[str, str] = field(default_factory=dict)
 
     def view(self) -> OperationView:
         return OperationView(self.op_id, self.kind, self.status, self.started_at, tuple(self.steps_done))
@@ -118,7 +120,9 @@ class Runner:
         self.aws = aws
         self.clock: Clock = clock or SystemClock()
         self.log = get_logger(settings.log_level)
-        self.policy = Policy(settings.mode, settings.rpo_seconds, settings.consecutive_failures)
+        self.policy = Policy(
+            settings.mode, settings.rpo_seconds, settings.consecutive_failures, settings.max_probe_gap_seconds
+        )
         self.p_probes = f"{settings.state_prefix}/probes"
         self.p_op = f"{settings.state_prefix}/operation"
         self.p_lease = f"{settings.state_prefix}/lease"
@@ -205,7 +209,7 @@ class Runner:
             started = self.clock.monotonic()
             ok = self.probe_once(writer_arn)
             results.append(ok)
-            previous, state = state, next_probe_state(state, ok, self.clock.now())
+            previous, state = state, next_probe_state(state, ok, self.clock.now(), self.policy.max_probe_gap_seconds)
             if persist and _counter(state) != _counter(previous):
                 self._save_probes(state)
             if state.consecutive_failures >= self.s.consecutive_failures:
@@ -275,7 +279,10 @@ class Runner:
             # start, every 60 s alarm period gets a datapoint even when invocations
             # drift (the Route 53 writer alarm breaches on a single empty period).
             # A promotion confirmed in this run makes this region the writer.
-            promoted = outcome.ok and decision.action in (Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS)
+            # (Also when a post-promotion step failed: the writer is here all the same.)
+            promoted = decision.action in (Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS) and (
+                outcome.operation is not None and outcome.operation.get("status") in ("promoted", "complete")
+            )
             final_writer = 1 if promoted else decision.writer
             if final_writer is not None:
                 metrics.add(WRITER_METRIC, final_writer, "None")
@@ -407,27 +414,75 @@ class Runner:
 
     # ---------------------------------------------------------------- post steps
     def _post_steps(self, op: Operation) -> None:
+        """Run every remaining step in order, each at most once per invocation.
+
+        A failing step is recorded (timeline + ``failed_steps`` with the reason) and does
+        not stop the later steps: the shop's capacity and active flag never wait for the
+        cache, and the final notification always goes out (once) naming what failed.
+        The operation stays ``promoted`` (open) until every step is done, so the next
+        invocation retries only the failed steps. Saving the record is not a step: if
+        that fails, the invocation stops here and the next one resumes from the record.
+        """
+        failed: list[str] = []
         for step in remaining_steps(op.view()):
             try:
                 detail = getattr(self, f"_step_{step}")(op)
-            except Exception as exc:
-                self._event(op, step, "failed", f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - any failure of one step is recorded; the later steps still run
+                reason = f"{type(exc).__name__}: {exc}"
+                op.failed_steps[step] = reason
+                self._event(op, step, "failed", reason)
                 self._save_op(op)
-                raise
+                self.log.error("post-promotion step failed", extra={"step": step, "error": reason})
+                failed.append(step)
+                continue
+            op.failed_steps.pop(step, None)
             op.steps_done.append(step)
             self._event(op, step, "ok", detail)
             self._save_op(op)
+        if failed:
+            raise StepFailed(
+                f"post-promotion step(s) failed: {', '.join(f'{s} ({op.failed_steps[s]})' for s in failed)}; "
+                "the next invocation retries them"
+            )
         op.status = "complete"
         self._save_op(op)
         self._save_probes(ProbeState())
+
+    def operator_command(self, step: str) -> str:
+        """The exact command an operator runs to do ``step`` by hand (in this region)."""
+        s, r = self.s, self.s.region
+        if step == "cache_failover":
+            gid, rg = s.cache_global_datastore_id, s.cache_replication_group_id
+            return (
+                f"aws elasticache failover-global-replication-group --region {r} --global-replication-group-id {gid} "
+                f"--primary-region {r} --primary-replication-group-id {rg}   "
+                f"# if the old primary region is lost and that is refused, detach this region's group as a standalone primary: "
+                f"aws elasticache disassociate-global-replication-group --region {r} --global-replication-group-id {gid} "
+                f"--replication-group-id {rg} --replication-group-region {r}"
+            )
+        if step == "scale_asg":
+            return (
+                f"aws autoscaling update-auto-scaling-group --region {r} --auto-scaling-group-name {s.asg_name} "
+                f"--min-size {s.scale_min} --desired-capacity {s.scale_desired} --max-size {s.scale_max}"
+            )
+        if step == "activate_region":
+            return f"aws ssm put-parameter --region {r} --name {s.active_param} --value true --type String --overwrite"
+        if step == "run_commands":
+            return (
+                f"aws ssm send-command --region {r} --document-name {s.run_command_document} "
+                f"--targets Key=tag:{s.instance_tag_key},Values={s.instance_tag_value} --max-concurrency 1"
+            )
+        return ""
 
     def _step_cache_failover(self, op: Operation) -> str:
         if not self.s.cache_global_datastore_id:
             return "skipped (no global datastore configured)"
         from .aws import AwsError, error_code
 
-        deadline = self.clock.monotonic() + self.s.promotion_timeout_seconds
+        budget = self.s.cache_failover_timeout_seconds
+        deadline = self.clock.monotonic() + budget
         requested = False
+        last = ""
         while True:
             status, role = self.aws.cache_member_role()
             if role == "primary":
@@ -442,9 +497,13 @@ class Runner:
                     # wire code per the service model (shape InvalidGlobalReplicationGroupStateFault)
                     if error_code(exc) not in ("InvalidGlobalReplicationGroupState", "InvalidGlobalReplicationGroupStateFault"):
                         raise
+                    last = f"; last refusal {error_code(exc)}: {exc}"
             if self.clock.monotonic() >= deadline:
-                raise StepFailed("global datastore failover deadline exceeded")
-            self.clock.sleep(self.s.poll_seconds)
+                raise StepFailed(
+                    f"this region's replication group not primary within {budget:g}s "
+                    f"(datastore {status or 'unknown'}, role {role}{', failover requested' if requested else ''}{last})"
+                )
+            self.clock.sleep(min(self.s.poll_seconds, max(0.0, deadline - self.clock.monotonic())))
 
     def _step_scale_asg(self, op: Operation) -> str:
         want = (self.s.scale_min, self.s.scale_desired, self.s.scale_max)
@@ -463,12 +522,13 @@ class Runner:
     def _step_run_commands(self, op: Operation) -> str:
         if not self.s.run_command_document:
             return "skipped (no command document configured)"
-        deadline = self.clock.monotonic() + self.s.promotion_timeout_seconds
+        budget = self.s.run_command_timeout_seconds
+        deadline = self.clock.monotonic() + budget
         if not op.command_id:
             instance = self.aws.pick_instance()
             while instance is None:
                 if self.clock.monotonic() >= deadline:
-                    raise StepFailed("no running instance to run the Magento commands on")
+                    raise StepFailed(f"no running instance to run the Magento commands on within {budget:g}s")
                 self.clock.sleep(self.s.poll_seconds)
                 instance = self.aws.pick_instance()
             op.instance_id = instance
@@ -482,7 +542,8 @@ class Runner:
                 op.command_id = ""  # a resume sends a fresh command
                 raise StepFailed(f"run command {status}")
             if self.clock.monotonic() >= deadline:
-                raise StepFailed("run command deadline exceeded")
+                # The command keeps running on the instance; a resume polls the same command id.
+                raise StepFailed(f"run command {op.command_id} not finished within {budget:g}s (status {status})")
             self.clock.sleep(self.s.poll_seconds)
 
     def release_status(self) -> dict[str, Any]:
@@ -496,8 +557,21 @@ class Runner:
         detection = None
         if op.first_failure_at is not None and op.promoted_at is not None:
             detection = round(op.promoted_at - op.first_failure_at, 3)
+        failed = [
+            {"step": step, "reason": reason, "run_this": self.operator_command(step)}
+            for step, reason in op.failed_steps.items()
+            if step != "notify"  # this message is the notification
+        ]
+        summary = f"magento-dr: {self.s.region} ({self.s.stack}) is now the active region ({op.kind})"
+        if failed:
+            summary += (
+                f"; FAILED steps: {', '.join(f['step'] for f in failed)} "
+                "(retried by the next invocation; see failed_steps for the reason and the command to do it by hand)"
+            )
         message = {
-            "summary": f"magento-dr: {self.s.region} ({self.s.stack}) is now the active region ({op.kind})",
+            "summary": summary,
+            "failed_steps": failed,
+            "steps_done": list(op.steps_done),
             "operation": op.op_id,
             "kind": op.kind,
             "region": self.s.region,
@@ -507,7 +581,12 @@ class Runner:
             "release": self.release_status(),
             "timeline": op.timeline,
         }
-        msg_id = self.aws.publish(f"magento-dr {op.kind} complete: {self.s.region}", message)
+        subject = (
+            f"magento-dr {op.kind} INCOMPLETE, {len(failed)} step(s) failed: {self.s.region}"
+            if failed
+            else f"magento-dr {op.kind} complete: {self.s.region}"
+        )
+        msg_id = self.aws.publish(subject, message)
         return f"SNS message {msg_id}"
 
     # ---------------------------------------------------------------- helpers
@@ -567,9 +646,12 @@ class Runner:
             self.log.warning("lease not released", extra={"error": str(exc)})
 
 
-def _counter(state: ProbeState) -> tuple[int, float | None, bool]:
-    """The part of the probe state worth persisting (not the last probe's time)."""
-    return (state.consecutive_failures, state.first_failure_at, state.operator_notified)
+def _counter(state: ProbeState) -> tuple[int, float | None, bool, float | None]:
+    """The part of the probe state worth persisting: the count and, while it is non-zero,
+    the time of the last (failed) probe, which the staleness rule needs across invocations.
+    A success after a success changes nothing here, so a healthy minute writes nothing."""
+    last = state.last_probe_at if state.consecutive_failures else None
+    return (state.consecutive_failures, state.first_failure_at, state.operator_notified, last)
 
 
 def _load_probes(raw: str | None) -> ProbeState:

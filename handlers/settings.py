@@ -34,6 +34,10 @@ ENV_VARS: dict[str, str] = {
     "MDR_PROBES_PER_INVOCATION": "(optional, default 3) probes per scheduled invocation.",
     "MDR_PROBE_TIMEOUT_SECONDS": "(optional, default 3) connect/read timeout of each peer probe.",
     "MDR_PROMOTION_TIMEOUT_SECONDS": "(optional, default 600) deadline for the promotion to finish.",
+    "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS": "(optional, default 120) budget of the cache_failover step per invocation; "
+    "when it runs out the step is recorded failed (with the operator command) and retried by the next invocation.",
+    "MDR_RUN_COMMAND_TIMEOUT_SECONDS": "(optional, default 180) budget of the run_commands step per invocation (finding "
+    "an instance + waiting for the command); when it runs out the step is recorded failed and retried next invocation.",
     "MDR_POLL_SECONDS": "(optional, default 5) polling interval while waiting for AWS operations.",
     "MDR_LAG_LOOKBACK_SECONDS": "(optional, default 300) window of AuroraGlobalDBReplicationLag datapoints (max) used as the lag.",
     "MDR_CACHE_GLOBAL_DATASTORE_ID": "(optional, default '') ElastiCache Global Datastore id; '' skips the step.",
@@ -50,6 +54,11 @@ ENV_VARS: dict[str, str] = {
     "MDR_AWS_MAX_ATTEMPTS": "(optional, default 5) boto3 total attempts (adaptive retry mode).",
     "MDR_LOG_LEVEL": "(optional, default INFO) log level of the JSON logger.",
 }
+
+
+#: The evaluation schedule's period (the stack's rate(1 minute) rule): the allowance for the
+#: gap between two invocations' probes in :attr:`Settings.max_probe_gap_seconds`.
+SCHEDULE_ALLOWANCE_SECONDS = 60.0
 
 
 class SettingsError(ValueError):
@@ -84,6 +93,8 @@ class Settings:
     probes_per_invocation: int = 3
     probe_timeout_seconds: float = 3.0
     promotion_timeout_seconds: float = 600.0
+    cache_failover_timeout_seconds: float = 120.0
+    run_command_timeout_seconds: float = 180.0
     poll_seconds: float = 5.0
     lag_lookback_seconds: int = 300
     cache_global_datastore_id: str = ""
@@ -97,6 +108,13 @@ class Settings:
     aws_read_timeout: float = 10.0
     aws_max_attempts: int = 5
     log_level: str = "INFO"
+
+    @property
+    def max_probe_gap_seconds(self) -> float:
+        """Oldest previous failed probe that still counts as consecutive with a new failure:
+        three probe intervals plus one schedule period (a scheduled evaluation may start up
+        to a minute after the previous one's last probe)."""
+        return 3 * self.probe_interval_seconds + SCHEDULE_ALLOWANCE_SECONDS
 
     @property
     def active_param(self) -> str:
@@ -182,6 +200,8 @@ class Settings:
             probes_per_invocation=int(num("MDR_PROBES_PER_INVOCATION", "3", minimum=1, integer=True)),
             probe_timeout_seconds=num("MDR_PROBE_TIMEOUT_SECONDS", "3", minimum=0.1),
             promotion_timeout_seconds=num("MDR_PROMOTION_TIMEOUT_SECONDS", "600", minimum=1),
+            cache_failover_timeout_seconds=num("MDR_CACHE_FAILOVER_TIMEOUT_SECONDS", "120", minimum=1),
+            run_command_timeout_seconds=num("MDR_RUN_COMMAND_TIMEOUT_SECONDS", "180", minimum=1),
             poll_seconds=num("MDR_POLL_SECONDS", "5", minimum=0),
             lag_lookback_seconds=int(num("MDR_LAG_LOOKBACK_SECONDS", "300", minimum=60, integer=True)),
             cache_global_datastore_id=cache_ds,

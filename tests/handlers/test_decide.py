@@ -15,6 +15,7 @@ from handlers.decide import (
     ProbeState,
     Snapshot,
     decide,
+    is_stale,
     next_probe_state,
     remaining_steps,
     should_probe,
@@ -23,7 +24,8 @@ from handlers.events import Evaluate, OperatorCommand
 
 LOCAL = "arn:aws:rds:us-west-2:1:cluster:local"
 PEER = "arn:aws:rds:us-east-1:1:cluster:peer"
-AUTO = Policy(mode="automatic", rpo_seconds=60, consecutive_failures=3)
+AUTO = Policy(mode="automatic", rpo_seconds=60, consecutive_failures=3, max_probe_gap_seconds=90)
+GAP = AUTO.max_probe_gap_seconds
 NOTIFY = replace(AUTO, mode="notify")
 TICK = Evaluate(source="schedule")
 LOST = ProbeState(consecutive_failures=3, first_failure_at=0.0)
@@ -122,10 +124,49 @@ def test_abandons_stale_promoting_record() -> None:
 
 
 def test_probe_state_folding() -> None:
-    s = next_probe_state(ProbeState(), False, 10.0)
-    s = next_probe_state(s, False, 20.0)
+    s = next_probe_state(ProbeState(), False, 10.0, GAP)
+    s = next_probe_state(s, False, 20.0, GAP)
     assert (s.consecutive_failures, s.first_failure_at, s.last_probe_at) == (2, 10.0, 20.0)
-    assert next_probe_state(replace(s, operator_notified=True), True, 30.0) == ProbeState(0, None, 30.0, False)
+    assert next_probe_state(replace(s, operator_notified=True), True, 30.0, GAP) == ProbeState(0, None, 30.0, False)
+
+
+STALENESS = [
+    # (id, previous state, probe ok, now, expected (count, first_failure_at, last_probe_at, operator_notified))
+    ("fresh-failure-adds", ProbeState(2, 100.0, 150.0), False, 150.0 + GAP, (3, 100.0, 150.0 + GAP, False)),
+    ("just-over-gap-restarts", ProbeState(2, 100.0, 150.0), False, 150.0 + GAP + 0.001, (1, 150.0 + GAP + 0.001, 150.0 + GAP + 0.001, False)),
+    ("hours-old-count-restarts", ProbeState(2, 0.0, 60.0), False, 3 * 3600.0, (1, 3 * 3600.0, 3 * 3600.0, False)),
+    ("stale-clears-notified", ProbeState(5, 0.0, 60.0, True), False, 3600.0, (1, 3600.0, 3600.0, False)),
+    ("notified-kept-while-fresh", ProbeState(5, 0.0, 60.0, True), False, 70.0, (6, 0.0, 70.0, True)),
+    # Records without last_probe_at: first_failure_at bounds the last failure from below.
+    ("legacy-first-recent", ProbeState(2, 100.0, None), False, 150.0, (3, 100.0, 150.0, False)),
+    ("legacy-first-old", ProbeState(2, 100.0, None), False, 100.0 + GAP + 1, (1, 100.0 + GAP + 1, 100.0 + GAP + 1, False)),
+    ("unknown-age-restarts", ProbeState(2, None, None), False, 50.0, (1, 50.0, 50.0, False)),
+    ("zero-count-old-success", ProbeState(0, None, 0.0), False, 3600.0, (1, 3600.0, 3600.0, False)),
+    ("success-after-stale-resets", ProbeState(2, 0.0, 60.0), True, 3600.0, (0, None, 3600.0, False)),
+]
+
+
+@pytest.mark.parametrize(("name", "prev", "ok", "now", "expected"), STALENESS, ids=[c[0] for c in STALENESS])
+def test_consecutive_failures_go_stale(name: str, prev: ProbeState, ok: bool, now: float, expected: tuple[object, ...]) -> None:
+    s = next_probe_state(prev, ok, now, GAP)
+    assert (s.consecutive_failures, s.first_failure_at, s.last_probe_at, s.operator_notified) == expected
+
+
+def test_old_failures_plus_one_new_failure_never_promote() -> None:
+    """The reviewer's case: a count of 2 left from hours ago + one new failure is 1, not 3."""
+    old = ProbeState(2, 0.0, 10.0)
+    probes = next_probe_state(old, False, 4 * 3600.0, GAP)
+    d = decide(replace(BASE, now=4 * 3600.0, probes=probes), TICK, AUTO)
+    assert d.action == Act.NOOP and "1/3" in d.reason
+    # ...whereas the same failure within the gap completes the count.
+    recent = next_probe_state(old, False, 10.0 + GAP, GAP)
+    assert decide(replace(BASE, probes=recent), TICK, AUTO).action == Act.PROMOTE
+
+
+def test_is_stale() -> None:
+    assert not is_stale(ProbeState(), 1e9, GAP)
+    assert not is_stale(ProbeState(1, 0.0, 0.0), GAP, GAP)
+    assert is_stale(ProbeState(1, 0.0, 0.0), GAP + 1, GAP)
 
 
 def test_should_probe_only_as_idle_reader() -> None:
@@ -139,3 +180,10 @@ def test_should_probe_only_as_idle_reader() -> None:
 def test_remaining_steps_in_order() -> None:
     assert remaining_steps(None) == STEPS
     assert remaining_steps(replace(OPEN, steps_done=("scale_asg", "cache_failover"))) == ("activate_region", "run_commands", "notify")
+    # Retrying a failed step after the later ones finished: only that step remains.
+    assert remaining_steps(replace(OPEN, steps_done=("scale_asg", "activate_region", "run_commands", "notify"))) == ("cache_failover",)
+
+
+def test_shop_steps_come_before_the_cache() -> None:
+    """Capacity and the active flag never wait for the cache; the notification is last."""
+    assert STEPS == ("scale_asg", "activate_region", "cache_failover", "run_commands", "notify")

@@ -10,7 +10,9 @@ import pytest
 from moto.rds.models import rds_backends
 
 import emulator
-from handlers import failover
+from handlers import failover, runner
+from handlers.decide import STEPS
+from handlers.settings import Settings
 
 from .conftest import PRIMARY, SCHEDULED, SECONDARY, World
 
@@ -62,11 +64,12 @@ def test_peer_lost_automatic_fails_over_once_with_full_timeline(world: World) ->
     op = result["operation"]
     assert op["status"] == "complete"
     steps = [e["step"] for e in op["timeline"]]
-    assert steps == ["decision", "promotion-requested", "writer-promoted", "cache_failover", "scale_asg",
-                     "activate_region", "run_commands", "notify"]
+    assert steps == ["decision", "promotion-requested", "writer-promoted", "scale_asg", "activate_region",
+                     "cache_failover", "run_commands", "notify"]
     msgs = world.messages()
     assert len(msgs) == 1
     body = msgs[0]["message"]
+    assert "complete" in msgs[0]["subject"] and body["failed_steps"] == []
     assert body["seconds_first_failed_probe_to_writer_promoted"] >= 30
     assert [e["step"] for e in body["timeline"]][:3] == ["decision", "promotion-requested", "writer-promoted"]
     # Duplicate delivery afterwards: nothing more happens.
@@ -202,14 +205,21 @@ def test_resume_after_partial_failure(world: World) -> None:
     first = world.run(SCHEDULED)
     assert not first["ok"] and "ValidationError" in first["error"]
     assert world.writer() == world.secondary_arn and world.capacity() == (1, 1, 2)
-    assert world.messages() == []
+    # The other steps ran, and the operator heard at once what failed and how to do it by hand.
+    assert world.param("/magento-dr/secondary/active") == "true"
+    msgs = world.messages()
+    assert len(msgs) == 1 and "INCOMPLETE" in msgs[0]["subject"]
+    [failed] = msgs[0]["message"]["failed_steps"]
+    assert failed["step"] == "scale_asg" and "ValidationError" in failed["reason"]
+    assert "aws autoscaling update-auto-scaling-group" in failed["run_this"] and "--desired-capacity 2" in failed["run_this"]
     second = world.run(SCHEDULED)
     assert second["ok"] and second["action"] == "finish-steps", second
     _completed(world)
     assert len(world.promotions()) == 1
     steps = [(e["step"], e["result"]) for e in second["operation"]["timeline"]]
-    assert ("scale_asg", "failed") in steps and steps[-1] == ("notify", "ok")
-    assert len(world.messages()) == 1
+    assert ("scale_asg", "failed") in steps and steps[-2:] == [("resume", "ok"), ("scale_asg", "ok")]
+    assert second["operation"]["status"] == "complete" and second["operation"]["failed_steps"] == {}
+    assert world.messages() == []  # the notification went out once, with the failure
 
 
 def test_concurrent_invocations_promote_exactly_once(world: World) -> None:
@@ -363,3 +373,160 @@ def test_a_confirmed_promotion_ends_the_evaluation_as_the_writer(world: World) -
         Statistics=["Maximum", "Minimum"],
     )["Datapoints"]
     assert stats[0]["Minimum"] == 0 and stats[0]["Maximum"] == 1  # 0 before promoting, 1 once confirmed
+
+
+# ---------------------------------------------------------------- peer RDS signal = "the API answered"
+@pytest.mark.parametrize("status", ["failing-over", "modifying", "maintenance", "upgrading", "backing-up", "rebooting"])
+def test_peer_cluster_not_available_is_still_alive(world: World, status: str) -> None:
+    # An in-region Aurora failover (or maintenance) of the live primary plus a slow shop:
+    # the region is there, so this must never count towards a cross-region data-loss failover.
+    world.health.set_healthy(PRIMARY, False)
+    rds_backends["123456789012"][PRIMARY].clusters["shop-primary"].status = status
+    result = world.run(SCHEDULED)
+    assert result["action"] == "noop" and result["probes"] == [True, True, True], result
+    assert world.promotions() == [] and world.param("/magento-dr/secondary/failover/probes") is None
+
+
+@pytest.mark.parametrize("code", ["Throttling", "AccessDenied", "DBClusterNotFoundFault", "InternalFailure"])
+def test_peer_rds_service_error_is_still_alive(world: World, code: str) -> None:
+    world.health.set_healthy(PRIMARY, False)
+    fault = emulator.inject_fault("error", service="rds", operation="DescribeDBClusters", region=PRIMARY,
+                                  error_code=code, status=500 if code == "InternalFailure" else 400, remaining=None)
+    result = world.run(SCHEDULED)
+    assert fault.hits == 3
+    assert result["action"] == "noop" and result["probes"] == [True, True, True], result
+    assert world.promotions() == []
+
+
+@pytest.mark.parametrize("kind", ["connect", "connect_timeout", "read_timeout"])
+def test_peer_rds_transport_failure_fails_the_signal(world: World, kind: str) -> None:
+    world.health.set_healthy(PRIMARY, False)
+    fault = emulator.inject_fault(kind, service="rds", operation="DescribeDBClusters", region=PRIMARY, remaining=None)
+    result = world.run(SCHEDULED)
+    assert fault.hits == 3 and result["probes"] == [False, False, False]
+    assert result["action"] == "promote" and len(world.promotions()) == 1
+
+
+def test_dark_peer_fails_the_rds_signal(world: World) -> None:
+    adapter = failover.adapter_for(Settings.from_env(world.env))
+    assert adapter.probe_peer_rds(world.primary_arn)
+    emulator.set_dark(PRIMARY)
+    assert not adapter.probe_peer_rds(world.primary_arn)
+
+
+# ---------------------------------------------------------------- step order, budgets, retries
+def _ok_steps(op: dict[str, Any]) -> list[str]:
+    return [e["step"] for e in op["timeline"] if e["result"] == "ok" and e["step"] in STEPS]
+
+
+def _writer_metric_max(world: World) -> float:
+    stats = world.client("cloudwatch").get_metric_statistics(
+        Namespace="MagentoDR", MetricName="RegionHoldsWriter",
+        Dimensions=[{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
+        StartTime="2000-01-01T00:00:00Z", EndTime="2100-01-01T00:00:00Z", Period=86400 * 365, Statistics=["Maximum"],
+    )["Datapoints"]
+    return max(d["Maximum"] for d in stats)
+
+
+def test_failing_cache_failover_blocks_nothing_and_is_retried_alone(world: World) -> None:
+    refusal = emulator.inject_fault("error", service="elasticache", operation="FailoverGlobalReplicationGroup",
+                                    error_code="InvalidGlobalReplicationGroupStateFault", remaining=None)
+    emulator.set_dark(PRIMARY)
+    first = world.run(SCHEDULED)
+    assert not first["ok"] and "cache_failover" in first["error"] and "InvalidGlobalReplicationGroupState" in first["error"]
+    # What the shop needs to take orders happened; the Magento commands ran; the operator was told.
+    assert world.writer() == world.secondary_arn and world.capacity() == (2, 2, 4)
+    assert world.param("/magento-dr/secondary/active") == "true"
+    assert emulator.STATE.count_calls("SendCommand") == 1
+    op = first["operation"]
+    assert op["status"] == "promoted" and set(op["failed_steps"]) == {"cache_failover"}
+    assert [(e["step"], e["result"]) for e in op["timeline"]][3:] == [
+        ("scale_asg", "ok"), ("activate_region", "ok"), ("cache_failover", "failed"), ("run_commands", "ok"), ("notify", "ok")]
+    msgs = world.messages()
+    assert len(msgs) == 1 and "INCOMPLETE" in msgs[0]["subject"] and "1 step(s) failed" in msgs[0]["subject"]
+    body = msgs[0]["message"]
+    assert "FAILED steps: cache_failover" in body["summary"]
+    [failed] = body["failed_steps"]
+    gid = world.env["MDR_CACHE_GLOBAL_DATASTORE_ID"]
+    assert failed["step"] == "cache_failover" and "InvalidGlobalReplicationGroupState" in failed["reason"]
+    assert f"aws elasticache failover-global-replication-group --region {SECONDARY} --global-replication-group-id {gid}" in failed["run_this"]
+    assert (f"aws elasticache disassociate-global-replication-group --region {SECONDARY} --global-replication-group-id {gid} "
+            f"--replication-group-id cache-secondary --replication-group-region {SECONDARY}") in failed["run_this"]
+    assert world.cache_roles() == {PRIMARY: "primary", SECONDARY: "secondary"}
+    # The evaluation ends publishing writer=1: the region is the writer, whatever the cache did.
+    assert _writer_metric_max(world) == 1
+
+    # Next invocation: only the cache step is retried; then the operation is complete.
+    emulator.clear_faults()
+    refusals = refusal.hits
+    second = world.run(SCHEDULED)
+    assert second["ok"] and second["action"] == "finish-steps", second
+    _completed(world)
+    op = second["operation"]
+    assert op["status"] == "complete" and op["failed_steps"] == {}
+    assert [(e["step"], e["result"]) for e in op["timeline"]][-2:] == [("resume", "ok"), ("cache_failover", "ok")]
+    assert sorted(_ok_steps(op)) == sorted(STEPS)  # every step succeeded exactly once
+    assert emulator.STATE.count_calls("UpdateAutoScalingGroup") == 1 and emulator.STATE.count_calls("SendCommand") == 1
+    assert world.messages() == [] and len(world.promotions()) == 1 and refusal.hits == refusals
+    third = world.run(SCHEDULED)
+    assert third["ok"] and third["action"] == "noop" and world.messages() == []
+
+
+def test_cache_failover_is_bounded_by_its_own_budget(world: World) -> None:
+    emulator.set_promotion_time(30, pending_seconds=2, cache_failover_seconds=1000)
+    emulator.set_dark(PRIMARY)
+    marks: dict[str, float] = {}
+    real_event = runner.Runner._event
+
+    def spy(self: Any, op: Any, step: str, result: str, detail: str) -> None:
+        marks[f"{step}:{result}"] = emulator.STATE.clock_offset
+        real_event(self, op, step, result, detail)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner.Runner, "_event", spy)
+        first = world.run(SCHEDULED)
+    assert not first["ok"] and "not primary within 120s" in first["error"]
+    assert 120 <= marks["cache_failover:failed"] - marks["activate_region:ok"] <= 125
+    assert world.param("/magento-dr/secondary/active") == "true" and world.capacity() == (2, 2, 4)
+    assert len(world.messages()) == 1
+    emulator.advance(1000)  # the datastore finishes the failover requested above
+    second = world.run(SCHEDULED)
+    assert second["ok"] and second["operation"]["status"] == "complete", second
+    _completed(world)
+    assert emulator.STATE.count_calls("FailoverGlobalReplicationGroup") == 1  # requested once, then waited for
+
+
+def test_run_command_is_bounded_by_its_own_budget(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    t0 = emulator.STATE.clock_offset
+    first = world.run(SCHEDULED, MDR_INSTANCE_TAG_VALUE="no-such-group", MDR_RUN_COMMAND_TIMEOUT_SECONDS="60")
+    assert not first["ok"] and "run_commands" in first["error"] and "within 60s" in first["error"]
+    _completed(world)  # cache, capacity and active flag all done in the same invocation
+    body = world.messages()[0]["message"]
+    assert [f["step"] for f in body["failed_steps"]] == ["run_commands"]
+    assert "aws ssm send-command" in body["failed_steps"][0]["run_this"]
+    # probes (~20 s) + promotion (~30 s) + cache (~10 s) + the 60 s run-command budget
+    assert emulator.STATE.clock_offset - t0 < 140
+    second = world.run(SCHEDULED)
+    assert second["ok"] and second["operation"]["status"] == "complete"
+    assert [(e["step"], e["result"]) for e in second["operation"]["timeline"]][-1] == ("run_commands", "ok")
+    assert emulator.STATE.count_calls("SendCommand") == 1
+
+
+# ---------------------------------------------------------------- stale consecutive-failure counts
+def test_a_stale_failure_count_does_not_add_up_across_a_long_gap(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    first = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="2")
+    assert first["action"] == "noop" and "2/3" in first["reason"]
+    stored = json.loads(world.param("/magento-dr/secondary/failover/probes") or "{}")
+    assert stored["consecutive_failures"] == 2 and stored["last_probe_at"] is not None
+    emulator.advance(3 * 3600)  # hours later, still (or again) failing
+    second = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    assert second["action"] == "noop" and "1/3" in second["reason"], second
+    assert world.promotions() == []
+    stored = json.loads(world.param("/magento-dr/secondary/failover/probes") or "{}")
+    assert stored["consecutive_failures"] == 1 and stored["first_failure_at"] == stored["last_probe_at"]
+    # Within the gap, failures keep adding up across invocations.
+    emulator.advance(40)
+    third = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    assert third["action"] == "noop" and "2/3" in third["reason"]

@@ -69,3 +69,29 @@ def test_bad_values_are_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({**REQUIRED, name: value})
     assert name in str(info.value) or info.value.variable.startswith("MDR_")
+
+
+def test_step_budgets_and_staleness_gap() -> None:
+    s = Settings.from_env(REQUIRED)
+    assert (s.cache_failover_timeout_seconds, s.run_command_timeout_seconds) == (120.0, 180.0)
+    assert s.max_probe_gap_seconds == 3 * 10 + 60
+    custom = Settings.from_env({**REQUIRED, "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS": "30", "MDR_RUN_COMMAND_TIMEOUT_SECONDS": "45",
+                                "MDR_PROBE_INTERVAL_SECONDS": "5"})
+    assert (custom.cache_failover_timeout_seconds, custom.run_command_timeout_seconds, custom.max_probe_gap_seconds) == (30, 45, 75)
+    for name in ("MDR_CACHE_FAILOVER_TIMEOUT_SECONDS", "MDR_RUN_COMMAND_TIMEOUT_SECONDS"):
+        with pytest.raises(SettingsError) as info:
+            Settings.from_env({**REQUIRED, name: "0"})
+        assert info.value.variable == name
+
+
+def test_one_invocation_fits_the_lambda_timeout_with_the_stack_defaults() -> None:
+    """Probing (inside one schedule period) + promotion wait + cache + run command budgets, with
+    the promotion timeout the stack sets, leave at least two minutes of the Lambda timeout for
+    the snapshot, the other steps' API calls and the notification."""
+    from components import failover_automation, rto
+
+    s = Settings.from_env({**REQUIRED, "MDR_PROMOTION_TIMEOUT_SECONDS": str(failover_automation.PROMOTION_TIMEOUT_SECONDS)})
+    used = rto.SCHEDULE_PERIOD_SECONDS + s.promotion_timeout_seconds + s.cache_failover_timeout_seconds + s.run_command_timeout_seconds
+    assert used + 120 <= failover_automation.TIMEOUT_SECONDS, used
+    # The lease outlives any invocation that holds it (a dead holder never keeps a successor out for long).
+    assert s.promotion_timeout_seconds * 2 + 300 >= failover_automation.TIMEOUT_SECONDS
