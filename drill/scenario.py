@@ -208,6 +208,9 @@ class Drill:
             resync_seconds=options.resync_seconds,
             cache_failover_seconds=options.cache_failover_seconds,
         )
+        # A dark region blackholes packets: each probe signal waits out its timeout, as the
+        # stack's functions would (their MDR_PROBE_TIMEOUT_SECONDS), instead of failing at once.
+        emulator.set_dark_timeouts(True, http_seconds=float(topology.secondary.function_env.get("MDR_PROBE_TIMEOUT_SECONDS", "2")))
         self.t0 = emulator.STATE.now()
         self.printer = Printer(out or sys.stdout, self.t0)
         self.traffic = TrafficModel(topology, self.t0)
@@ -365,7 +368,10 @@ class Drill:
             self._publish_lag(now)
             self._watch_running()
             self._read_inboxes()
-        self.traffic.step(now, self.dark)
+        writer_region = self.writer_arn.split(":")[3] if self.writer_arn else None
+        for r in self.t.regions:  # the shop's deep health check answers only where the writer is
+            self.world.health.set_healthy(r.region, r.region == writer_region)
+        self.traffic.step(now, self.dark, writer_region)
         self._check_traffic(now)
         self._fire_schedules(now)
 

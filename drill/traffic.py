@@ -3,7 +3,10 @@
 Every check of both stacks is modelled as declared (drill/topology.py `HealthCheckSpec`):
 
 * **HTTPS**: a probe every `interval` seconds of a regional hostname succeeds iff
-  that region is not dark; the check turns unhealthy after `threshold`
+  that region is not dark *and holds the writer*: Magento's deep check connects to
+  the database through the global writer endpoint, whose addresses are reachable
+  only inside the writer's own VPC (the stacks build no network path between the
+  regions); the check turns unhealthy after `threshold`
   consecutive failures and healthy again after `threshold` consecutive successes
   (Route 53 uses the same threshold both ways). It starts healthy. An
   *inverted* check reports the opposite.
@@ -148,12 +151,16 @@ class TrafficModel:
             if w.spec.dimensions.get("Region", region) == region:
                 w.record(at, value)
 
-    def step(self, now: float, dark_regions: set[str]) -> None:
-        """Run every health-check probe and alarm evaluation due up to `now`."""
+    def step(self, now: float, dark_regions: set[str], writer_region: str | None = None) -> None:
+        """Run every health-check probe and alarm evaluation due up to `now`.
+
+        `writer_region` is where the Aurora writer is (None: unknown, e.g. mid-operation,
+        when no region's deep check can reach it).
+        """
         for r in self.regions.values():
             for h in r.https.values():
                 while h.next_probe_at <= now:
-                    h.observe(h.spec.target_region not in dark_regions)
+                    h.observe(h.spec.target_region not in dark_regions and h.spec.target_region == writer_region)
                     h.next_probe_at += h.spec.interval_seconds
             for w in r.writer.values():
                 w.evaluate(now)

@@ -38,6 +38,7 @@ __all__ = [
     "install",
     "reset",
     "set_dark",
+    "set_dark_timeouts",
     "set_promotion_time",
     "start_server",
 ]
@@ -71,6 +72,13 @@ def reset() -> None:
 def set_dark(region: str, dark: bool = True) -> None:
     """Make every API call to ``region`` (and its loopback health URL) fail as unreachable."""
     STATE.set_dark(region, dark)
+
+
+def set_dark_timeouts(enabled: bool = True, http_seconds: float = 2.0) -> None:
+    """Make calls to a dark region cost their connect timeout in emulator time (see EmulatorState)."""
+    with STATE.lock:
+        STATE.dark_costs_timeout = enabled
+        STATE.dark_http_seconds = http_seconds
 
 
 def set_promotion_time(

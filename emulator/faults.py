@@ -44,6 +44,11 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
     with STATE.lock:
         STATE.client_calls.append((service, operation, region or ""))
     if STATE.is_dark(region):
+        if STATE.dark_costs_timeout:
+            # A blackholed region: the connection attempt runs into the client's own timeout.
+            config = (context or {}).get("client_config")
+            STATE.advance(float(getattr(config, "connect_timeout", None) or 60))
+            return (None, ConnectTimeoutError(endpoint_url=url))
         return (None, EndpointConnectionError(endpoint_url=url))
     fault = STATE.take_fault(service, operation, region, ("connect", "connect_timeout", "read_timeout"))
     if fault is not None and not (fault.kind == "read_timeout" and fault.after_processing):

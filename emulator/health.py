@@ -26,6 +26,8 @@ class HealthEndpoints:
                 parts = [p for p in self.path.split("/") if p]
                 region = parts[0] if parts else ""
                 if STATE.is_dark(region):
+                    if STATE.dark_costs_timeout:
+                        STATE.advance(STATE.dark_http_seconds)  # the prober waited out its timeout
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True

@@ -74,6 +74,11 @@ class EmulatorState:
     #: Calls attempted by in-process clients, including failed/dark ones.
     client_calls: list[tuple[str, str, str]] = field(default_factory=list)
     force_complete: bool = False
+    #: When set, a call to a dark region costs the caller its connect timeout in
+    #: emulator time (packets blackholed, as in a real regional outage) instead of
+    #: failing at once; the loopback health endpoints then cost `dark_http_seconds`.
+    dark_costs_timeout: bool = False
+    dark_http_seconds: float = 2.0
     #: Every global operation the emulated RDS accepted: (global id, target ARN, "failover"|"switchover").
     promotions: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -128,6 +133,8 @@ class EmulatorState:
             self.cache_failover_seconds = 10.0
             self.auto_complete = True
             self.force_complete = False
+            self.dark_costs_timeout = False
+            self.dark_http_seconds = 2.0
             self.dark_regions.clear()
             self.faults.clear()
             self.calls.clear()

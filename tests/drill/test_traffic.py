@@ -48,14 +48,16 @@ def test_the_stacks_routing(topology: Topology) -> None:
     """Primary: deep check AND writer; secondary: its deep check OR the primary failing (components/traffic.py)."""
     model = TrafficModel(topology, started_at=0)
     p, s = topology.primary.region, topology.secondary.region
-    model.step(600, set())
-    assert model.answer == s and not model.regions[p].healthy  # no writer metric from the primary yet: the secondary answers
+    model.step(600, set(), writer_region=p)
+    # No writer metric from the primary yet: PRIMARY is unhealthy, and so is SECONDARY (its deep check
+    # cannot reach the writer in the other VPC; the inverted check sees the primary answer): fail open.
+    assert not model.regions[p].healthy and not model.regions[s].healthy and model.answer == p
     for t in range(0, 660, 60):  # one datapoint in every period, the last one included
         model.record_writer_datapoint(p, t, 1.0)
-    model.step(660, set())
+    model.step(660, set(), writer_region=p)
     assert model.regions[p].healthy and model.answer == p
-    model.step(700, {p})  # primary dark: its deep check fails after 3 x 10 s
-    assert model.answer == s and not model.regions[p].healthy
+    model.step(700, {p}, writer_region=p)  # primary dark: its deep check fails after 3 x 10 s, the inverted one passes
+    assert model.answer == s and not model.regions[p].healthy and model.regions[s].healthy
 
 
 def test_grace_is_schedule_plus_alarm_plus_https(topology: Topology) -> None:

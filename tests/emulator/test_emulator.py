@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
 
 import emulator
@@ -203,3 +203,20 @@ def test_cloudwatch_stamps_untimed_datapoints_with_emulator_time() -> None:
             Period=60, Statistics=["Maximum", "SampleCount"],
         )["Datapoints"]
         assert [(d["Maximum"], d["SampleCount"]) for d in recent] == [(1.0, 1.0)]  # the explicit 2020 datapoint kept its own time
+
+
+def test_dark_region_can_cost_the_connect_timeout_in_emulator_time() -> None:
+    emulator.install()
+    with mock_aws():
+        emulator.reset()
+        client = boto3.client("rds", region_name="us-east-1", config=Config(connect_timeout=2, retries={"mode": "standard", "total_max_attempts": 1}))
+        emulator.set_dark("us-east-1")
+        before = emulator.STATE.now()
+        with pytest.raises(EndpointConnectionError):
+            client.describe_db_clusters()  # default: an instant refusal
+        assert emulator.STATE.now() - before < 1
+        emulator.set_dark_timeouts(True)
+        before = emulator.STATE.now()
+        with pytest.raises(ConnectTimeoutError):
+            client.describe_db_clusters()  # blackholed: the client waits out its 2 s connect timeout
+        assert 2 <= emulator.STATE.now() - before < 3
