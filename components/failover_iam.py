@@ -146,7 +146,8 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
         statements.append(
             _allow(
                 "FailOverTheCacheDatastore",
-                ["elasticache:DescribeGlobalReplicationGroups", "elasticache:FailoverGlobalReplicationGroup"],
+                # DescribeReplicationGroups: after an operator's disassociation, is the local group standalone?
+                ["elasticache:DescribeGlobalReplicationGroups", "elasticache:DescribeReplicationGroups", "elasticache:FailoverGlobalReplicationGroup"],
                 [
                     f"arn:{p}:elasticache::{acct}:globalreplicationgroup:{s.cache_global_datastore_id}",
                     f"arn:{p}:elasticache:{region}:{acct}:replicationgroup:{s.cache_replication_group_id}",

@@ -159,6 +159,28 @@ def _resp_failover(self: ElastiCacheResponse) -> ActionResult:
     return ActionResult({"GlobalReplicationGroup": ds.to_dict(show_members=True)})
 
 
+def _resp_disassociate(self: ElastiCacheResponse) -> ActionResult:
+    """DisassociateGlobalReplicationGroup: a secondary member leaves and becomes a standalone, writable group.
+
+    AWS refuses to remove the primary member (fail over first). This is the operator's way out
+    when the datastore cannot fail over while its primary region is lost.
+    """
+    ds = _get(self.current_account, self._get_param("GlobalReplicationGroupId"))
+    rg_id = self._get_param("ReplicationGroupId")
+    region = self._get_param("ReplicationGroupRegion")
+    member = next((m for m in ds.members if (m.region, m.replication_group_id) == (region, rg_id)), None)
+    if member is None:
+        raise _Fault("InvalidParameterValue", f"{rg_id} in {region} is not a member of {ds.gid}.")
+    if member.role == "primary":
+        raise _Fault("InvalidParameterValue", f"{rg_id} is the primary of {ds.gid}; fail over before removing it.")
+    ds.members.remove(member)
+    rg = elasticache_backends[self.current_account][region].replication_groups.get(rg_id)
+    if rg is not None:
+        rg.global_replication_group_id = ""
+        rg.global_replication_group_member_role = ""
+    return ActionResult({"GlobalReplicationGroup": ds.to_dict(show_members=True)})
+
+
 def install_elasticache() -> None:
     original_create_rg = ElastiCacheResponse.create_replication_group
 
@@ -178,6 +200,7 @@ def install_elasticache() -> None:
     ElastiCacheResponse.create_global_replication_group = _resp_create  # type: ignore[attr-defined]
     ElastiCacheResponse.describe_global_replication_groups = _resp_describe  # type: ignore[attr-defined]
     ElastiCacheResponse.failover_global_replication_group = _resp_failover  # type: ignore[attr-defined]
+    ElastiCacheResponse.disassociate_global_replication_group = _resp_disassociate  # type: ignore[attr-defined]
 
 
 def reset() -> None:

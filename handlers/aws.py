@@ -285,6 +285,19 @@ class AwsAdapter:
                 role = str(member.get("Role", "")).lower()
         return (str(group.get("Status", "")).lower(), role)
 
+    def cache_group_standalone_available(self) -> bool:
+        """True when this region's replication group is available and belongs to no global datastore.
+
+        That is what an operator's DisassociateGlobalReplicationGroup leaves behind when the
+        datastore cannot fail over while its primary region is lost: a writable primary.
+        """
+        groups = self.elasticache.describe_replication_groups(ReplicationGroupId=self.s.cache_replication_group_id).get(
+            "ReplicationGroups", []
+        )
+        return bool(groups) and groups[0].get("Status") == "available" and not groups[0].get("GlobalReplicationGroupInfo", {}).get(
+            "GlobalReplicationGroupId"
+        )
+
     def cache_failover(self) -> None:
         self.elasticache.failover_global_replication_group(
             GlobalReplicationGroupId=self.s.cache_global_datastore_id,

@@ -488,6 +488,10 @@ class Runner:
             if role == "primary":
                 return "already primary" if not requested else "this region's replication group is primary"
             if role == "":
+                # An operator may have disassociated it (the datastore could not fail over while its
+                # primary region was lost): a standalone, available group is a writable primary.
+                if self.aws.cache_group_standalone_available():
+                    return "standalone: disassociated from the global datastore, this region's group is a writable primary"
                 raise StepFailed("this region's replication group is not a member of the global datastore")
             if status == "available" and not requested:
                 try:

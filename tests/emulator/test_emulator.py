@@ -220,3 +220,27 @@ def test_dark_region_can_cost_the_connect_timeout_in_emulator_time() -> None:
         with pytest.raises(ConnectTimeoutError):
             client.describe_db_clusters()  # blackholed: the client waits out its 2 s connect timeout
         assert 2 <= emulator.STATE.now() - before < 3
+
+
+def test_disassociate_leaves_a_standalone_secondary_and_refuses_the_primary() -> None:
+    emulator.install()
+    with mock_aws():
+        emulator.reset()
+        groups = {}
+        for region, name in (("us-east-1", "rg-a"), ("eu-west-1", "rg-b")):
+            ec = boto3.client("elasticache", region_name=region)
+            groups[region] = ec
+            if region == "us-east-1":
+                ec.create_replication_group(ReplicationGroupId=name, ReplicationGroupDescription="a", Engine="redis", CacheNodeType="cache.r7g.large")
+                created = ec.create_global_replication_group(GlobalReplicationGroupIdSuffix="shop", PrimaryReplicationGroupId=name)
+                gid = created["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
+            else:
+                ec.create_replication_group(ReplicationGroupId=name, ReplicationGroupDescription="b", GlobalReplicationGroupId=gid)
+        east, west = groups["us-east-1"], groups["eu-west-1"]
+        with pytest.raises(ClientError, match="primary"):
+            west.disassociate_global_replication_group(GlobalReplicationGroupId=gid, ReplicationGroupId="rg-a", ReplicationGroupRegion="us-east-1")
+        west.disassociate_global_replication_group(GlobalReplicationGroupId=gid, ReplicationGroupId="rg-b", ReplicationGroupRegion="eu-west-1")
+        members = east.describe_global_replication_groups(GlobalReplicationGroupId=gid, ShowMemberInfo=True)["GlobalReplicationGroups"][0]["Members"]
+        assert [m["ReplicationGroupId"] for m in members] == ["rg-a"]
+        info = west.describe_replication_groups(ReplicationGroupId="rg-b")["ReplicationGroups"][0].get("GlobalReplicationGroupInfo", {})
+        assert not info.get("GlobalReplicationGroupId")

@@ -472,6 +472,27 @@ def test_failing_cache_failover_blocks_nothing_and_is_retried_alone(world: World
     assert third["ok"] and third["action"] == "noop" and world.messages() == []
 
 
+def test_an_operator_disassociation_completes_the_cache_step(world: World) -> None:
+    # AWS may refuse FailoverGlobalReplicationGroup while the datastore's primary region is lost;
+    # the report tells the operator to disassociate this region's group, which leaves it a
+    # standalone, writable primary. The next evaluation must accept that and finish.
+    emulator.inject_fault("error", service="elasticache", operation="FailoverGlobalReplicationGroup",
+                          error_code="InvalidGlobalReplicationGroupStateFault", remaining=None)
+    emulator.set_dark(PRIMARY)
+    first = world.run(SCHEDULED)
+    assert not first["ok"] and set(first["operation"]["failed_steps"]) == {"cache_failover"}
+    gid = world.env["MDR_CACHE_GLOBAL_DATASTORE_ID"]
+    world.client("elasticache").disassociate_global_replication_group(  # what the report told the operator to run
+        GlobalReplicationGroupId=gid, ReplicationGroupId="cache-secondary", ReplicationGroupRegion=SECONDARY
+    )
+    second = world.run(SCHEDULED)
+    assert second["ok"], second
+    op = second["operation"]
+    assert op["status"] == "complete" and op["failed_steps"] == {}
+    last = op["timeline"][-1]
+    assert (last["step"], last["result"]) == ("cache_failover", "ok") and "standalone" in last["detail"]
+
+
 def test_cache_failover_is_bounded_by_its_own_budget(world: World) -> None:
     emulator.set_promotion_time(30, pending_seconds=2, cache_failover_seconds=1000)
     emulator.set_dark(PRIMARY)
