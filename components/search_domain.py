@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from .data_tier import web_only_security_group
 from .frontend_policies import search_access_policy
 from .naming import physical_name
 
@@ -82,21 +83,14 @@ class SearchDomain(pulumi.ComponentResource):
         zones = zone_count(args.instance_count, len(args.subnet_ids))
         domain_name = physical_name(args.stack, args.region, "search", max_length=28)  # OpenSearch caps names at 28
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        sg = web_only_security_group(
+            name,
             vpc_id=args.vpc_id,
+            app_security_group_id=args.app_security_group_id,
+            port=443,
             description="OpenSearch for Magento: HTTPS only from the web instances",
-            tags={"Name": f"{name}-search"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-app",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.app_security_group_id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description="Magento catalog search",
+            rule_description="Magento catalog search",
+            tag_name=f"{name}-search",
             opts=child,
         )
 

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import CACHE_ENGINE_VERSIONS
+from .data_tier import web_only_security_group
 from .naming import physical_name
 
 CACHE_PORT = 6379
@@ -80,21 +81,14 @@ class SessionCache(pulumi.ComponentResource):
         super().__init__("magento-dr:index:SessionCache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        sg = web_only_security_group(
+            name,
             vpc_id=args.vpc_id,
+            app_security_group_id=args.app_security_group_id,
+            port=CACHE_PORT,
             description="Valkey/Redis for Magento: only from the web instances",
-            tags={"Name": f"{name}-cache"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-app",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.app_security_group_id,
-            ip_protocol="tcp",
-            from_port=CACHE_PORT,
-            to_port=CACHE_PORT,
-            description="Magento cache and sessions",
+            rule_description="Magento cache and sessions",
+            tag_name=f"{name}-cache",
             opts=child,
         )
         subnets = aws.elasticache.SubnetGroup(
