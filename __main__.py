@@ -244,6 +244,8 @@ pulumi.export("dbEngineVersion", database.engine_version)
 pulumi.export("dbParameterDigest", database.parameter_digest)
 if settings.is_primary:
     pulumi.export("dbCredentialsReplicas", database.credentials_replicas)
+    # A Pulumi secret (encrypted in state): secondaries in regions without a replica keep a copy.
+    pulumi.export("dbCredentialsDocument", database.credentials_document)
 # Magento: --remote-storage-driver=aws-s3 --remote-storage-bucket=<mediaBucketName>
 # --remote-storage-region=<mediaBucketRegion>; base media URL = <mediaUrl>media/ (docs/media.md).
 pulumi.export("mediaBucketName", media.bucket_name)

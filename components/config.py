@@ -94,6 +94,8 @@ class DatabaseSettings:
     backup_retention_days: int = 7
     write_forwarding: bool = False
     audit_log: bool = False
+    credentials: Literal["replica", "copy"] = "replica"
+    """Secondary: read the primary's secret replica in this region, or keep an own copy (a region the primary does not replicate to)."""
 
 
 @dataclass(frozen=True)
@@ -448,7 +450,7 @@ def _parse_database(raw: Any, role: Role) -> DatabaseSettings:
     s = _Section(
         "database",
         raw,
-        {"engineVersion", "instanceClass", "instanceCount", "backupRetentionDays", "writeForwarding", "auditLog"},
+        {"engineVersion", "instanceClass", "instanceCount", "backupRetentionDays", "writeForwarding", "auditLog", "credentials"},
     )
     engine_version = s.text("engineVersion", d.engine_version)
     if not re.match(r"^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$", engine_version):
@@ -474,7 +476,18 @@ def _parse_database(raw: Any, role: Role) -> DatabaseSettings:
         backup_retention_days=s.number("backupRetentionDays", d.backup_retention_days, 7, 35),
         write_forwarding=s.flag("writeForwarding", d.write_forwarding),
         audit_log=s.flag("auditLog", d.audit_log),
+        credentials=_credentials_source(s, role),
     )
+
+
+def _credentials_source(s: _Section, role: Role) -> Literal["replica", "copy"]:
+    source = s.choice("credentials", "replica", ("replica", "copy"))
+    if role == "primary" and source != "replica":
+        raise ConfigError(
+            f"{_key('database', 'credentials')} is for secondaries; the primary owns the credentials secret "
+            f"(and its replica in the peer region): remove it"
+        )
+    return cast(Literal["replica", "copy"], source)
 
 
 def _parse_web(raw: Any) -> WebSettings:

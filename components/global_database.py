@@ -226,8 +226,8 @@ def select_credentials_replica(replicas: Mapping[str, Any], region: str, primary
         available = ", ".join(sorted(replicas)) if isinstance(replicas, Mapping) else "none"
         raise ConfigError(
             f"{primary_stack} replicates the database credentials to [{available}], not to {region}; "
-            f"set magento-dr:peer.region on the primary to {region} (or give it a provider for {region}) "
-            f"and run pulumi up on the primary first"
+            f"set magento-dr:database.credentials to copy in this stack's file (it then keeps its own copy, "
+            f"encrypted with this region's key), or make {region} the primary's magento-dr:peer.region"
         )
     return {"secretArn": str(replica["secretArn"]), "kmsKeyArn": str(replica["kmsKeyArn"])}
 
@@ -284,6 +284,8 @@ class GlobalDatabaseArgs:
     global_writer_endpoint: pulumi.Input[str] | None = None
     credentials_secret_arn: pulumi.Input[str] | None = None
     credentials_secret_kms_key_arn: pulumi.Input[str] | None = None
+    credentials_copy: pulumi.Input[str] | None = None
+    """Secondary in a region the primary does not replicate to: the primary's credentials document (a Pulumi secret)."""
 
     def __post_init__(self) -> None:
         where = "GlobalDatabaseArgs"
@@ -322,18 +324,26 @@ class GlobalDatabaseArgs:
             "primary_stack": self.primary_stack,
             "global_cluster_id": self.global_cluster_id,
             "global_writer_endpoint": self.global_writer_endpoint,
+        }
+        replica_inputs = {
             "credentials_secret_arn": self.credentials_secret_arn,
             "credentials_secret_kms_key_arn": self.credentials_secret_kms_key_arn,
         }
         if self.role == "primary":
             validate_replica_regions(self.region, tuple(self.replica_providers))
-            given = sorted(k for k, v in secondary_inputs.items() if v is not None)
+            given = sorted(k for k, v in {**secondary_inputs, **replica_inputs, "credentials_copy": self.credentials_copy}.items() if v is not None)
             if given:
                 raise ValueError(f"{where}: {', '.join(given)} are read from the primary's exports by a secondary; the primary owns them")
         else:
             missing = sorted(k for k, v in secondary_inputs.items() if v is None)
             if missing:
                 raise ValueError(f"{where}: a secondary needs {', '.join(missing)} from the primary stack's exports")
+            has_replica = all(v is not None for v in replica_inputs.values())
+            if has_replica == (self.credentials_copy is not None):
+                raise ValueError(
+                    f"{where}: a secondary reads its credentials from exactly one place: the primary's replica in its "
+                    f"region (credentials_secret_arn and credentials_secret_kms_key_arn) or an own copy (credentials_copy)"
+                )
             if self.replica_providers:
                 raise ValueError(f"{where}.replica_providers is for the primary, which owns the credentials secret and its replicas")
 
@@ -372,6 +382,8 @@ class GlobalDatabase(pulumi.ComponentResource):
     """Fingerprint of engine version and parameter groups; must match across regions."""
     credentials_replicas: pulumi.Output[dict[str, dict[str, str]]]
     """Primary only: region -> {secretArn, kmsKeyArn} of every credentials replica (empty on a secondary)."""
+    credentials_document: pulumi.Output[str] | None
+    """Primary only: the credentials document (a Pulumi secret) that secondaries without a replica copy."""
 
     def __init__(self, name: str, args: GlobalDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("magento-dr:index:GlobalDatabase", name, None, opts)
@@ -528,11 +540,31 @@ class GlobalDatabase(pulumi.ComponentResource):
             ).apply(lambda values: _replica_map(str(values[0]), sorted(replica_keys), [str(v) for v in values[1:]]))
         else:
             assert args.global_cluster_id is not None and args.global_writer_endpoint is not None
-            assert args.credentials_secret_arn is not None and args.credentials_secret_kms_key_arn is not None
             global_cluster_id = pulumi.Output.from_input(args.global_cluster_id)
             writer_endpoint = pulumi.Output.from_input(args.global_writer_endpoint)
-            credentials_secret_arn = pulumi.Output.from_input(args.credentials_secret_arn)
-            credentials_key_arn = pulumi.Output.from_input(args.credentials_secret_kms_key_arn)
+            if args.credentials_copy is None:
+                assert args.credentials_secret_arn is not None and args.credentials_secret_kms_key_arn is not None
+                credentials_secret_arn = pulumi.Output.from_input(args.credentials_secret_arn)
+                credentials_key_arn = pulumi.Output.from_input(args.credentials_secret_kms_key_arn)
+            else:
+                # A region the primary does not replicate to keeps its own copy, encrypted with this
+                # region's key, so adding a standby region takes nothing but its own stack file.
+                copy = aws.secretsmanager.Secret(
+                    f"{name}-credentials",
+                    name=names.secret,
+                    description="Magento database credentials (copy of the primary's); host is the global writer endpoint",
+                    kms_key_id=key.arn,
+                    recovery_window_in_days=SECRET_RECOVERY_WINDOW_DAYS,
+                    opts=stateful,
+                )
+                aws.secretsmanager.SecretVersion(
+                    f"{name}-credentials-value",
+                    secret_id=copy.arn,
+                    secret_string=pulumi.Output.secret(args.credentials_copy),
+                    opts=child,
+                )
+                credentials_secret_arn = copy.arn
+                credentials_key_arn = key.arn
 
         # ---- the regional cluster
         cluster = aws.rds.Cluster(
@@ -599,13 +631,10 @@ class GlobalDatabase(pulumi.ComponentResource):
 
         if args.is_primary:
             assert password is not None
-            aws.secretsmanager.SecretVersion(
-                f"{name}-credentials-value",
-                secret_id=credentials_secret_arn,
-                # Stays a Pulumi secret: it is derived from the secret password.
-                secret_string=pulumi.Output.all(password, writer_endpoint).apply(lambda v: credentials_document(password=str(v[0]), host=str(v[1]))),
-                opts=child,
-            )
+            # Stays a Pulumi secret: it is derived from the secret password.
+            document = pulumi.Output.all(password, writer_endpoint).apply(lambda v: credentials_document(password=str(v[0]), host=str(v[1])))
+            aws.secretsmanager.SecretVersion(f"{name}-credentials-value", secret_id=credentials_secret_arn, secret_string=document, opts=child)
+            self.credentials_document = pulumi.Output.secret(document)
 
         if args.alarm_topic_arn is not None:
             for alarm_name, metric, comparison, threshold, why in (
@@ -629,6 +658,8 @@ class GlobalDatabase(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        if not args.is_primary:
+            self.credentials_document = None
         self.writer_endpoint = writer_endpoint
         self.reader_endpoint = cluster.reader_endpoint
         self.cluster_id = cluster.cluster_identifier
@@ -710,14 +741,19 @@ def database_args(
     if primary_stack is None or settings.primary_stack is None:
         raise ConfigError("a secondary stack reads the database from magento-dr:primaryStack; set it")
     primary_name = settings.primary_stack
+    shared: dict[str, Any] = {
+        "primary_stack": primary_name,
+        "global_cluster_id": primary_stack.get_output("globalClusterId"),
+        "global_writer_endpoint": primary_stack.get_output("globalWriterEndpoint"),
+    }
+    if db.credentials == "copy":
+        return GlobalDatabaseArgs(**common, **shared, credentials_copy=primary_stack.require_output("dbCredentialsDocument"))
     replica = primary_stack.get_output("dbCredentialsReplicas").apply(
         lambda replicas: select_credentials_replica(replicas, settings.region, primary_name)
     )
     return GlobalDatabaseArgs(
         **common,
-        primary_stack=primary_name,
-        global_cluster_id=primary_stack.get_output("globalClusterId"),
-        global_writer_endpoint=primary_stack.get_output("globalWriterEndpoint"),
+        **shared,
         credentials_secret_arn=replica.apply(lambda r: r["secretArn"]),
         credentials_secret_kms_key_arn=replica.apply(lambda r: r["kmsKeyArn"]),
     )

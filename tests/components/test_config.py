@@ -85,6 +85,8 @@ BAD_CONFIGS = [
     ("secondary", "database.instanceCount", 17, ["magento-dr:database.instanceCount", "between 1 and 16"]),
     ("primary", "database.instanceClass", "db.t3.micro", ["magento-dr:database.instanceClass", "db.r7g.large"]),
     ("primary", "database.engineVersion", "5.7.mysql_aurora.2.11.2", ["engineVersion", "Aurora MySQL 3"]),
+    ("primary", "database.credentials", "copy", ["magento-dr:database.credentials", "for secondaries"]),
+    ("secondary", "database.credentials", "clone", ["magento-dr:database.credentials", "replica, copy"]),
     ("primary", "database.backupRetentionDays", 3, ["backupRetentionDays", "between 7 and 35"]),
     ("primary", "web.desiredCapacity", 20, ["magento-dr:web.desiredCapacity", "between"]),
     ("primary", "web.standbyCapacity", 5, ["magento-dr:web.standbyCapacity", "exceeds"]),

@@ -243,7 +243,7 @@ REPLICAS = {"eu-west-1": {"secretArn": "arn:s", "kmsKeyArn": "arn:k"}}
         (REPLICAS, "eu-west-1", None),
         (REPLICAS, "ap-southeast-2", "not to ap-southeast-2"),
         ({}, "eu-west-1", "not to eu-west-1"),
-        (None, "eu-west-1", "run pulumi up on the primary first"),
+        (None, "eu-west-1", "magento-dr:database.credentials to copy"),
         ({"eu-west-1": {"secretArn": "arn:s"}}, "eu-west-1", "not to eu-west-1"),
     ],
 )
@@ -531,7 +531,11 @@ def test_password_is_generated_secret_and_never_exported_in_plain_text(primary: 
     assert document["password"] == _plain(cluster_password)
     assert document["host"] == primary.exports["globalWriterEndpoint"]
     for graph in (primary, secondary):
-        assert _plain(cluster_password) not in json.dumps(graph.exports)
+        # The password may travel in an export only as a Pulumi secret (encrypted in state):
+        # the primary's credentials document, which a secondary without a replica copies.
+        for name, value in graph.exports.items():
+            if _plain(cluster_password) in json.dumps(value):
+                assert name == "dbCredentialsDocument" and _is_secret(value), f"{name} exposes the password"
 
 
 def test_everyone_connects_through_the_global_writer_endpoint(primary: StackGraph, secondary: StackGraph) -> None:
@@ -617,3 +621,23 @@ def test_out_of_range_database_settings_stop_the_program(stack: str, database: d
     with pytest.raises(ProgramFailed) as failed:
         run_stack(stack, overrides=overrides, peer_exports=primary.exports if stack == "secondary" else None)
     assert words in str(failed.value.cause)
+
+
+# ---------------------------------------------------------------- credentials without a replica
+def test_a_secondary_can_keep_its_own_copy_of_the_credentials(primary: StackGraph) -> None:
+    # A standby region the primary does not replicate to: `database.credentials: copy` in its own file.
+    database = {**_stack_database("secondary"), "credentials": "copy"}
+    graph = run_stack("secondary", overrides={"magento-dr:database": database}, peer_exports=primary.exports)
+    secret = graph.one("aws:secretsmanager/secret:Secret", "database-credentials")
+    key = graph.one("aws:kms/key:Key", "database-key")
+    assert secret.region == "eu-west-1" and secret.inputs["kmsKeyId"] == key.outputs["arn"] and secret.protect
+    assert "replicas" not in secret.inputs or not secret.inputs["replicas"]
+    value = graph.one("aws:secretsmanager/secretVersion:SecretVersion", "database-credentials-value")
+    assert value.inputs["secretString"] == primary.exports["dbCredentialsDocument"]
+    assert graph.exports["dbSecretArn"] == secret.outputs["arn"] and graph.exports["dbSecretKmsKeyArn"] == key.outputs["arn"]
+
+
+def test_a_secondary_without_a_replica_is_told_about_the_copy(primary: StackGraph) -> None:
+    with pytest.raises(ProgramFailed) as failed:
+        run_stack("secondary", peer_exports={**primary.exports, "dbCredentialsReplicas": {}})
+    assert "magento-dr:database.credentials" in str(failed.value.cause) and "copy" in str(failed.value.cause)
