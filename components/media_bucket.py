@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .config import ConfigError, Role
+from .config import Role
 from .kms import key_policy
 from .secure_bucket import (  # shared with the release artifact buckets; re-exported for callers of this module
     BUCKET_NAME_MAX,
@@ -26,6 +26,7 @@ from .secure_bucket import (  # shared with the release artifact buckets; re-exp
     OBJECT_OWNERSHIP,
     RTC_THRESHOLD_MINUTES,
     bucket_arn,
+    check_peer_bucket_name,
     declare_kms_encryption,
     declare_private_versioned_bucket,
     declare_replication,
@@ -170,18 +171,6 @@ def magento_media_statements(bucket: str, key_arn: str, region: str) -> list[dic
     ]
 
 
-def check_peer_bucket_name(expected_by_primary: str | None, own_name: str) -> str:
-    """The secondary's bucket must carry the name the primary's CloudFront origin points at."""
-    if expected_by_primary != own_name:
-        raise ConfigError(
-            f"the primary's media distribution expects the secondary's bucket to be "
-            f"{expected_by_primary!r}, but this stack would create {own_name!r}; make "
-            f"magento-dr:dns.shopHostname and magento-dr:peer.region agree between the stacks, "
-            f"deploy the same AWS account, and run `pulumi up` on the primary first"
-        )
-    return own_name
-
-
 # ----------------------------------------------------------------------------------- args
 @dataclass(frozen=True)
 class PrimaryMedia:
@@ -288,7 +277,7 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
             assert args.primary is not None
             # Refuse to create a bucket the primary's CloudFront origin would not find.
             bucket_name_input = pulumi.Output.all(args.primary.expected_peer_bucket_name, own_name).apply(
-                lambda v: check_peer_bucket_name(v[0], v[1])
+                lambda v: check_peer_bucket_name("media", v[0], v[1])
             )
 
         bucket, versioning = declare_private_versioned_bucket(

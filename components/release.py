@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .config import ConfigError, Role
+from .config import Role
 from .frontend_policies import release_read_policy
 from .kms import key_policy
 from .magento_runtime import (
@@ -40,6 +40,7 @@ from .release_policies import (
 )
 from .secure_bucket import (
     bucket_arn,
+    check_peer_bucket_name,
     declare_kms_encryption,
     declare_private_versioned_bucket,
     declare_replication,
@@ -169,17 +170,6 @@ def automation_definition_arn(partition: str, region: str, account_id: str, docu
     return f"arn:{partition}:ssm:{region}:{account_id}:automation-definition/{document_name}:{version}"
 
 
-def check_peer_release_bucket_name(expected_by_primary: str | None, own_name: str) -> str:
-    """The secondary's artifact bucket must carry the name the primary (and its release target) expects."""
-    if expected_by_primary != own_name:
-        raise ConfigError(
-            f"the primary expects the secondary's release bucket to be {expected_by_primary!r}, but this stack "
-            f"would create {own_name!r}; make magento-dr:dns.shopHostname and magento-dr:peer.region agree "
-            f"between the stacks and deploy the same AWS account"
-        )
-    return own_name
-
-
 # ----------------------------------------------------------------------------------- args
 @dataclass(frozen=True)
 class PrimaryRelease:
@@ -277,7 +267,7 @@ class ReleaseDelivery(pulumi.ComponentResource):
             bucket_name_input: pulumi.Input[str] = own_name
         else:
             bucket_name_input = pulumi.Output.all(args.primary.expected_peer_bucket_name, own_name).apply(
-                lambda v: check_peer_release_bucket_name(v[0], v[1])
+                lambda v: check_peer_bucket_name("release", v[0], v[1])
             )
         bucket, versioning = declare_private_versioned_bucket(
             self, name, bucket_name_input, noncurrent_version_days=args.noncurrent_version_days, protect=args.protect

@@ -17,6 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .config import ConfigError
+
 # ----------------------------------------------------------------------- AWS-defined constants
 # S3 Replication Time Control: the only threshold AWS offers is 15 minutes, for both the
 # replication time and the metrics event threshold.
@@ -339,3 +341,14 @@ def declare_replication(
             depends_on=[*depends_on, role_policy],
         ),
     )
+
+
+def check_peer_bucket_name(kind: str, expected_by_primary: str | None, own_name: str) -> str:
+    """A secondary's bucket must carry the name the primary derived for it (its CDN origin or release target)."""
+    if expected_by_primary != own_name:
+        raise ConfigError(
+            f"the primary expects the secondary's {kind} bucket to be {expected_by_primary!r}, but this stack "
+            f"would create {own_name!r}; make magento-dr:dns.shopHostname and magento-dr:peer.region agree "
+            f"between the stacks, deploy the same AWS account, and run `pulumi up` on the primary first"
+        )
+    return own_name

@@ -160,9 +160,9 @@ def test_failover_codes_are_ones_cloudfront_accepts_and_cover_5xx() -> None:
 
 
 def test_a_secondary_bucket_the_cdn_does_not_know_is_refused() -> None:
-    assert check_peer_bucket_name("b-1", "b-1") == "b-1"
+    assert check_peer_bucket_name("media", "b-1", "b-1") == "b-1"
     with pytest.raises(ConfigError, match="shopHostname"):
-        check_peer_bucket_name("b-1", "b-2")
+        check_peer_bucket_name("media", "b-1", "b-2")
 
 
 def _args(**overrides: Any) -> ReplicatedMediaBucketArgs:

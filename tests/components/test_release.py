@@ -349,3 +349,12 @@ def test_release_config_is_validated(release: dict[str, Any], message: str) -> N
     raw = {k.split(":", 1)[1]: v for k, v in load_stack_config("primary").items() if k.startswith("magento-dr:")}
     with pytest.raises(ConfigError, match=message):
         parse_settings("primary", {**raw, "release": release})
+
+
+def test_a_secondary_release_bucket_the_primary_does_not_expect_is_refused() -> None:
+    from components.config import ConfigError
+    from components.secure_bucket import check_peer_bucket_name
+
+    assert check_peer_bucket_name("release", "r-1", "r-1") == "r-1"
+    with pytest.raises(ConfigError, match=r"secondary's release bucket to be 'r-1'.*shopHostname"):
+        check_peer_bucket_name("release", "r-1", "r-2")
