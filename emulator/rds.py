@@ -12,10 +12,21 @@ Model (documented AWS behaviour, API reference ``FailoverGlobalCluster``,
   ``switching-over`` (switchover); a switchover whose current primary's region
   is dark goes to ``cancelling`` and then back to the previous topology.
 * After ``STATE.promotion_seconds`` of emulator time (or
-  :func:`emulator.complete_operations`) the members' ``IsWriter`` flip. After a
+  :func:`emulator.complete_operations`) the target becomes the only writer; every
+  other member stays in the global cluster as a reader (any number of members).
+  A switchover keeps the replication topology: the old primary becomes a
+  ``connected`` secondary and the other secondaries are left as they were. After a
   failover with data loss the old primary is a secondary with
   ``SynchronizationStatus: pending-resync`` until its region is reachable again
-  for ``STATE.resync_seconds``.
+  for ``STATE.resync_seconds`` (Aurora re-adds it once the region is healthy), and
+  so is every *other* secondary: Aurora rebuilds all additional secondary clusters
+  from the new primary after a failover (User Guide, "Performing managed failovers
+  for Aurora global databases"); ``pending-resync`` is how the emulator shows that
+  rebuild.
+* ``TargetDbClusterIdentifier`` is matched against member ARNs; a bare cluster
+  identifier only names a member in the region the request is sent to (the API
+  reference asks for the ARN "so that Aurora can locate the cluster in its
+  Region"), so same-named clusters in different regions are never confused.
 * Faults: ``GlobalClusterNotFoundFault`` (unknown global cluster),
   ``DBClusterNotFoundFault`` (target is not a member), ``InvalidGlobalClusterStateFault``
   (an operation is already in progress, or the target is already the primary),
@@ -146,10 +157,16 @@ def _finish(account: str, gc: GlobalCluster, op: GlobalOperation, success: bool)
         for m in gc.members:
             m.is_writer = m is target
         extra["sync"][op.to_arn] = "connected"
-        if op.data_loss and source is not None:
-            extra["sync"][op.from_arn] = "pending-resync"
-            extra["resync_at"][op.from_arn] = STATE.now() + STATE.resync_seconds
+        if op.data_loss:
+            # Failover: the old primary gets a new volume once its region is back, and Aurora
+            # rebuilds every additional secondary from the new primary. All stay members.
+            resync_at = STATE.now() + STATE.resync_seconds
+            for m in gc.members:
+                if m is not target:
+                    extra["sync"][m.db_cluster_arn] = "pending-resync"
+                    extra["resync_at"][m.db_cluster_arn] = resync_at
         elif source is not None:
+            # Switchover: topology kept; the old primary is a synchronized secondary.
             extra["sync"][op.from_arn] = "connected"
     if target is not None:
         target.status = "available"
@@ -165,13 +182,27 @@ def _find_global(account: str, gid: str | None) -> GlobalCluster:
     return gc
 
 
-def start_operation(account: str, gid: str | None, target_id: str | None, data_loss: bool) -> GlobalCluster:
+def _target_member(gc: GlobalCluster, target_id: str | None, region: str) -> DBCluster | None:
+    """The member named by ``target_id``: its ARN, or a bare identifier of a member in ``region``."""
+    if not target_id:
+        return None
+    for m in gc.members:
+        if target_id == m.db_cluster_arn:
+            return m
+    if target_id.startswith("arn:"):
+        return None
+    for m in gc.members:
+        if str(m.db_cluster_identifier).lower() == target_id.lower() and _region_of(m.db_cluster_arn) == region:
+            return m
+    return None
+
+
+def start_operation(
+    account: str, gid: str | None, target_id: str | None, data_loss: bool, region: str = "us-east-1"
+) -> GlobalCluster:
     gc = _find_global(account, gid)
     refresh(account)
-    target = None
-    for m in gc.members:
-        if target_id and target_id in (m.db_cluster_arn, m.db_cluster_identifier):
-            target = m
+    target = _target_member(gc, target_id, region)
     if target is None:
         raise _Fault("DBClusterNotFoundFault", f"DBCluster {target_id} is not a member of global cluster {gid}.")
     extra = _extra(gc)
@@ -234,6 +265,7 @@ def _resp_failover_global_cluster(self: RDSResponse) -> ActionResult:
         params.get("GlobalClusterIdentifier"),
         params.get("TargetDbClusterIdentifier"),
         data_loss=_truthy(allow),
+        region=self.region,
     )
     return ActionResult({"GlobalCluster": gc})
 
@@ -245,6 +277,7 @@ def _resp_switchover_global_cluster(self: RDSResponse) -> ActionResult:
         params.get("GlobalClusterIdentifier"),
         params.get("TargetDbClusterIdentifier"),
         data_loss=False,
+        region=self.region,
     )
     return ActionResult({"GlobalCluster": gc})
 

@@ -244,3 +244,108 @@ def test_disassociate_leaves_a_standalone_secondary_and_refuses_the_primary() ->
         assert [m["ReplicationGroupId"] for m in members] == ["rg-a"]
         info = west.describe_replication_groups(ReplicationGroupId="rg-b")["ReplicationGroups"][0].get("GlobalReplicationGroupInfo", {})
         assert not info.get("GlobalReplicationGroupId")
+
+
+# ---------------------------------------------------------------- three members (a database-only "bunker" region)
+B = "eu-central-1"
+
+
+@pytest.fixture
+def aws3(aws: dict[str, Any]) -> dict[str, Any]:
+    """The two-region global database plus a third, reader-only member in ``B``."""
+    b = boto3.client("rds", region_name=B, config=NO_RETRY)
+    created = b.create_db_cluster(DBClusterIdentifier="b", Engine="aurora-mysql", GlobalClusterIdentifier="gdb")
+    return {**aws, "b": b, "bunker": created["DBCluster"]["DBClusterArn"]}
+
+
+def _members(client: Any) -> dict[str, tuple[bool, str]]:
+    return {m["DBClusterArn"]: (m["IsWriter"], m["SynchronizationStatus"]) for m in _gc(client)["GlobalClusterMembers"]}
+
+
+def test_third_member_joins_as_a_reader(aws3: dict[str, Any]) -> None:
+    members = _gc(aws3["b"])["GlobalClusterMembers"]
+    assert {m["DBClusterArn"]: m["IsWriter"] for m in members} == {aws3["p"]: True, aws3["s"]: False, aws3["bunker"]: False}
+    [writer] = [m for m in members if m["IsWriter"]]
+    assert sorted(writer["Readers"]) == sorted([aws3["s"], aws3["bunker"]])
+
+
+def test_failover_with_three_members_rebuilds_every_other_secondary(aws3: dict[str, Any]) -> None:
+    # User Guide: after a managed failover Aurora rebuilds all additional secondary clusters from the
+    # new primary, and re-adds the old primary as a secondary once its region is healthy again.
+    w = aws3["w"]
+    emulator.set_dark(E)
+    resp = w.failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["s"], AllowDataLoss=True)
+    fs = resp["GlobalCluster"]["FailoverState"]
+    assert (fs["FromDbClusterArn"], fs["ToDbClusterArn"]) == (aws3["p"], aws3["s"])
+    emulator.advance(33)
+    assert "FailoverState" not in _gc(w)
+    assert _members(w) == {
+        aws3["s"]: (True, "connected"),
+        aws3["p"]: (False, "pending-resync"),
+        aws3["bunker"]: (False, "pending-resync"),
+    }
+    [writer] = [m for m in _gc(w)["GlobalClusterMembers"] if m["IsWriter"]]
+    assert sorted(writer["Readers"]) == sorted([aws3["p"], aws3["bunker"]])
+    emulator.advance(61)  # the bunker's region is healthy: its rebuild finishes; the old primary's region is still dark
+    assert _members(w) == {
+        aws3["s"]: (True, "connected"),
+        aws3["p"]: (False, "pending-resync"),
+        aws3["bunker"]: (False, "connected"),
+    }
+    emulator.set_dark(E, False)
+    _gc(w)
+    emulator.advance(61)
+    assert _members(w) == {aws3["s"]: (True, "connected"), aws3["p"]: (False, "connected"), aws3["bunker"]: (False, "connected")}
+    assert emulator.STATE.promotions == [("gdb", aws3["s"], "failover")]
+
+
+def test_switchover_with_three_members_keeps_the_topology(aws3: dict[str, Any]) -> None:
+    e = aws3["e"]
+    e.switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["bunker"])
+    fs = _gc(e)["FailoverState"]
+    assert (fs["FromDbClusterArn"], fs["ToDbClusterArn"], fs["IsDataLossAllowed"]) == (aws3["p"], aws3["bunker"], False)
+    emulator.complete_operations()
+    assert _members(e) == {aws3["bunker"]: (True, "connected"), aws3["p"]: (False, "connected"), aws3["s"]: (False, "connected")}
+    # and on to the other secondary, then back: one writer at every step, nobody leaves
+    aws3["b"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["s"])
+    emulator.complete_operations()
+    assert _members(e) == {aws3["s"]: (True, "connected"), aws3["p"]: (False, "connected"), aws3["bunker"]: (False, "connected")}
+    aws3["w"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["p"])
+    emulator.complete_operations()
+    assert _members(e) == {aws3["p"]: (True, "connected"), aws3["s"]: (False, "connected"), aws3["bunker"]: (False, "connected")}
+    assert [(t, k) for (_g, t, k) in emulator.STATE.promotions] == [
+        (aws3["bunker"], "switchover"), (aws3["s"], "switchover"), (aws3["p"], "switchover")]
+
+
+def test_a_secondary_being_rebuilt_is_no_switchover_target(aws3: dict[str, Any]) -> None:
+    aws3["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["s"], AllowDataLoss=True)
+    emulator.complete_operations()
+    with pytest.raises(ClientError) as info:
+        aws3["w"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["bunker"])
+    assert info.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
+    emulator.advance(61)
+    aws3["w"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["bunker"])
+    emulator.complete_operations()
+    assert _writer(aws3["w"]) == aws3["bunker"]
+
+
+def test_a_bare_identifier_names_the_member_in_the_request_region(aws3: dict[str, Any]) -> None:
+    # Same cluster name in three regions (as per-region stacks often produce): only the ARN is unambiguous.
+    clients = {E: aws3["e"], W: aws3["w"], B: aws3["b"]}
+    clients[E].create_global_cluster(GlobalClusterIdentifier="gdb2", Engine="aurora-mysql")
+    arns = {}
+    for region in (E, W, B):
+        extra = {"MasterUsername": "a", "MasterUserPassword": "password1"} if region == E else {}
+        arns[region] = clients[region].create_db_cluster(
+            DBClusterIdentifier="shop", Engine="aurora-mysql", GlobalClusterIdentifier="gdb2", **extra
+        )["DBCluster"]["DBClusterArn"]
+    with pytest.raises(ClientError) as info:
+        clients[E].switchover_global_cluster(GlobalClusterIdentifier="gdb2", TargetDbClusterIdentifier="shop")
+    assert info.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"  # us-east-1's "shop" is the primary
+    clients[B].switchover_global_cluster(GlobalClusterIdentifier="gdb2", TargetDbClusterIdentifier="shop")
+    assert emulator.STATE.promotions == [("gdb2", arns[B], "switchover")]
+    with pytest.raises(ClientError) as info:
+        clients[W].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier="b")  # "b" lives in eu-central-1
+    assert info.value.response["Error"]["Code"] == "DBClusterNotFoundFault"
+    clients[W].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["bunker"])  # its ARN works anywhere
+    assert emulator.STATE.promotions[-1] == ("gdb", aws3["bunker"], "switchover")
