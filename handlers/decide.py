@@ -76,6 +76,10 @@ class Snapshot:
     local_is_member: bool = True
     local_is_writer: bool = False
     writer_arn: str = ""
+    #: The writer's region when it is neither this region nor the configured peer (an operator
+    #: promoted a database standby, `scope: database`); "" otherwise. Probing the peer then says
+    #: nothing about the writer, so nothing is judged from it.
+    writer_outside_pair: str = ""
     local_status: str = "available"
     local_sync: str = "connected"
     failover: FailoverView | None = None
@@ -159,6 +163,8 @@ def remaining_steps(op: OperationView | None) -> tuple[str, ...]:
 def should_probe(snap: Snapshot, trigger: Trigger) -> bool:
     """Probe the peer only when the answer can matter (this region is a reader, nothing under way)."""
     if not (snap.rds_reachable and snap.global_found and snap.local_is_member):
+        return False
+    if snap.writer_outside_pair:
         return False
     return not (snap.local_is_writer or snap.failover is not None or op_is_open(snap.operation))
 
@@ -257,6 +263,11 @@ def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
                 return replace(base, action=Act.REFUSE, guard=guard, reason=reason)
             return replace(base, action=Act.PROMOTE, kind=command.action, reason=f"operator requested {command.action}")
         # failover
+        if snap.writer_outside_pair and not force:
+            return replace(base, action=Act.REFUSE, guard="writer-outside-pair",
+                           reason=f"the writer is in {snap.writer_outside_pair}, a database standby outside this pair; "
+                                  f"a failover would drop its writes: switch over (no data loss), or --force if it is lost",
+                           command_hint=_hint("switchover"))
         if snap.peer_reachable_now is True and not force:
             return replace(base, action=Act.REFUSE, guard="peer-healthy",
                            reason="peer region answers: use switchover (no data loss), or --force",
@@ -268,6 +279,10 @@ def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
         return replace(base, action=Act.PROMOTE, kind="failover", reason="operator requested failover")
 
     assert isinstance(trigger, Evaluate)
+    if snap.writer_outside_pair:
+        # Only an operator puts the writer there (RUNBOOK "Database standby"); the peer's health
+        # says nothing about it, and automation must not take the writer back on its own.
+        return replace(base, reason=f"the writer is in {snap.writer_outside_pair}, outside this pair; not judged")
     needed = policy.consecutive_failures
     failures = snap.probes.consecutive_failures
     if failures < needed:

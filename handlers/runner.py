@@ -153,6 +153,7 @@ class Runner:
         members = gc.get("GlobalClusterMembers", [])
         local = next((m for m in members if m.get("DBClusterArn") == self.s.local_cluster_arn), None)
         writer_arn = next((m.get("DBClusterArn", "") for m in members if m.get("IsWriter")), "")
+        writer_region = writer_arn.split(":")[3] if writer_arn.count(":") >= 5 else ""
         fs_raw = gc.get("FailoverState") or {}
         failover = None
         if fs_raw.get("Status") or fs_raw.get("ToDbClusterArn"):
@@ -175,6 +176,7 @@ class Runner:
             local_is_member=local is not None,
             local_is_writer=is_writer and cluster is not None,
             writer_arn=writer_arn,
+            writer_outside_pair=writer_region if writer_region not in ("", self.s.region, self.s.peer_region) else "",
             local_status=str(cluster.get("Status", "")) if cluster else "missing",
             local_sync=str(local.get("SynchronizationStatus", "")) if local else "",
             failover=failover,
@@ -677,6 +679,7 @@ def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
     return {
         "writer_here": snap.local_is_writer,
         "writer_arn": writer_arn or snap.writer_arn,
+        "writer_outside_pair": snap.writer_outside_pair,
         "local_status": snap.local_status,
         "local_sync": snap.local_sync,
         "failover_state": asdict(snap.failover) if snap.failover else None,

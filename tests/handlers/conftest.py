@@ -74,7 +74,7 @@ class World:
 
     def messages(self) -> list[dict[str, Any]]:
         sqs = self.client("sqs")
-        out = []
+        out: list[dict[str, Any]] = []
         while True:
             resp = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
             msgs = resp.get("Messages", [])

@@ -24,6 +24,7 @@ from handlers.events import Evaluate, OperatorCommand
 
 LOCAL = "arn:aws:rds:us-west-2:1:cluster:local"
 PEER = "arn:aws:rds:us-east-1:1:cluster:peer"
+BUNKER = "arn:aws:rds:eu-central-1:1:cluster:bunker"  # a database standby outside the pair
 AUTO = Policy(mode="automatic", rpo_seconds=60, consecutive_failures=3, max_probe_gap_seconds=90)
 GAP = AUTO.max_probe_gap_seconds
 NOTIFY = replace(AUTO, mode="notify")
@@ -77,6 +78,15 @@ CASES = [
     ("cmd-on-writer", replace(BASE, local_is_writer=True, writer_arn=LOCAL, active_flag=True), cmd("failover"), AUTO, Act.NOOP, ""),
     ("cmd-resume", replace(BASE, local_is_writer=True, writer_arn=LOCAL, operation=OPEN), cmd("failover"), AUTO, Act.FINISH_STEPS, "failover"),
     ("cmd-adopt-external", replace(BASE, failover=FailoverView("pending", PEER, LOCAL, True)), cmd("failover"), AUTO, Act.WAIT_PROMOTION, "adopt"),
+    # The writer in a database standby (an operator put it there): nothing is judged from the peer.
+    ("bunker-writer-lost-peer", replace(BASE, writer_arn=BUNKER, writer_outside_pair="eu-central-1", probes=LOST),
+     TICK, AUTO, Act.NOOP, ""),
+    ("bunker-writer-cmd-failover", replace(BASE, writer_arn=BUNKER, writer_outside_pair="eu-central-1", peer_reachable_now=False),
+     cmd("failover"), AUTO, Act.REFUSE, "writer-outside-pair"),
+    ("bunker-writer-cmd-failover-forced", replace(BASE, writer_arn=BUNKER, writer_outside_pair="eu-central-1"),
+     cmd("failover", force=True), AUTO, Act.PROMOTE, "failover"),
+    ("bunker-writer-cmd-switchover", replace(BASE, writer_arn=BUNKER, writer_outside_pair="eu-central-1"),
+     cmd("switchover"), AUTO, Act.PROMOTE, "switchover"),
 ]
 
 
@@ -175,6 +185,7 @@ def test_should_probe_only_as_idle_reader() -> None:
     assert not should_probe(replace(BASE, failover=FailoverView("pending", PEER, LOCAL, True)), TICK)
     assert not should_probe(replace(BASE, operation=OPEN), TICK)
     assert not should_probe(replace(BASE, rds_reachable=False), TICK)
+    assert not should_probe(replace(BASE, writer_arn=BUNKER, writer_outside_pair="eu-central-1"), TICK)
 
 
 def test_remaining_steps_in_order() -> None:
