@@ -53,7 +53,7 @@ else
 	$(BIN)/python -m drill --target emulator $(DRILL_ARGS)
 endif
 
-## preview: print both stacks' resource trees offline (no AWS account, no Pulumi CLI)
+## preview: print every example stack's resource tree offline (no AWS account, no Pulumi CLI)
 preview: $(STAMP)
 	$(BIN)/python -m offline.preview
 

@@ -1,13 +1,17 @@
-"""magento-dr: one stack (primary or secondary) of a two-region Magento 2 shop on AWS.
+"""magento-dr: one stack of a Magento 2 shop on AWS that survives the loss of a region.
 
-Table of contents: settings → providers → peer stack → network → data tiers →
-web tier → failover automation → exports. Every resource lives in a component.
+Stacks: the primary, its paired standby (role secondary), and optionally further database
+standbys (role secondary, scope database) that hold only a copy of the global database.
+
+Table of contents: settings → providers → primary stack → network → notifications → database →
+(shop stacks only) media → web tier and front door → release → failover automation; exports
+beside each tier. Every resource lives in a component.
 """
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ConfigError, load_settings
+from components.config import ConfigError, check_pairing, load_settings
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.global_database import GlobalDatabase, check_matches_primary, database_args
 from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, ReplicatedMediaBucketArgs
@@ -34,14 +38,17 @@ if not settings.is_primary:
     primary_stack = pulumi.StackReference(settings.primary_stack)
 
     def _check_peer(values: list[object]) -> None:
-        region, cidr = values
+        region, cidr, paired = values
         if region != settings.peer.region or cidr != settings.peer.network_cidr:
             raise ConfigError(
                 f"magento-dr:peer says the primary is {settings.peer.region} {settings.peer.network_cidr}, "
                 f"but {settings.primary_stack} exports {region} {cidr}; make them agree"
             )
+        check_pairing(settings, str(paired))
 
-    pulumi.Output.all(primary_stack.get_output("region"), primary_stack.get_output("networkCidr")).apply(_check_peer)
+    pulumi.Output.all(
+        primary_stack.get_output("region"), primary_stack.get_output("networkCidr"), primary_stack.get_output("peerRegion")
+    ).apply(_check_peer)
 
 network = RegionalNetwork(
     "network",
@@ -63,7 +70,7 @@ notifications = Notifications(
     opts=local,
 )
 
-# ---------------------------------------------------------------- data tiers
+# ---------------------------------------------------------------- database (every stack)
 database = GlobalDatabase(
     "database",
     database_args(
@@ -83,148 +90,9 @@ if primary_stack is not None:
         lambda digest: check_matches_primary(database.parameter_digest, digest, str(settings.primary_stack))
     )
 
-# The shop's existing public hosted zone: the shop's records, the regional records and (primary)
-# the media CDN's records all go there.
-zone = aws.route53.get_zone_output(
-    name=settings.dns.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=providers[settings.region])
-)
-
-# The primary owns the media CDN (and its hostname's records); the secondary owns both
-# replication rules. See docs/media.md "Ownership".
-media = ReplicatedMediaBucket(
-    "media",
-    ReplicatedMediaBucketArgs(
-        role=settings.role,
-        region=settings.region,
-        peer_region=settings.peer.region,
-        shop_hostname=settings.dns.shop_hostname,
-        noncurrent_version_days=settings.media.noncurrent_version_days,
-        alarm_topic_arn=notifications.topic_arn,
-        protect=settings.protect,
-        media_hostname=settings.media.hostname if settings.is_primary else None,
-        hosted_zone_id=zone.zone_id if settings.is_primary else None,
-        edge_provider=providers[GLOBAL_SERVICES_REGION] if settings.is_primary else None,
-        peer_provider=None if settings.is_primary else providers[settings.peer.region],
-        primary=None
-        if primary_stack is None
-        else PrimaryMedia(
-            bucket_name=primary_stack.require_output("mediaBucketName"),
-            key_arn=primary_stack.require_output("mediaKeyArn"),
-            distribution_arn=primary_stack.require_output("mediaDistributionArn"),
-            media_url=primary_stack.require_output("mediaUrl"),
-            expected_peer_bucket_name=primary_stack.require_output("mediaPeerBucketName"),
-        ),
-    ),
-    opts=local,
-)
-
-# ---------------------------------------------------------------- web tier and front door
-frontend = RegionalFrontend(
-    "frontend",
-    RegionalFrontendArgs(
-        stack=settings.stack,
-        region=settings.region,
-        peer_region=settings.peer.region,
-        is_primary=settings.is_primary,
-        dns=settings.dns,
-        hosted_zone_id=zone.zone_id,
-        web=settings.web,
-        cache=settings.cache,
-        search=settings.search,
-        health_check_interval_seconds=settings.failover.health_check_interval_seconds,
-        health_check_failure_threshold=settings.failover.health_check_failure_threshold,
-        vpc_id=network.vpc_id,
-        vpc_cidr=settings.network.cidr,
-        peer_cidr=settings.peer.network_cidr,
-        public_subnet_ids=network.public_subnet_ids,
-        private_subnet_ids=network.private_subnet_ids,
-        data_subnet_ids=network.data_subnet_ids,
-        alb_security_group_id=network.alb_security_group_id,
-        app_security_group_id=network.app_security_group_id,
-        database=DatabaseEndpoints(
-            writer_endpoint=database.writer_endpoint,
-            reader_endpoint=database.reader_endpoint,
-            credentials_secret_arn=database.credentials_secret_arn,
-            kms_key_arn=database.credentials_secret_kms_key_arn,
-            port=database.port,
-        ),
-        media=MediaStorage(
-            bucket_name=media.bucket_name,
-            bucket_arn=media.bucket_arn,
-            bucket_region=media.bucket_region,
-            kms_key_arn=media.kms_key_arn,
-            media_url=media.media_url,
-        ),
-        notification_topic_arn=notifications.topic_arn,
-        # Values both regions must share come from the primary (sessions, encrypted data).
-        primary_values=None
-        if primary_stack is None
-        else PrimaryFrontendValues(
-            crypt_key=primary_stack.require_output("frontendCryptKey"),
-            cache_auth_token=primary_stack.require_output("cacheAuthToken"),
-            cache_global_datastore_id=primary_stack.require_output("cacheGlobalDatastoreId"),
-        ),
-        protect=settings.protect,
-        global_accelerator=settings.failover.global_accelerator,
-    ),
-    opts=local,
-)
-
-# One build, stored in both regions' artifact buckets; the secondary owns primary -> secondary
-# replication (like media). See docs/release.md.
-release = ReleaseDelivery(
-    "release",
-    ReleaseDeliveryArgs(
-        stack=settings.stack,
-        role=settings.role,
-        region=settings.region,
-        peer_region=settings.peer.region,
-        shop_hostname=settings.dns.shop_hostname,
-        ssm_prefix=frontend.ssm_prefix,
-        active_parameter_name=frontend.active_parameter_name,
-        noncurrent_version_days=settings.release.noncurrent_version_days,
-        asg_name=frontend.asg_name,
-        asg_arn=frontend.asg_arn,
-        instance_role_name=frontend.instance_role_name,
-        instance_tag_key=frontend.instance_tag_key,
-        instance_tag_value=frontend.instance_tag_value,
-        github_repository=settings.release.github_repository,
-        github_environment=settings.release.github_environment,
-        protect=settings.protect,
-        peer_provider=None if settings.is_primary else providers[settings.peer.region],
-        primary=None
-        if primary_stack is None
-        else PrimaryRelease(
-            bucket_name=primary_stack.require_output("releaseBucketName"),
-            key_arn=primary_stack.require_output("releaseKeyArn"),
-            expected_peer_bucket_name=primary_stack.require_output("releasePeerBucketName"),
-        ),
-    ),
-    opts=local,
-)
-
-# ---------------------------------------------------------------- failover automation
-failover = FailoverAutomation(
-    "failover",
-    FailoverAutomationArgs.from_settings(
-        settings,
-        topic_arn=notifications.topic_arn,
-        topic_key_arn=notifications.key_arn,
-        global_cluster_id=database.global_cluster_id,
-        cluster_id=database.cluster_id,
-        cluster_arn=database.cluster_arn,
-        asg_name=frontend.asg_name,
-        instance_tag_key=frontend.instance_tag_key,
-        instance_tag_value=frontend.instance_tag_value,
-        cache_global_datastore_id=frontend.cache_global_datastore_id,
-        cache_replication_group_id=frontend.cache_replication_group_id,
-    ),
-    opts=local,
-)
-
-# ---------------------------------------------------------------- exports
-# What the secondary stack and operators read (documented in README "Stack outputs").
+# What further stacks and operators read (documented in README "Stack outputs").
 pulumi.export("role", settings.role)
+pulumi.export("scope", settings.scope)
 pulumi.export("region", settings.region)
 pulumi.export("peerRegion", settings.peer.region)
 pulumi.export("networkCidr", settings.network.cidr)
@@ -246,54 +114,202 @@ if settings.is_primary:
     pulumi.export("dbCredentialsReplicas", database.credentials_replicas)
     # A Pulumi secret (encrypted in state): secondaries in regions without a replica keep a copy.
     pulumi.export("dbCredentialsDocument", database.credentials_document)
-# Magento: --remote-storage-driver=aws-s3 --remote-storage-bucket=<mediaBucketName>
-# --remote-storage-region=<mediaBucketRegion>; base media URL = <mediaUrl>media/ (docs/media.md).
-pulumi.export("mediaBucketName", media.bucket_name)
-pulumi.export("mediaBucketArn", media.bucket_arn)
-pulumi.export("mediaBucketRegion", media.bucket_region)
-pulumi.export("mediaKeyArn", media.kms_key_arn)
-pulumi.export("mediaUrl", media.media_url)
-pulumi.export("mediaPeerBucketName", media.peer_bucket_name)
-if media.distribution_id is not None:
-    pulumi.export("mediaDistributionId", media.distribution_id)
-    pulumi.export("mediaDistributionArn", media.distribution_arn)
-    pulumi.export("mediaDistributionDomainName", media.distribution_domain_name)
-pulumi.export("shopUrl", f"https://{settings.dns.shop_hostname}/")
-pulumi.export("regionalHostname", frontend.regional_hostname)
-pulumi.export("albDnsName", frontend.alb_dns_name)
-pulumi.export("albZoneId", frontend.alb_zone_id)
-pulumi.export("albArnSuffix", frontend.alb_arn_suffix)
-pulumi.export("targetGroupArnSuffix", frontend.target_group_arn_suffix)
-pulumi.export("asgName", frontend.asg_name)
-pulumi.export("asgArn", frontend.asg_arn)
-pulumi.export("productionCapacity", frontend.production_capacity)
-pulumi.export("instanceTagKey", frontend.instance_tag_key)
-pulumi.export("instanceTagValue", frontend.instance_tag_value)
-pulumi.export("applyRoleCommand", frontend.apply_role_command)
-pulumi.export("ssmPrefix", frontend.ssm_prefix)
-pulumi.export("activeParameterName", frontend.active_parameter_name)
-pulumi.export("healthCheckIds", frontend.health_check_ids)
-pulumi.export("cacheReplicationGroupId", frontend.cache_replication_group_id)
-pulumi.export("cacheGlobalDatastoreId", frontend.cache_global_datastore_id)
-pulumi.export("searchEndpoint", frontend.search_endpoint)
-pulumi.export("searchDomainArn", frontend.search_domain_arn)
-if settings.is_primary:
-    # Secrets the secondary copies into its own region (encrypted in state and in the stack reference).
-    pulumi.export("frontendCryptKey", frontend.crypt_key)
-    pulumi.export("cacheAuthToken", frontend.cache_auth_token)
-pulumi.export("releaseBucketName", release.bucket_name)
-pulumi.export("releaseBucketArn", release.bucket_arn)
-pulumi.export("releaseKeyArn", release.kms_key_arn)
-pulumi.export("releasePeerBucketName", release.peer_bucket_name)
-pulumi.export("releaseVersionParameterName", release.version_parameter_name)
-pulumi.export("setupUpgradeDocumentName", release.setup_upgrade_document_name)
-pulumi.export("releaseRefreshRunbookName", release.refresh_runbook_name)
-pulumi.export("releaseTarget", release.release_target)
-if release.publisher_role_arn is not None:
-    pulumi.export("releasePublisherRoleArn", release.publisher_role_arn)
-pulumi.export("failoverFunctionName", failover.function_name)
-pulumi.export("failoverFunctionArn", failover.function_arn)
-pulumi.export("failoverDeadLetterQueueUrl", failover.dead_letter_queue_url)
-pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
-pulumi.export("failoverAlarmNames", failover.alarm_names)
-pulumi.export("rtoBudget", failover.rto_budget)
+
+
+def declare_shop() -> None:
+    """The shop tiers of the primary and its paired standby (a database standby has none)."""
+    # The shop's existing public hosted zone: the shop's records, the regional records and (primary)
+    # the media CDN's records all go there.
+    zone = aws.route53.get_zone_output(
+        name=settings.dns.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=providers[settings.region])
+    )
+
+    # The primary owns the media CDN (and its hostname's records); the secondary owns both
+    # replication rules. See docs/media.md "Ownership".
+    media = ReplicatedMediaBucket(
+        "media",
+        ReplicatedMediaBucketArgs(
+            role=settings.role,
+            region=settings.region,
+            peer_region=settings.peer.region,
+            shop_hostname=settings.dns.shop_hostname,
+            noncurrent_version_days=settings.media.noncurrent_version_days,
+            alarm_topic_arn=notifications.topic_arn,
+            protect=settings.protect,
+            media_hostname=settings.media.hostname if settings.is_primary else None,
+            hosted_zone_id=zone.zone_id if settings.is_primary else None,
+            edge_provider=providers[GLOBAL_SERVICES_REGION] if settings.is_primary else None,
+            peer_provider=None if settings.is_primary else providers[settings.peer.region],
+            primary=None
+            if primary_stack is None
+            else PrimaryMedia(
+                bucket_name=primary_stack.require_output("mediaBucketName"),
+                key_arn=primary_stack.require_output("mediaKeyArn"),
+                distribution_arn=primary_stack.require_output("mediaDistributionArn"),
+                media_url=primary_stack.require_output("mediaUrl"),
+                expected_peer_bucket_name=primary_stack.require_output("mediaPeerBucketName"),
+            ),
+        ),
+        opts=local,
+    )
+
+    # ---------------------------------------------------------------- web tier and front door
+    frontend = RegionalFrontend(
+        "frontend",
+        RegionalFrontendArgs(
+            stack=settings.stack,
+            region=settings.region,
+            peer_region=settings.peer.region,
+            is_primary=settings.is_primary,
+            dns=settings.dns,
+            hosted_zone_id=zone.zone_id,
+            web=settings.web,
+            cache=settings.cache,
+            search=settings.search,
+            health_check_interval_seconds=settings.failover.health_check_interval_seconds,
+            health_check_failure_threshold=settings.failover.health_check_failure_threshold,
+            vpc_id=network.vpc_id,
+            vpc_cidr=settings.network.cidr,
+            peer_cidr=settings.peer.network_cidr,
+            public_subnet_ids=network.public_subnet_ids,
+            private_subnet_ids=network.private_subnet_ids,
+            data_subnet_ids=network.data_subnet_ids,
+            alb_security_group_id=network.alb_security_group_id,
+            app_security_group_id=network.app_security_group_id,
+            database=DatabaseEndpoints(
+                writer_endpoint=database.writer_endpoint,
+                reader_endpoint=database.reader_endpoint,
+                credentials_secret_arn=database.credentials_secret_arn,
+                kms_key_arn=database.credentials_secret_kms_key_arn,
+                port=database.port,
+            ),
+            media=MediaStorage(
+                bucket_name=media.bucket_name,
+                bucket_arn=media.bucket_arn,
+                bucket_region=media.bucket_region,
+                kms_key_arn=media.kms_key_arn,
+                media_url=media.media_url,
+            ),
+            notification_topic_arn=notifications.topic_arn,
+            # Values both regions must share come from the primary (sessions, encrypted data).
+            primary_values=None
+            if primary_stack is None
+            else PrimaryFrontendValues(
+                crypt_key=primary_stack.require_output("frontendCryptKey"),
+                cache_auth_token=primary_stack.require_output("cacheAuthToken"),
+                cache_global_datastore_id=primary_stack.require_output("cacheGlobalDatastoreId"),
+            ),
+            protect=settings.protect,
+            global_accelerator=settings.failover.global_accelerator,
+        ),
+        opts=local,
+    )
+
+    # One build, stored in both regions' artifact buckets; the secondary owns primary -> secondary
+    # replication (like media). See docs/release.md.
+    release = ReleaseDelivery(
+        "release",
+        ReleaseDeliveryArgs(
+            stack=settings.stack,
+            role=settings.role,
+            region=settings.region,
+            peer_region=settings.peer.region,
+            shop_hostname=settings.dns.shop_hostname,
+            ssm_prefix=frontend.ssm_prefix,
+            active_parameter_name=frontend.active_parameter_name,
+            noncurrent_version_days=settings.release.noncurrent_version_days,
+            asg_name=frontend.asg_name,
+            asg_arn=frontend.asg_arn,
+            instance_role_name=frontend.instance_role_name,
+            instance_tag_key=frontend.instance_tag_key,
+            instance_tag_value=frontend.instance_tag_value,
+            github_repository=settings.release.github_repository,
+            github_environment=settings.release.github_environment,
+            protect=settings.protect,
+            peer_provider=None if settings.is_primary else providers[settings.peer.region],
+            primary=None
+            if primary_stack is None
+            else PrimaryRelease(
+                bucket_name=primary_stack.require_output("releaseBucketName"),
+                key_arn=primary_stack.require_output("releaseKeyArn"),
+                expected_peer_bucket_name=primary_stack.require_output("releasePeerBucketName"),
+            ),
+        ),
+        opts=local,
+    )
+
+    # ---------------------------------------------------------------- failover automation
+    failover = FailoverAutomation(
+        "failover",
+        FailoverAutomationArgs.from_settings(
+            settings,
+            topic_arn=notifications.topic_arn,
+            topic_key_arn=notifications.key_arn,
+            global_cluster_id=database.global_cluster_id,
+            cluster_id=database.cluster_id,
+            cluster_arn=database.cluster_arn,
+            asg_name=frontend.asg_name,
+            instance_tag_key=frontend.instance_tag_key,
+            instance_tag_value=frontend.instance_tag_value,
+            cache_global_datastore_id=frontend.cache_global_datastore_id,
+            cache_replication_group_id=frontend.cache_replication_group_id,
+        ),
+        opts=local,
+    )
+
+    # ---------------------------------------------------------------- shop exports
+    # Magento: --remote-storage-driver=aws-s3 --remote-storage-bucket=<mediaBucketName>
+    # --remote-storage-region=<mediaBucketRegion>; base media URL = <mediaUrl>media/ (docs/media.md).
+    pulumi.export("mediaBucketName", media.bucket_name)
+    pulumi.export("mediaBucketArn", media.bucket_arn)
+    pulumi.export("mediaBucketRegion", media.bucket_region)
+    pulumi.export("mediaKeyArn", media.kms_key_arn)
+    pulumi.export("mediaUrl", media.media_url)
+    pulumi.export("mediaPeerBucketName", media.peer_bucket_name)
+    if media.distribution_id is not None:
+        pulumi.export("mediaDistributionId", media.distribution_id)
+        pulumi.export("mediaDistributionArn", media.distribution_arn)
+        pulumi.export("mediaDistributionDomainName", media.distribution_domain_name)
+    pulumi.export("shopUrl", f"https://{settings.dns.shop_hostname}/")
+    pulumi.export("regionalHostname", frontend.regional_hostname)
+    pulumi.export("albDnsName", frontend.alb_dns_name)
+    pulumi.export("albZoneId", frontend.alb_zone_id)
+    pulumi.export("albArnSuffix", frontend.alb_arn_suffix)
+    pulumi.export("targetGroupArnSuffix", frontend.target_group_arn_suffix)
+    pulumi.export("asgName", frontend.asg_name)
+    pulumi.export("asgArn", frontend.asg_arn)
+    pulumi.export("productionCapacity", frontend.production_capacity)
+    pulumi.export("instanceTagKey", frontend.instance_tag_key)
+    pulumi.export("instanceTagValue", frontend.instance_tag_value)
+    pulumi.export("applyRoleCommand", frontend.apply_role_command)
+    pulumi.export("ssmPrefix", frontend.ssm_prefix)
+    pulumi.export("activeParameterName", frontend.active_parameter_name)
+    pulumi.export("healthCheckIds", frontend.health_check_ids)
+    pulumi.export("cacheReplicationGroupId", frontend.cache_replication_group_id)
+    pulumi.export("cacheGlobalDatastoreId", frontend.cache_global_datastore_id)
+    pulumi.export("searchEndpoint", frontend.search_endpoint)
+    pulumi.export("searchDomainArn", frontend.search_domain_arn)
+    if settings.is_primary:
+        # Secrets the secondary copies into its own region (encrypted in state and in the stack reference).
+        pulumi.export("frontendCryptKey", frontend.crypt_key)
+        pulumi.export("cacheAuthToken", frontend.cache_auth_token)
+    pulumi.export("releaseBucketName", release.bucket_name)
+    pulumi.export("releaseBucketArn", release.bucket_arn)
+    pulumi.export("releaseKeyArn", release.kms_key_arn)
+    pulumi.export("releasePeerBucketName", release.peer_bucket_name)
+    pulumi.export("releaseVersionParameterName", release.version_parameter_name)
+    pulumi.export("setupUpgradeDocumentName", release.setup_upgrade_document_name)
+    pulumi.export("releaseRefreshRunbookName", release.refresh_runbook_name)
+    pulumi.export("releaseTarget", release.release_target)
+    if release.publisher_role_arn is not None:
+        pulumi.export("releasePublisherRoleArn", release.publisher_role_arn)
+    pulumi.export("failoverFunctionName", failover.function_name)
+    pulumi.export("failoverFunctionArn", failover.function_arn)
+    pulumi.export("failoverDeadLetterQueueUrl", failover.dead_letter_queue_url)
+    pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
+    pulumi.export("failoverAlarmNames", failover.alarm_names)
+    pulumi.export("rtoBudget", failover.rto_budget)
+
+
+if settings.serves_shop:
+    declare_shop()

@@ -17,8 +17,14 @@ from typing import Any, Literal, cast
 NAMESPACE = "magento-dr"
 
 Role = Literal["primary", "secondary"]
+Scope = Literal["shop", "database"]
 FailoverMode = Literal["automatic", "notify"]
-NatMode = Literal["per-az", "single"]
+NatMode = Literal["per-az", "single", "none"]
+
+# What a `scope: database` stack (a further secondary region of the global database, with no
+# shop tiers) may configure: everything else would be silently ignored, so it is refused.
+DATABASE_SCOPE_SECTIONS = ("web", "cache", "search", "media", "release")
+DATABASE_SCOPE_FAILOVER_KEYS = ("notificationEmails",)
 
 # https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints
 _REGION_RE = re.compile(
@@ -73,7 +79,7 @@ class NetworkSettings:
     cidr: str = "10.10.0.0/16"
     az_count: int = 3
     nat_gateways: NatMode = "per-az"
-    interface_endpoints: tuple[str, ...] = (
+    interface_endpoints: tuple[str, ...] = (  # a database-scope stack defaults to none (no instances)
         "ssm",
         "ssmmessages",
         "ec2messages",
@@ -166,6 +172,9 @@ class StackSettings:
     peer: PeerSettings
     dns: DnsSettings
     primary_stack: str | None = None
+    scope: Scope = "shop"
+    """shop: the whole shop (the primary and its paired standby). database: a further secondary
+    region of the global database and nothing else (docs/database.md "Further standby regions")."""
     network: NetworkSettings = field(default_factory=NetworkSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -182,6 +191,11 @@ class StackSettings:
         return self.role == "primary"
 
     @property
+    def serves_shop(self) -> bool:
+        """False for a database standby (`scope: database`): no web, cache, search, media, release or failover tiers."""
+        return self.scope == "shop"
+
+    @property
     def regions(self) -> tuple[str, str]:
         """(primary region, secondary region) of this pair."""
         if self.is_primary:
@@ -196,6 +210,7 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "role": False,
     "region": False,
     "primaryStack": False,
+    "scope": False,
     "peer": True,
     "dns": True,
     "network": True,
@@ -370,6 +385,8 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
             f"read the primary's outputs)"
         )
 
+    scope = _scope(raw, cast(Role, role))
+
     dns_section = _Section("dns", raw.get("dns"), {"zoneName", "shopHostname"})
     dns = DnsSettings(
         zone_name=dns_section.text("zoneName", required=True).rstrip(".").lower(),
@@ -384,7 +401,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
             f"{dns.zone_name}; use a name ending in .{dns.zone_name}"
         )
 
-    network = _parse_network(raw.get("network"))
+    network = _parse_network(raw.get("network"), scope)
     own_cidr = _cidr(_key("network", "cidr"), network.cidr)
     peer_cidr = _cidr(_key("peer", "networkCidr"), peer.network_cidr)
     if own_cidr.overlaps(peer_cidr):
@@ -403,8 +420,9 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         peer=peer,
         dns=dns,
         primary_stack=primary_stack if role == "secondary" else None,
+        scope=scope,
         network=network,
-        database=_parse_database(raw.get("database"), cast(Role, role)),
+        database=_parse_database(raw.get("database"), cast(Role, role), scope),
         web=_parse_web(raw.get("web")),
         cache=_parse_cache(raw.get("cache")),
         search=_parse_search(raw.get("search")),
@@ -416,12 +434,80 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
     )
 
 
-def _parse_network(raw: Any) -> NetworkSettings:
+def check_pairing(settings: StackSettings, primary_peer_region: str) -> None:
+    """A secondary's place beside the primary, once the primary's exports are known.
+
+    The primary pairs its shop tiers with exactly one standby, the region its `magento-dr:peer`
+    names: a Route 53 failover record set has one SECONDARY, each bucket one replication
+    configuration, and the pairs' health checks and replication rules are written for two. Any
+    further region joins the global database only (`scope: database`).
+    """
+    if settings.is_primary:
+        return
+    if settings.serves_shop and settings.region != primary_peer_region:
+        raise ConfigError(
+            f"stack {settings.stack} would be a second shop standby in {settings.region}, but the primary pairs "
+            f"its shop with {primary_peer_region} (the primary's {_key('peer', 'region')}): its failover records, "
+            f"media and release replication and cache datastore have room for one paired standby. To add "
+            f"{settings.region} as a further copy of the database, set {_key('scope')} database in "
+            f"Pulumi.{settings.stack}.yaml (docs/database.md, 'Further standby regions'); to move the paired "
+            f"standby here, change the primary's {_key('peer')} first"
+        )
+    if not settings.serves_shop and settings.region == primary_peer_region:
+        raise ConfigError(
+            f"{settings.region} is the primary's paired standby (the primary's {_key('peer', 'region')}), which "
+            f"must serve the shop: remove {_key('scope')} database from Pulumi.{settings.stack}.yaml, or pair the "
+            f"primary with another region"
+        )
+
+
+def _scope(raw: Mapping[str, Any], role: Role) -> Scope:
+    """`scope: database` makes a further secondary region of the global database and nothing else."""
+    value = raw.get("scope", "shop")
+    if value not in ("shop", "database"):
+        raise ConfigError(
+            f"{_key('scope')} is {value!r}; set it to shop (the whole shop: the primary and its paired standby) "
+            f"or database (a further standby region holding only a copy of the database)"
+        )
+    if value == "shop":
+        return "shop"
+    if role == "primary":
+        raise ConfigError(
+            f"{_key('scope')} database is for a further standby region (role secondary); the primary serves "
+            f"the shop: remove {_key('scope')}"
+        )
+    for section in DATABASE_SCOPE_SECTIONS:
+        if raw.get(section) is not None:
+            raise ConfigError(
+                f"{_key(section)} has no effect on a database standby ({_key('scope')} database runs no "
+                f"{section} tier); remove it from Pulumi.<stack>.yaml"
+            )
+    failover = raw.get("failover")
+    if isinstance(failover, Mapping):
+        extra = sorted(set(failover) - set(DATABASE_SCOPE_FAILOVER_KEYS))
+        if extra:
+            raise ConfigError(
+                f"{_key('failover', extra[0])} has no effect on a database standby: it runs no failover function "
+                f"(the paired standby's function fails over; operators promote this region by hand, RUNBOOK.md). "
+                f"Keep only {_key('failover', 'notificationEmails')}"
+            )
+    return "database"
+
+
+def _parse_network(raw: Any, scope: Scope = "shop") -> NetworkSettings:
     d = NetworkSettings()
     s = _Section(
         "network", raw, {"cidr", "azCount", "natGateways", "interfaceEndpoints", "flowLogRetentionDays"}
     )
-    endpoints = s.text_list("interfaceEndpoints", d.interface_endpoints)
+    # A database standby has no instances: nothing needs a way out, nor interface endpoints.
+    default_nat, default_endpoints = ("none", ()) if scope == "database" else (d.nat_gateways, d.interface_endpoints)
+    nat_gateways = s.choice("natGateways", default_nat, ("per-az", "single", "none"))
+    if nat_gateways == "none" and scope == "shop":
+        raise ConfigError(
+            f"{_key('network', 'natGateways')} none leaves the web instances without a way out (package and "
+            f"AMI updates, Magento's outbound calls); use per-az or single. none is for {_key('scope')} database"
+        )
+    endpoints = s.text_list("interfaceEndpoints", default_endpoints)
     for name in endpoints:
         if not re.match(r"^[a-z0-9.-]+$", name):
             raise ConfigError(
@@ -439,13 +525,13 @@ def _parse_network(raw: Any) -> NetworkSettings:
     return NetworkSettings(
         cidr=s.text("cidr", d.cidr),
         az_count=s.number("azCount", d.az_count, 2, 6),
-        nat_gateways=cast(NatMode, s.choice("natGateways", d.nat_gateways, ("per-az", "single"))),
+        nat_gateways=cast(NatMode, nat_gateways),
         interface_endpoints=endpoints,
         flow_log_retention_days=retention,
     )
 
 
-def _parse_database(raw: Any, role: Role) -> DatabaseSettings:
+def _parse_database(raw: Any, role: Role, scope: Scope = "shop") -> DatabaseSettings:
     d = DatabaseSettings()
     s = _Section(
         "database",
@@ -476,16 +562,21 @@ def _parse_database(raw: Any, role: Role) -> DatabaseSettings:
         backup_retention_days=s.number("backupRetentionDays", d.backup_retention_days, 7, 35),
         write_forwarding=s.flag("writeForwarding", d.write_forwarding),
         audit_log=s.flag("auditLog", d.audit_log),
-        credentials=_credentials_source(s, role),
+        credentials=_credentials_source(s, role, scope),
     )
 
 
-def _credentials_source(s: _Section, role: Role) -> Literal["replica", "copy"]:
-    source = s.choice("credentials", "replica", ("replica", "copy"))
+def _credentials_source(s: _Section, role: Role, scope: Scope) -> Literal["replica", "copy"]:
+    source = s.choice("credentials", "copy" if scope == "database" else "replica", ("replica", "copy"))
     if role == "primary" and source != "replica":
         raise ConfigError(
             f"{_key('database', 'credentials')} is for secondaries; the primary owns the credentials secret "
             f"(and its replica in the peer region): remove it"
+        )
+    if scope == "database" and source != "copy":
+        raise ConfigError(
+            f"{_key('database', 'credentials')} replica: the primary replicates its secret only to its paired "
+            f"standby, so a database standby keeps its own copy; set it to copy or remove it"
         )
     return cast(Literal["replica", "copy"], source)
 

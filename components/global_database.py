@@ -227,7 +227,8 @@ def select_credentials_replica(replicas: Mapping[str, Any], region: str, primary
         raise ConfigError(
             f"{primary_stack} replicates the database credentials to [{available}], not to {region}; "
             f"set magento-dr:database.credentials to copy in this stack's file (it then keeps its own copy, "
-            f"encrypted with this region's key), or make {region} the primary's magento-dr:peer.region"
+            f"encrypted with this region's key; a further standby region with magento-dr:scope database does so "
+            f"by default), or make {region} the primary's magento-dr:peer.region"
         )
     return {"secretArn": str(replica["secretArn"]), "kmsKeyArn": str(replica["kmsKeyArn"])}
 

@@ -28,8 +28,8 @@ class RegionalNetworkArgs:
     def __post_init__(self) -> None:
         if self.az_count < 2:
             raise ValueError("RegionalNetworkArgs.az_count must be at least 2: Aurora, ALB and ElastiCache need two AZs")
-        if self.nat_gateways not in ("per-az", "single"):
-            raise ValueError(f"RegionalNetworkArgs.nat_gateways must be per-az or single, got {self.nat_gateways!r}")
+        if self.nat_gateways not in ("per-az", "single", "none"):
+            raise ValueError(f"RegionalNetworkArgs.nat_gateways must be per-az, single or none, got {self.nat_gateways!r}")
         plan_subnets(self.cidr, self.az_count)  # raises if the CIDR cannot hold the subnets
 
 
@@ -111,8 +111,9 @@ class RegionalNetwork(pulumi.ComponentResource):
         for i, subnet in enumerate(data_subnets):
             aws.ec2.RouteTableAssociation(f"{name}-data-{i}-rta", subnet_id=subnet.id, route_table_id=data_rt.id, opts=child)
 
-        # NAT: one per AZ so losing an AZ does not cut the others off; "single" trades that for cost.
-        nat_count = args.az_count if args.nat_gateways == "per-az" else 1
+        # NAT: one per AZ so losing an AZ does not cut the others off; "single" trades that for cost;
+        # "none" (a database standby, which runs no instances) leaves the private subnets isolated too.
+        nat_count = {"per-az": args.az_count, "single": 1, "none": 0}[args.nat_gateways]
         nats = []
         for i in range(nat_count):
             eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{name}-nat-{i}"}, opts=child)
@@ -130,7 +131,9 @@ class RegionalNetwork(pulumi.ComponentResource):
             rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{i}",
                 vpc_id=vpc.id,
-                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nats[i % nat_count].id)],
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nats[i % nat_count].id)]
+                if nats
+                else [],
                 tags={"Name": f"{name}-private-{i}"},
                 opts=child,
             )
@@ -149,28 +152,9 @@ class RegionalNetwork(pulumi.ComponentResource):
         )
 
         # Interface endpoints keep SSM, Secrets Manager, KMS and logging working
-        # when the internet path (NAT) is impaired.
-        endpoint_sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg",
-            vpc_id=vpc.id,
-            description="HTTPS to interface endpoints from inside the VPC",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.cidr], description="HTTPS from the VPC")],
-            egress=[],
-            tags={"Name": f"{name}-endpoints"},
-            opts=child,
-        )
-        for service in args.interface_endpoints:
-            aws.ec2.VpcEndpoint(
-                f"{name}-{service.replace('.', '-')}",
-                vpc_id=vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}",
-                vpc_endpoint_type="Interface",
-                private_dns_enabled=True,
-                subnet_ids=[s.id for s in private_subnets],
-                security_group_ids=[endpoint_sg.id],
-                tags={"Name": f"{name}-{service}"},
-                opts=child,
-            )
+        # when the internet path (NAT) is impaired. A database standby declares none.
+        if args.interface_endpoints:
+            self._interface_endpoints(name, args, vpc.id, [s.id for s in private_subnets], child)
 
         # Flow logs to an encrypted log group, so a post-incident review can see who talked to what.
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -259,6 +243,37 @@ class RegionalNetwork(pulumi.ComponentResource):
                 "app_security_group_id": self.app_security_group_id,
             }
         )
+
+
+    def _interface_endpoints(
+        self,
+        name: str,
+        args: RegionalNetworkArgs,
+        vpc_id: pulumi.Output[str],
+        subnet_ids: list[pulumi.Output[str]],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            vpc_id=vpc_id,
+            description="HTTPS to interface endpoints from inside the VPC",
+            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.cidr], description="HTTPS from the VPC")],
+            egress=[],
+            tags={"Name": f"{name}-endpoints"},
+            opts=child,
+        )
+        for service in args.interface_endpoints:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=vpc_id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=subnet_ids,
+                security_group_ids=[endpoint_sg.id],
+                tags={"Name": f"{name}-{service}"},
+                opts=child,
+            )
 
 
 def _logs_key_policy(account_id: str, region: str) -> str:

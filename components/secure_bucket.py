@@ -349,6 +349,7 @@ def check_peer_bucket_name(kind: str, expected_by_primary: str | None, own_name:
         raise ConfigError(
             f"the primary expects the secondary's {kind} bucket to be {expected_by_primary!r}, but this stack "
             f"would create {own_name!r}; make magento-dr:dns.shopHostname and magento-dr:peer.region agree "
-            f"between the stacks, deploy the same AWS account, and run `pulumi up` on the primary first"
+            f"between the stacks, deploy the same AWS account, and run `pulumi up` on the primary first. "
+            f"A further standby region (not the primary's peer) holds only the database: set magento-dr:scope database"
         )
     return own_name

@@ -1,8 +1,9 @@
-"""`make preview`: both stacks' component/resource trees, offline, for pull-request review.
+"""`make preview`: the example stacks' component/resource trees, offline, for pull-request review.
 
 Runs the real program under the same mocks as the tests — no AWS account, no
 Pulumi CLI — and prints each stack as a tree (type, name, region) with counts
-per type. What a reviewer reads when no cloud credentials are at hand.
+per type: the primary, its paired standby, and the example database standby
+(examples/Pulumi.bunker.yaml). What a reviewer reads when no cloud credentials are at hand.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from .runner import ProgramFailed, Resource, StackGraph, run_pair
+from .runner import ProgramFailed, Resource, StackGraph, run_database_standby, run_pair
 
 
 def _label(resource: Resource) -> str:
@@ -24,7 +25,8 @@ def _label(resource: Resource) -> str:
 
 
 def render(graph: StackGraph) -> str:
-    lines = [f"Stack {graph.stack} ({graph.exports.get('role', '?')}, {graph.exports.get('region', '?')})"]
+    scope = graph.exports.get("scope", "shop")
+    lines = [f"Stack {graph.stack} ({graph.exports.get('role', '?')}, {scope}, {graph.exports.get('region', '?')})"]
     def ordered(nodes: list[Resource]) -> list[Resource]:
         return sorted(nodes, key=lambda r: (r.custom, r.type, r.name))  # components first; stable for diffs
 
@@ -51,10 +53,11 @@ def render(graph: StackGraph) -> str:
 def main() -> int:
     try:
         primary, secondary = run_pair()
+        bunker = run_database_standby(primary)
     except ProgramFailed as exc:
         print(f"preview failed: {exc.cause}", file=sys.stderr)
         return 1
-    for graph in (primary, secondary):
+    for graph in (primary, secondary, bunker):
         print(render(graph))
         print()
     return 0

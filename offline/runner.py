@@ -374,3 +374,13 @@ def run_pair(
     primary = run_stack("primary", overrides=primary_overrides, root=root)
     secondary = run_stack("secondary", overrides=secondary_overrides, peer_exports=primary.exports, root=root)
     return primary, secondary
+
+
+def example_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """examples/Pulumi.<stack>.yaml, exactly as a user would copy it next to the others."""
+    return load_stack_config(stack, root / "examples")
+
+
+def run_database_standby(primary: StackGraph, stack: str = "bunker", root: Path = PROJECT_ROOT) -> StackGraph:
+    """The example database standby (scope: database) beside the primary."""
+    return run_stack(stack, config=example_config(stack, root), peer_exports=primary.exports, root=root)

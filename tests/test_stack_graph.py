@@ -16,51 +16,51 @@ def test_both_example_stacks_build(primary: StackGraph, secondary: StackGraph) -
     assert len(primary.aws_resources()) > 20 and len(secondary.aws_resources()) > 20
 
 
-def test_default_aws_provider_is_disabled(stack: StackGraph) -> None:
-    assert stack.config["pulumi:disable-default-providers"] == ["aws"]
+def test_default_aws_provider_is_disabled(any_stack: StackGraph) -> None:
+    assert any_stack.config["pulumi:disable-default-providers"] == ["aws"]
 
 
-def test_every_aws_resource_has_an_explicit_provider(stack: StackGraph) -> None:
-    providers = {r.urn: r for r in stack.resources if r.is_provider}
-    for resource in stack.aws_resources():
+def test_every_aws_resource_has_an_explicit_provider(any_stack: StackGraph) -> None:
+    providers = {r.urn: r for r in any_stack.resources if r.is_provider}
+    for resource in any_stack.aws_resources():
         assert resource.provider, f"{resource.type} {resource.name} has no explicit provider"
         urn = resource.provider.rsplit("::", 1)[0]
         assert urn in providers, f"{resource.name} uses unknown provider {urn}"
 
 
-def test_every_aws_resource_belongs_to_a_component(stack: StackGraph) -> None:
-    for resource in stack.aws_resources():
-        ancestors = list(stack.ancestors(resource))
+def test_every_aws_resource_belongs_to_a_component(any_stack: StackGraph) -> None:
+    for resource in any_stack.aws_resources():
+        ancestors = list(any_stack.ancestors(resource))
         assert ancestors, f"{resource.type} {resource.name} is not inside a component"
         assert ancestors[-1].type.startswith("magento-dr:index:"), ancestors[-1].type
 
 
-def test_components_use_the_project_token(stack: StackGraph) -> None:
-    components = [r for r in stack.resources if not r.custom and r.type not in (STACK_TYPE,)]
+def test_components_use_the_project_token(any_stack: StackGraph) -> None:
+    components = [r for r in any_stack.resources if not r.custom and r.type not in (STACK_TYPE,)]
     assert components
     for component in components:
         assert component.type.startswith("magento-dr:index:"), component.type
 
 
-def test_providers_carry_default_tags_and_one_region_each(stack: StackGraph) -> None:
-    providers = [r for r in stack.resources if r.is_provider]
+def test_providers_carry_default_tags_and_one_region_each(any_stack: StackGraph) -> None:
+    providers = [r for r in any_stack.resources if r.is_provider]
     regions = [p.inputs["region"] for p in providers]
     assert len(regions) == len(set(regions))
-    assert stack.exports["region"] in regions and stack.exports["peerRegion"] in regions
+    assert any_stack.exports["region"] in regions and any_stack.exports["peerRegion"] in regions
     for provider in providers:
         tags = provider.inputs["defaultTags"]["tags"]
         assert tags["project"] == "magento-dr"
-        assert tags["stack"] == stack.stack
-        assert tags["role"] == stack.exports["role"]
+        assert tags["stack"] == any_stack.stack
+        assert tags["role"] == any_stack.exports["role"]
         assert tags["region"] == provider.inputs["region"]
         assert tags["managed-by"] == "pulumi"
         assert tags["owner"] == "sre"  # extra tags from config
 
 
-def test_resources_land_in_the_stacks_own_region_unless_they_say_why(stack: StackGraph) -> None:
+def test_resources_land_in_the_stacks_own_region_unless_they_say_why(any_stack: StackGraph) -> None:
     # Cross-region resources are the exception, each owned on purpose (README: Ownership).
-    own = stack.exports["region"]
-    for resource in stack.aws_resources():
+    own = any_stack.exports["region"]
+    for resource in any_stack.aws_resources():
         if resource.region != own:
             assert any(word in resource.name for word in CROSS_REGION_WORDS), (
                 f"{resource.type} {resource.name} is declared in {resource.region}, not {own}; "

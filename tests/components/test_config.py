@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, StackSettings, parse_settings
-from offline.runner import ProgramFailed, load_stack_config, run_stack
+from components.config import ConfigError, StackSettings, check_pairing, parse_settings
+from offline.runner import ProgramFailed, example_config, load_stack_config, run_stack
 
 
 def raw_config(stack: str) -> dict[str, Any]:
@@ -31,6 +31,45 @@ def test_example_secondary_parses() -> None:
     settings = parse_settings("secondary", raw_config("secondary"))
     assert settings.role == "secondary" and settings.primary_stack == "organization/magento-dr/primary"
     assert settings.regions == ("us-east-1", "eu-west-1")
+
+
+def test_example_database_standby_parses_with_its_own_defaults() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in example_config("bunker").items()}
+    settings = parse_settings("bunker", raw)
+    assert settings.role == "secondary" and settings.scope == "database" and not settings.serves_shop
+    # No instances: no way out and no interface endpoints unless asked; its own copy of the credentials.
+    assert settings.network.nat_gateways == "none" and settings.network.interface_endpoints == ()
+    assert settings.database.credentials == "copy" and settings.database.instance_count == 1
+    assert settings.failover.notification_emails == ("sre-oncall@example.com",)
+
+
+def test_shop_stacks_keep_the_shop_defaults() -> None:
+    for stack in ("primary", "secondary"):
+        settings = parse_settings(stack, raw_config(stack))
+        assert settings.scope == "shop" and settings.serves_shop and settings.network.interface_endpoints
+
+
+PAIRING = [
+    # (stack, region the primary pairs with, error words or None)
+    ("primary", "eu-west-1", None),
+    ("secondary", "eu-west-1", None),
+    ("secondary", "us-west-2", ["second shop standby in eu-west-1", "pairs its shop with us-west-2", "magento-dr:scope database"]),
+    ("bunker", "eu-west-1", None),
+    ("bunker", "us-west-2", ["us-west-2 is the primary's paired standby", "remove magento-dr:scope database"]),
+]
+
+
+@pytest.mark.parametrize(("stack", "paired", "words"), PAIRING, ids=[f"{c[0]}-{c[1]}" for c in PAIRING])
+def test_pairing_with_the_primary(stack: str, paired: str, words: list[str] | None) -> None:
+    config = example_config(stack) if stack == "bunker" else load_stack_config(stack)
+    settings = parse_settings(stack, {k.split(":", 1)[1]: v for k, v in config.items()})
+    if words is None:
+        check_pairing(settings, paired)
+        return
+    with pytest.raises(ConfigError) as error:
+        check_pairing(settings, paired)
+    for word in words:
+        assert word in str(error.value), str(error.value)
 
 
 def test_defaults_fill_in_what_the_stack_file_omits() -> None:
@@ -78,7 +117,8 @@ BAD_CONFIGS = [
     ("primary", "primaryStack", "org/magento-dr/primary", ["magento-dr:primaryStack", "remove it"]),
     ("primary", "network.azCount", 1, ["magento-dr:network.azCount", "between 2 and 6"]),
     ("primary", "network.azCount", "three", ["magento-dr:network.azCount", "whole number"]),
-    ("primary", "network.natGateways", "none", ["magento-dr:network.natGateways", "per-az, single"]),
+    ("primary", "network.natGateways", "two", ["magento-dr:network.natGateways", "per-az, single, none"]),
+    ("primary", "network.natGateways", "none", ["magento-dr:network.natGateways none", "per-az or single", "scope database"]),
     ("primary", "network.flowLogRetentionDays", 45, ["flowLogRetentionDays", "CloudWatch Logs accepts"]),
     ("primary", "database.instanceCount", 1, ["magento-dr:database.instanceCount", "between 2 and 15"]),
     ("primary", "database.instanceCount", 16, ["magento-dr:database.instanceCount", "between 2 and 15"]),

@@ -252,3 +252,16 @@ def test_bunker_writer_unforced_failover_command_is_refused_while_the_writer_ans
     assert not result["ok"] and result["guard"] == "writer-outside-pair", result
     assert "switchover" in result["command_hint"]
     assert three.targets() == [three.bunker_arn] and w.writer() == three.bunker_arn
+
+
+def test_a_switchover_brings_the_writer_home_from_the_bunker(three: ThreeRegions) -> None:
+    # RUNBOOK "Database standby": once a shop region is healthy, `switchover` there moves the writer
+    # back without data loss; the bunker becomes a reader again.
+    w = three.w
+    three.operator_switchover_to_bunker()
+    emulator.set_dark(PRIMARY)  # the primary is still out; the secondary is healthy
+    result = w.run({"action": "switchover"})
+    assert result["ok"] and result["action"] == "promote" and result["kind"] == "switchover", result
+    assert three.targets() == [three.bunker_arn, w.secondary_arn] and w.writer() == w.secondary_arn
+    assert emulator.STATE.count_calls("FailoverGlobalCluster") == 0
+    assert three.members()[three.bunker_arn] == (False, "connected")
