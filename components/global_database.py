@@ -219,6 +219,41 @@ def validate_replica_regions(own_region: str, regions: Sequence[str]) -> tuple[s
     return tuple(regions)
 
 
+def check_room_to_join(global_cluster_id: str, member_arns: Sequence[str], region: str, cluster_id: str) -> str:
+    """The global cluster id, once it is certain AWS will let this region's cluster join it.
+
+    A global database holds one cluster per region and at most MAX_SECONDARY_REGIONS secondaries
+    (aurora-global-database.configuration.requirements). This stack's own cluster, already a
+    member on a re-run, does not count against it.
+    """
+    own = [a for a in member_arns if _arn_region(a) == region and a.rsplit(":", 1)[-1] == cluster_id]
+    others = [a for a in member_arns if a not in own]
+    taken = [a for a in others if _arn_region(a) == region]
+    if taken:
+        raise ConfigError(
+            f"the global database {global_cluster_id} already has a cluster in {region} ({taken[0]}); AWS allows one "
+            f"cluster per region in a global database: deploy this stack to another region (magento-dr:region)"
+        )
+    if not own and len(others) - 1 >= MAX_SECONDARY_REGIONS:
+        raise ConfigError(
+            f"the global database {global_cluster_id} already has {len(others) - 1} secondary regions, AWS's limit of "
+            f"{MAX_SECONDARY_REGIONS}: remove one (pulumi destroy its stack) before adding {region}"
+        )
+    return global_cluster_id
+
+
+def _arn_region(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _member_arn(member: Any) -> str:
+    """A getGlobalCluster member's cluster ARN (typed result, or a plain mapping)."""
+    if isinstance(member, Mapping):
+        return str(member.get("db_cluster_arn") or member.get("dbClusterArn") or "")
+    return str(getattr(member, "db_cluster_arn", ""))
+
+
 def select_credentials_replica(replicas: Mapping[str, Any], region: str, primary_stack: str) -> dict[str, str]:
     """The primary's credentials replica in this secondary's region, or an error that says how to add one."""
     replica = replicas.get(region) if isinstance(replicas, Mapping) else None
@@ -541,7 +576,15 @@ class GlobalDatabase(pulumi.ComponentResource):
             ).apply(lambda values: _replica_map(str(values[0]), sorted(replica_keys), [str(v) for v in values[1:]]))
         else:
             assert args.global_cluster_id is not None and args.global_writer_endpoint is not None
-            global_cluster_id = pulumi.Output.from_input(args.global_cluster_id)
+            # Join only where AWS will accept the cluster: one cluster per region, at most
+            # MAX_SECONDARY_REGIONS secondaries. Checked against the live global cluster at
+            # preview, so an 11th standby or a second one in a region stops with the fix.
+            members = aws.rds.get_global_cluster_output(
+                identifier=args.global_cluster_id, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).members
+            global_cluster_id = pulumi.Output.all(args.global_cluster_id, members).apply(
+                lambda v: check_room_to_join(str(v[0]), [_member_arn(m) for m in v[1] or []], args.region, names.cluster)
+            )
             writer_endpoint = pulumi.Output.from_input(args.global_writer_endpoint)
             if args.credentials_copy is None:
                 assert args.credentials_secret_arn is not None and args.credentials_secret_kms_key_arn is not None

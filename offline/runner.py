@@ -14,7 +14,7 @@ import json
 import runpy
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,10 +174,16 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+GET_GLOBAL_CLUSTER = "aws:rds/getGlobalCluster:getGlobalCluster"  # an invoke token (ruff S105 misreads "token")
+
+
 class _Mocks(pulumi_mocks.Mocks):
-    def __init__(self, peer_exports: Mapping[str, Any] | None):
+    def __init__(self, peer_exports: Mapping[str, Any] | None, global_cluster_members: Sequence[str] | None = None):
         self.computed = ComputedAttributes()
         self.peer_exports = dict(peer_exports or {})
+        # What getGlobalCluster answers: by default the primary's cluster alone (the writer).
+        primary_cluster = self.peer_exports.get("dbClusterArn")
+        self.global_cluster_members = list(global_cluster_members or ([str(primary_cluster)] if primary_cluster else []))
         self.provider_regions: dict[str, str] = {}
         self.lock = threading.Lock()
 
@@ -199,6 +205,9 @@ class _Mocks(pulumi_mocks.Mocks):
         return self.computed(args.typ, args.name, region, dict(args.inputs))
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == GET_GLOBAL_CLUSTER:
+            members = [{"dbClusterArn": arn, "isWriter": i == 0} for i, arn in enumerate(self.global_cluster_members)]
+            return {"identifier": args.args.get("identifier"), "id": args.args.get("identifier"), "members": members}, []
         return invoke_result(args.token, self.region_of(args.provider), dict(args.args)), []
 
 
@@ -252,13 +261,15 @@ def run_stack(
     config: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
     peer_exports: Mapping[str, Any] | None = None,
+    global_cluster_members: Sequence[str] | None = None,
     root: Path = PROJECT_ROOT,
 ) -> StackGraph:
     """Run the program for `stack` under mocks and return its graph and exports.
 
     `config` replaces the stack file's config entirely; `overrides` patches it
     (a value of None removes the key). `peer_exports` answers the secondary's
-    StackReference to the primary.
+    StackReference to the primary; `global_cluster_members` (cluster ARNs, writer first) what
+    the live global cluster holds (default: the primary's cluster alone).
     """
     full_config = {**project_config(root), **(dict(config) if config is not None else load_stack_config(stack, root))}
     for key, value in (overrides or {}).items():
@@ -268,7 +279,7 @@ def run_stack(
             full_config[key] = value
 
     stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
-    mocks = _Mocks(peer_exports)
+    mocks = _Mocks(peer_exports, global_cluster_members)
     monitor = _RecordingMonitor(mocks, stack_urn)
     failure: list[BaseException] = []
 

@@ -14,6 +14,7 @@ from components.global_database import (
     GlobalDatabaseArgs,
     InstancePlacement,
     check_matches_primary,
+    check_room_to_join,
     cluster_parameters,
     credentials_document,
     database_key_policy,
@@ -641,3 +642,43 @@ def test_a_secondary_without_a_replica_is_told_about_the_copy(primary: StackGrap
     with pytest.raises(ProgramFailed) as failed:
         run_stack("secondary", peer_exports={**primary.exports, "dbCredentialsReplicas": {}})
     assert "magento-dr:database.credentials" in str(failed.value.cause) and "copy" in str(failed.value.cause)
+
+
+# ---------------------------------------------------------------- room in the global cluster
+def _arn(region: str, cluster: str) -> str:
+    return f"arn:aws:rds:{region}:123456789012:cluster:{cluster}"
+
+
+PRIMARY_ARN = _arn("us-east-1", "magento-dr-primary-db")
+TEN_SECONDARIES = [_arn(f"ap-south-{i}", f"standby-{i}") for i in range(1, 11)]
+
+ROOM_CASES = [
+    # (members, region, own cluster id, error words or None)
+    ([PRIMARY_ARN], "us-west-2", "bunker-db", None),
+    ([PRIMARY_ARN, _arn("us-west-2", "bunker-db")], "us-west-2", "bunker-db", None),  # a re-run: already a member
+    ([PRIMARY_ARN, *TEN_SECONDARIES[:9]], "us-west-2", "bunker-db", None),  # the 10th secondary still fits
+    ([PRIMARY_ARN, *TEN_SECONDARIES], "us-west-2", "bunker-db", ["already has 10 secondary regions", "AWS's limit of 10"]),
+    ([PRIMARY_ARN, *TEN_SECONDARIES[:9], _arn("us-west-2", "bunker-db")], "us-west-2", "bunker-db", None),
+    ([PRIMARY_ARN, _arn("us-west-2", "other-db")], "us-west-2", "bunker-db", ["already has a cluster in us-west-2", "one cluster per region"]),
+    ([PRIMARY_ARN], "us-east-1", "bunker-db", ["already has a cluster in us-east-1"]),
+]
+
+
+@pytest.mark.parametrize(("members", "region", "cluster", "words"), ROOM_CASES)
+def test_room_to_join_the_global_cluster(members: list[str], region: str, cluster: str, words: list[str] | None) -> None:
+    if words is None:
+        assert check_room_to_join("gdb", members, region, cluster) == "gdb"
+        return
+    with pytest.raises(ConfigError) as error:
+        check_room_to_join("gdb", members, region, cluster)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_a_secondary_joins_only_through_the_room_check(primary: StackGraph) -> None:
+    # The live global cluster already holds the primary and ten secondaries: the 11th stops, naming the limit.
+    members = [primary.exports["dbClusterArn"], *TEN_SECONDARIES]
+    with pytest.raises(ProgramFailed) as failed:
+        run_stack("secondary", peer_exports=primary.exports, global_cluster_members=members)
+    assert isinstance(failed.value.cause, ConfigError) and "AWS's limit of 10" in str(failed.value.cause)
+    assert not any(r.endswith("$aws:rds/cluster:Cluster::database-cluster") for r in failed.value.declared)
