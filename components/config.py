@@ -24,7 +24,7 @@ NatMode = Literal["per-az", "single", "none"]
 # What a `scope: database` stack (a further secondary region of the global database, with no
 # shop tiers) may configure: everything else would be silently ignored, so it is refused.
 DATABASE_SCOPE_SECTIONS = ("web", "cache", "search", "media", "release")
-DATABASE_SCOPE_FAILOVER_KEYS = ("notificationEmails",)
+DATABASE_SCOPE_FAILOVER_KEYS = ("notificationEmails", "rpoSeconds")  # rpoSeconds: its replication-lag alarm
 
 # https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints
 _REGION_RE = re.compile(
@@ -489,7 +489,7 @@ def _scope(raw: Mapping[str, Any], role: Role) -> Scope:
             raise ConfigError(
                 f"{_key('failover', extra[0])} has no effect on a database standby: it runs no failover function "
                 f"(the paired standby's function fails over; operators promote this region by hand, RUNBOOK.md). "
-                f"Keep only {_key('failover', 'notificationEmails')}"
+                f"Keep only {_key('failover', 'notificationEmails')} and {_key('failover', 'rpoSeconds')} (its replication-lag alarm)"
             )
     return "database"
 

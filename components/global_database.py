@@ -311,6 +311,9 @@ class GlobalDatabaseArgs:
     audit_log: bool = False
     protect: bool = True
     alarm_topic_arn: pulumi.Input[str] | None = None
+    replication_lag_alarm_seconds: int | None = None
+    """Secondary: alarm when AuroraGlobalDBReplicationLag exceeds this (a database standby's RPO; shop
+    stacks get the same alarm from FailoverAutomation)."""
     # primary role
     replica_providers: Mapping[str, pulumi.ProviderResource] = field(default_factory=dict)
     """Region -> provider for every secondary region that gets a replica of the credentials."""
@@ -337,6 +340,8 @@ class GlobalDatabaseArgs:
                 f"{where}.instance_class {self.instance_class!r} is not a memory-optimized class Aurora "
                 f"global databases support; use e.g. db.r7g.large or db.r6i.xlarge"
             )
+        if self.role == "primary" and self.replication_lag_alarm_seconds is not None:
+            raise ValueError(f"{where}.replication_lag_alarm_seconds is for secondaries; the primary replicates to them")
         low, high = (2, MAX_PRIMARY_INSTANCES) if self.role == "primary" else (1, MAX_SECONDARY_INSTANCES)
         if not low <= self.instance_count <= high:
             why = (
@@ -681,18 +686,30 @@ class GlobalDatabase(pulumi.ComponentResource):
             self.credentials_document = pulumi.Output.secret(document)
 
         if args.alarm_topic_arn is not None:
-            for alarm_name, metric, comparison, threshold, why in (
-                ("cpu", "CPUUtilization", "GreaterThanThreshold", 80, "CPU above 80% for 15 minutes"),
-                ("memory", "FreeableMemory", "LessThanThreshold", 512 * 1024 * 1024, "less than 512 MiB freeable memory for 15 minutes"),
-            ):
+            checks: list[tuple[str, str, str, float, str, str, int]] = [
+                # (name, metric, comparison, threshold, what it means, statistic, period)
+                ("cpu", "CPUUtilization", "GreaterThanThreshold", 80, "CPU above 80% for 15 minutes", "Average", 300),
+                ("memory", "FreeableMemory", "LessThanThreshold", 512 * 1024 * 1024, "less than 512 MiB freeable memory for 15 minutes", "Minimum", 300),
+            ]
+            if args.replication_lag_alarm_seconds is not None:
+                # Published by a secondary cluster in its own region, in milliseconds; no data while
+                # this cluster holds the writer (not breaching).
+                # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html
+                checks.append((
+                    "replication-lag", "AuroraGlobalDBReplicationLag", "GreaterThanThreshold",
+                    args.replication_lag_alarm_seconds * 1000,
+                    f"replication lag into {args.region} above the RPO objective of {args.replication_lag_alarm_seconds}s",
+                    "Maximum", 60,
+                ))
+            for alarm_name, metric, comparison, threshold, why, statistic, period in checks:
                 aws.cloudwatch.MetricAlarm(
                     f"{name}-{alarm_name}-alarm",
                     alarm_description=f"{names.cluster}: {why}",
                     namespace="AWS/RDS",
                     metric_name=metric,
                     dimensions={"DBClusterIdentifier": cluster.cluster_identifier},
-                    statistic="Average" if metric == "CPUUtilization" else "Minimum",
-                    period=300,
+                    statistic=statistic,
+                    period=period,
                     evaluation_periods=3,
                     threshold=threshold,
                     comparison_operator=comparison,
@@ -789,6 +806,8 @@ def database_args(
         "primary_stack": primary_name,
         "global_cluster_id": primary_stack.get_output("globalClusterId"),
         "global_writer_endpoint": primary_stack.get_output("globalWriterEndpoint"),
+        # A database standby has no FailoverAutomation (whose lag alarm covers shop secondaries).
+        "replication_lag_alarm_seconds": None if settings.serves_shop else settings.failover.rpo_seconds,
     }
     if db.credentials == "copy":
         return GlobalDatabaseArgs(**common, **shared, credentials_copy=primary_stack.require_output("dbCredentialsDocument"))

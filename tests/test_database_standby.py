@@ -67,6 +67,20 @@ def test_the_bunker_keeps_its_own_encrypted_copy_of_the_credentials(primary: Sta
     assert bunker.one(SECRET_VERSION).inputs["secretString"] == primary.exports["dbCredentialsDocument"]
 
 
+def test_the_bunker_alarms_when_its_copy_falls_behind_the_rpo(bunker: StackGraph) -> None:
+    alarm = bunker.one("aws:cloudwatch/metricAlarm:MetricAlarm", "database-replication-lag-alarm")
+    assert alarm.inputs["metricName"] == "AuroraGlobalDBReplicationLag" and alarm.inputs["namespace"] == "AWS/RDS"
+    assert alarm.inputs["dimensions"] == {"DBClusterIdentifier": bunker.exports["dbClusterId"]}
+    assert alarm.inputs["threshold"] == 60 * 1000  # failover.rpoSeconds, in the metric's milliseconds
+    assert alarm.inputs["alarmActions"] == [bunker.exports["notificationTopicArn"]]
+
+
+def test_shop_stacks_leave_the_lag_alarm_to_the_failover_automation(primary: StackGraph, secondary: StackGraph) -> None:
+    for graph in (primary, secondary):
+        assert not [a for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.name == "database-replication-lag-alarm"]
+    assert [a for a in secondary.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.inputs["metricName"] == "AuroraGlobalDBReplicationLag"]
+
+
 def test_the_bunker_declares_nothing_of_the_shop(bunker: StackGraph) -> None:
     declared = {r.type for r in bunker.resources}
     assert not declared & set(SHOP_TYPES), sorted(declared & set(SHOP_TYPES))
@@ -117,7 +131,7 @@ def test_a_standby_in_the_wrong_place_is_stopped_with_the_fix(primary: StackGrap
     [
         ({"web": {"minSize": 2}}, ["magento-dr:web has no effect on a database standby"]),
         ({"media": {"noncurrentVersionDays": 30}}, ["magento-dr:media has no effect"]),
-        ({"failover": {"mode": "automatic"}}, ["magento-dr:failover.mode has no effect", "notificationEmails"]),
+        ({"failover": {"mode": "automatic"}}, ["magento-dr:failover.mode has no effect", "notificationEmails", "rpoSeconds"]),
         ({"database": {"credentials": "replica"}}, ["magento-dr:database.credentials replica", "copy"]),
         ({"role": "primary", "primaryStack": None}, ["magento-dr:scope database is for a further standby region"]),
         ({"scope": "reader"}, ["magento-dr:scope is 'reader'", "shop", "database"]),
