@@ -2,6 +2,7 @@
 
     python -m drill                                   # full scenario on the embedded emulator
     python -m drill --scenario flap                   # primary back during confirmation: no failover
+    python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json --execute  # + switchover and failback
 
@@ -24,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenario", choices=["full", "flap"], default="full")
     parser.add_argument("--speed", type=float, default=100.0, help="emulator seconds per wall second (0: no pacing); default 100")
     parser.add_argument("--promotion-seconds", type=float, default=60.0, help="Aurora promotion time in emulator seconds (default 60, AWS's typical figure)")
+    parser.add_argument(
+        "--no-database-standby",
+        action="store_true",
+        help="emulator: leave out the example database standby (examples/Pulumi.bunker.yaml, a third Aurora member)",
+    )
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the JSON report and SVG chart")
     parser.add_argument("--execute", action="store_true", help="aws: after a passing readiness check, run a planned switchover and failback")
     parser.add_argument("--outputs-primary", type=Path, help="aws: `pulumi stack output --json --show-secrets=false -s primary` saved to a file")
@@ -34,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--speed must be >= 0")
 
     if args.target == "aws":
+        if args.no_database_standby:
+            parser.error("--no-database-standby only applies to the emulator drill (--target aws checks the shop pair)")
         if not (args.outputs_primary and args.outputs_secondary):
             parser.error("--target aws needs --outputs-primary and --outputs-secondary (pulumi stack output --json)")
         from .readiness import main_aws
@@ -45,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .run import run_emulator_drill
 
     options = DrillOptions(scenario=args.scenario, speed=args.speed, promotion_seconds=args.promotion_seconds)
-    run = run_emulator_drill(options, args.reports)
+    run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby)
     return 0 if run.result.ok else 1
 
 

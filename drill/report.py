@@ -8,11 +8,18 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .scenario import DrillResult
+from .scenario import DrillResult, StandbyRecord
 
 SCHEMA_VERSION = 1
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
+
+# A database standby as the topology declares it (drill/topology.py StandbyTopology.summary).
+_STANDBY_DECLARED = {
+    "type": "object",
+    "required": ["stack", "region", "role", "scope", "cluster_id", "cluster_arn", "engine_version"],
+    "properties": {"role": {"const": "secondary"}, "scope": {"const": "database"}},
+}
 
 #: JSON Schema (draft 2020-12) of reports/drill-<UTC>.json. Times `t` are seconds of emulator time since the drill started.
 DRILL_REPORT_SCHEMA: dict[str, Any] = {
@@ -64,7 +71,11 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
             ],
             "properties": {"grace_seconds": {"type": "number", "minimum": 0}, "grace_derivation": {"type": "string"}},
         },
-        "topology": {"type": "object", "required": ["global_cluster_id", "regions"]},
+        "topology": {
+            "type": "object",
+            "required": ["global_cluster_id", "regions"],
+            "properties": {"database_standbys": {"type": "array", "items": _STANDBY_DECLARED}},
+        },
         "phases": {
             "type": "array",
             "items": {
@@ -114,6 +125,8 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
                 "by_function": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "by_operation": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "handler_counted": {"type": "object", "additionalProperties": {"type": "integer"}},
+                # function (stack) -> region -> calls; added with database standbys (optional in older reports)
+                "by_region": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
             },
         },
         "invocations": {
@@ -136,6 +149,45 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
             "items": {"type": "object", "required": ["variable", "graph", "drill", "why"]},
         },
         "notes": {"type": "array", "items": {"type": "string"}},
+        # What the drill saw of each database standby (scope: database); [] when the drill ran without one.
+        # Optional: reports written before database standbys existed lack it.
+        "database_standbys": {
+            "type": "array",
+            "items": {
+                "allOf": [
+                    _STANDBY_DECLARED,
+                    {
+                        "type": "object",
+                        "required": ["end", "synchronization_changes", "not_connected", "promotions", "failover_function_calls"],
+                        "properties": {
+                            "end": {
+                                "type": "object",
+                                "required": ["member", "is_writer", "synchronization_status"],
+                                "properties": {
+                                    "member": {"type": "boolean"},
+                                    "is_writer": {"type": "boolean"},
+                                    "synchronization_status": {"type": "string"},
+                                },
+                            },
+                            "synchronization_changes": {
+                                "type": "array",
+                                "items": {"type": "object", "required": ["t", "phase", "status"], "properties": {"t": {"type": "number"}}},
+                            },
+                            "not_connected": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["from", "to", "seconds"],
+                                    "properties": {"from": {"type": "number"}, "to": _NUM_OR_NULL, "seconds": _NUM_OR_NULL},
+                                },
+                            },
+                            "promotions": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+                            "failover_function_calls": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        },
+                    },
+                ]
+            },
+        },
     },
 }
 
@@ -192,6 +244,7 @@ def to_json(result: DrillResult) -> dict[str, Any]:
             "by_function": by_fn,
             "by_operation": dict(sorted(by_op.items())),
             "handler_counted": dict(result.handler_counted_calls),
+            "by_region": {owner: dict(sorted(c.items())) for owner, c in sorted(result.function_calls_by_region.items())},
         },
         "invocations": [
             {
@@ -210,6 +263,21 @@ def to_json(result: DrillResult) -> dict[str, Any]:
         "timeline": [e.to_dict(t0) for e in result.events],
         "substitutions": result.substitutions,
         "notes": result.notes,
+        "database_standbys": [_standby_json(rec, t0) for rec in result.standbys],
+    }
+
+
+def _standby_json(rec: StandbyRecord, t0: float) -> dict[str, Any]:
+    return {
+        **rec.standby.summary(),
+        "end": dict(rec.end),
+        "synchronization_changes": [{"t": round(t - t0, 3), "phase": phase, "status": status} for t, phase, status in rec.sync_changes],
+        "not_connected": [
+            {"from": round(a - t0, 3), "to": None if b is None else round(b - t0, 3), "seconds": None if b is None else round(b - a, 3)}
+            for a, b in rec.not_connected()
+        ],
+        "promotions": [list(x) for x in rec.promotions],
+        "failover_function_calls": dict(rec.function_calls),
     }
 
 
@@ -249,8 +317,10 @@ def summary_table(result: DrillResult) -> str:
             ("traffic back on the primary", "traffic_shift_seconds"),
         ):
             lines.append(f"  {name:<52} {_fmt(fb.get(key)):>9}")
-    lines.append("")
     total = sum(sum(c.values()) for c in result.api_calls.values())
+    for rec in result.standbys:
+        lines += _standby_lines(rec, result.t0, total)
+    lines.append("")
     lines.append(
         f"  API calls made by the failover functions: {total} (" + ", ".join(f"{k}: {sum(v.values())}" for k, v in sorted(result.api_calls.items())) + ")"
     )
@@ -276,6 +346,30 @@ def summary_table(result: DrillResult) -> str:
     lines.append("")
     lines.append(f"  DRILL {'PASSED' if result.ok else 'FAILED'} — {result.wall_seconds:.1f}s wall, {result.t_end - result.t0:.0f}s emulator time")
     return "\n".join(lines)
+
+
+def _standby_lines(rec: StandbyRecord, t0: float, function_calls: int) -> list[str]:
+    sb = rec.standby
+    end = rec.end
+    if not end:
+        state = "not read"
+    elif not end["member"]:
+        state = "NOT A MEMBER"
+    else:
+        state = f"{'WRITER' if end['is_writer'] else 'reader'}, {end['synchronization_status']}"
+    lines = ["", f"  database standby {sb.stack}: {sb.cluster_id} in {sb.region} (scope: database, no failover function)"]
+    lines.append(f"    {'at the end':<50} {state}")
+    for a, b in rec.not_connected():
+        if b is None:
+            lines.append(f"    {'not connected since':<50} T+{a - t0:.0f}s (never connected again)")
+        else:
+            lines.append(f"    {'rebuilt (not connected → connected)':<50} {_fmt(b - a):>9}   T+{a - t0:.0f}s → T+{b - t0:.0f}s")
+    if not rec.sync_changes:
+        lines.append(f"    {'SynchronizationStatus':<50} connected throughout")
+    lines.append(f"    {'global failovers/switchovers targeting it':<50} {len(rec.promotions)}")
+    calls = sum(rec.function_calls.values())
+    lines.append(f"    {f'failover-function API calls to {sb.region}':<50} {calls} (of {function_calls})")
+    return lines
 
 
 def _traffic_checks(budget: Any) -> float | None:

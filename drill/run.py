@@ -28,12 +28,14 @@ class DrillRun:
     log_path: Path
 
 
-def stacks_topology() -> Topology:
-    """Both stacks under the mock runner, exactly as `pulumi up` would run them."""
-    from offline.runner import run_pair
+def stacks_topology(database_standby: bool = True) -> Topology:
+    """Both stacks under the mock runner, exactly as `pulumi up` would run them, and (by default)
+    the example database standby (examples/Pulumi.bunker.yaml) as a third member of the global database."""
+    from offline.runner import run_database_standby, run_pair
 
     primary, secondary = run_pair()
-    return build_topology(primary, secondary)
+    standbys = [run_database_standby(primary)] if database_standby else []
+    return build_topology(primary, secondary, standbys)
 
 
 def run_emulator_drill(
@@ -41,11 +43,14 @@ def run_emulator_drill(
     reports_dir: Path,
     out: TextIO | None = None,
     topology: Topology | None = None,
+    database_standby: bool = True,
 ) -> DrillRun:
+    """`database_standby` applies only when the topology is built here (`topology` None)."""
     out = out or sys.stdout
     if topology is None:
-        print("Running both stacks under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
-        topology = stacks_topology()
+        what = "both stacks and the example database standby (bunker)" if database_standby else "both stacks"
+        print(f"Running {what} under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
+        topology = stacks_topology(database_standby)
     reports_dir.mkdir(parents=True, exist_ok=True)
     world = start(topology)
     # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own

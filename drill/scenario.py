@@ -7,6 +7,10 @@ polls) advances emulator time through `DrillClock`, and the drill uses those
 moments to run Route 53's health checks, publish Aurora's replication lag, fire
 the other region's schedule and check the invariants — so nothing waits in real
 time except the optional `--speed` pacing.
+
+A database standby (a further Aurora member with no function, scope: database)
+is watched on every tick: it must never be promoted, never leave the global
+cluster, never be called by a failover function, and end as a connected reader.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any, TextIO
 import emulator
 from handlers import failover
 
-from .topology import RegionTopology, Topology, scheduler_event
+from .topology import RegionTopology, StandbyTopology, Topology, scheduler_event
 from .traffic import TrafficModel, grace_seconds
 from .world import World, read_inbox
 
@@ -114,6 +118,53 @@ class Invocation:
 
 
 @dataclass
+class StandbyRecord:
+    """What the drill saw of one database standby during the run."""
+
+    standby: StandbyTopology
+    #: (emulator time, phase, new SynchronizationStatus) each time DescribeGlobalClusters showed a change.
+    sync_changes: list[tuple[float, str, str]] = field(default_factory=list)
+    last_sync: str = "connected"  # as seeded (world._check_members)
+    #: (phase, kind) of every global failover/switchover AWS accepted with this standby as its target.
+    promotions: list[tuple[str, str]] = field(default_factory=list)
+    #: "<owner> <service>:<operation>" -> calls a failover function made to the standby's region.
+    function_calls: Counter[str] = field(default_factory=Counter)
+    #: Its member entry when the drill ended: {"member", "is_writer", "synchronization_status"}.
+    end: dict[str, Any] = field(default_factory=dict)
+
+    def not_connected(self) -> list[tuple[float, float | None]]:
+        """(from, to) of every stretch the standby was seen not `connected`; `to` None when it never was again."""
+        out: list[tuple[float, float | None]] = []
+        start: float | None = None
+        for t, _phase, status in self.sync_changes:
+            if status != "connected" and start is None:
+                start = t
+            elif status == "connected" and start is not None:
+                out.append((start, t))
+                start = None
+        if start is not None:
+            out.append((start, None))
+        return out
+
+
+def standby_member_findings(standby: StandbyTopology, member: dict[str, Any] | None) -> list[str]:
+    """What is wrong with a database standby's entry in DescribeGlobalClusters' GlobalClusterMembers (None: absent)."""
+    if member is None:
+        return [f"{standby.cluster_id} ({standby.region}) is no longer a member of the global cluster"]
+    if member.get("IsWriter"):
+        return [f"{standby.cluster_id} ({standby.region}) is the writer of the global cluster"]
+    return []
+
+
+def standby_end_findings(standby: StandbyTopology, member: dict[str, Any] | None) -> list[str]:
+    """The end-of-drill check: a member, a reader, SynchronizationStatus connected."""
+    found = standby_member_findings(standby, member)
+    if member is not None and member.get("SynchronizationStatus") != "connected":
+        found.append(f"{standby.cluster_id} ({standby.region}) ends with SynchronizationStatus {member.get('SynchronizationStatus')!r}, not 'connected'")
+    return found
+
+
+@dataclass
 class DrillResult:
     topology: Topology
     options: DrillOptions
@@ -133,6 +184,9 @@ class DrillResult:
     grace_seconds: float
     grace_derivation: str
     notes: list[str]
+    standbys: list[StandbyRecord] = field(default_factory=list)
+    #: owner (stack) -> region -> calls its failover function made there.
+    function_calls_by_region: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -250,7 +304,9 @@ class Drill:
         self._open: dict[tuple[str, str], float] = {}
         self._ledger: list[tuple[str, int]] = []
         self.api_calls: dict[str, Counter[str]] = {}
+        self.calls_by_region: dict[str, Counter[str]] = {}
         self.handler_counted: Counter[str] = Counter()
+        self.standbys = [StandbyRecord(sb) for sb in topology.database_standbys]
         inv = [
             ("single-writer", "never two writers (DescribeGlobalClusters members' IsWriter)"),
             (
@@ -262,6 +318,19 @@ class Drill:
             ("one-promotion-per-phase", "exactly the promotions each phase expects, and no others"),
             ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"),
         ]
+        if self.standbys:
+            where = ", ".join(f"{x.cluster_id} in {x.region}" for x in topology.database_standbys)
+            inv += [
+                (
+                    "db-standby-never-promoted",
+                    f"the database standby ({where}) is never promoted and stays a member: no failover/switchover targets it, "
+                    "DescribeGlobalClusters never shows it as writer or missing, no failover function calls its region",
+                ),
+                (
+                    "db-standby-reconnected",
+                    "at the end the database standby is a connected reader again (SynchronizationStatus connected, IsWriter false)",
+                ),
+            ]
         self.invariants = {name: Invariant(name, desc) for name, desc in inv}
         self.notes: list[str] = []
 
@@ -309,9 +378,20 @@ class Drill:
         calls = emulator.STATE.client_calls[start:]
         if owner != "drill":
             counter = self.api_calls.setdefault(owner, Counter())
-            for service, op, _region in calls:
+            regions = self.calls_by_region.setdefault(owner, Counter())
+            for service, op, region in calls:
                 counter[f"{service}:{op}"] += 1
+                regions[region] += 1
+            self._check_standby_calls(owner, calls)
         self._ledger[-1] = (owner, len(emulator.STATE.client_calls))
+
+    def _check_standby_calls(self, owner: str, calls: list[tuple[str, str, str]]) -> None:
+        """A failover function has no business in a database standby's region (the handler knows only its pair)."""
+        for rec in self.standbys:
+            ops = Counter(f"{service}:{op}" for service, op, region in calls if region == rec.standby.region)
+            if ops:
+                rec.function_calls.update({f"{owner} {op}": n for op, n in ops.items()})
+                self.violate("db-standby-never-promoted", f"{owner}'s function called {rec.standby.region}: {dict(ops)}")
 
     # ------------------------------------------------------------------ phases
     def begin(self, name: str, expected: list[tuple[str, str]] | None = None) -> None:
@@ -399,17 +479,44 @@ class Drill:
             self.log("aws", f"Aurora writer is now {self.writer_arn.rsplit(':', 1)[-1]} ({region})", region)
         for region in (x.region for x in self.t.regions):
             self._interval(f"writer:{region}", "writer", self.writer_arn.split(":")[3] == region)
+        self._observe_standbys(gc)
         for target_gid, arn, kind in emulator.STATE.promotions[self.promotions_seen :]:
             del target_gid
             region = arn.split(":")[3]
             self.phase.promotions.append((region, kind))
             self.log("aws", f"RDS accepted a global {kind} to {arn.rsplit(':', 1)[-1]}", region)
+            for rec in self.standbys:
+                if rec.standby.cluster_arn == arn:
+                    rec.promotions.append((self.phase.name, kind))
+                    self.violate("db-standby-never-promoted", f"RDS accepted a global {kind} to the database standby {rec.standby.cluster_id}")
             if kind == "failover":
                 self._check_rpo(arn)
         self.promotions_seen = len(emulator.STATE.promotions)
 
+    def _observe_standbys(self, gc: dict[str, Any]) -> None:
+        """Each database standby's member entry: still a member, never the writer; log its sync status changes."""
+        members = {m["DBClusterArn"]: m for m in gc.get("GlobalClusterMembers", [])}
+        for rec in self.standbys:
+            sb = rec.standby
+            member = members.get(sb.cluster_arn)
+            findings = standby_member_findings(sb, member)
+            key = ("violation", f"standby:{sb.cluster_arn}")
+            if findings and key not in self._open:
+                self._open[key] = emulator.STATE.now()
+                for finding in findings:
+                    self.violate("db-standby-never-promoted", finding)
+            elif not findings:
+                self._open.pop(key, None)
+            sync = str(member.get("SynchronizationStatus", "")) if member is not None else "(not a member)"
+            if sync != rec.last_sync:
+                self.log("aws", f"database standby {sb.cluster_id}: SynchronizationStatus {rec.last_sync} → {sync}", sb.region)
+                rec.sync_changes.append((emulator.STATE.now(), self.phase.name, sync))
+                rec.last_sync = sync
+
     def _check_rpo(self, target_arn: str) -> None:
-        r = next(x for x in self.t.regions if x.cluster_arn == target_arn)
+        r = next((x for x in self.t.regions if x.cluster_arn == target_arn), None)
+        if r is None:
+            return  # a database standby: db-standby-never-promoted has reported it
         lookback = float(r.function_env.get("MDR_LAG_LOOKBACK_SECONDS", "300"))
         last = self.last_lag.get(target_arn)
         now = emulator.STATE.now()
@@ -444,6 +551,23 @@ class Drill:
                 ],
             )
             self.last_lag[r.cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
+        for rec in self.standbys:  # a standby being rebuilt (pending-resync) replicates nothing yet
+            sb = rec.standby
+            if rec.last_sync != "connected" or sb.cluster_arn == self.writer_arn or sb.region in self.dark:
+                continue
+            self.world.client("cloudwatch", sb.region).put_metric_data(
+                Namespace=LAG_METRIC[0],
+                MetricData=[
+                    {
+                        "MetricName": LAG_METRIC[1],
+                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": sb.cluster_id}],
+                        "Value": self.o.replication_lag_ms,
+                        "Unit": "Milliseconds",
+                        "Timestamp": datetime.fromtimestamp(now, UTC),
+                    }
+                ],
+            )
+            self.last_lag[sb.cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
 
     def _watch_running(self) -> None:
         """Follow a running function's persisted state live (probe counter, operation timeline)."""
@@ -683,6 +807,8 @@ class Drill:
     def run(self) -> DrillResult:
         p, s = self.t.primary, self.t.secondary
         self.log("drill", f"world seeded from the stacks: writer {p.cluster_id} in {p.region}, standby {s.cluster_id} in {s.region}")
+        for sb in self.t.database_standbys:
+            self.log("drill", f"database standby {sb.cluster_id} ({sb.stack}) joined the global cluster as a reader; no failover function there", sb.region)
         self.log("drill", f"promotion takes {self.o.promotion_seconds:g}s of emulator time; traffic grace {self.grace_derivation}")
         self.begin("steady")
         self.wait(self.o.steady_periods * s.schedule_period_seconds, "steady state")
@@ -701,7 +827,33 @@ class Drill:
             self._run_full()
         self.end_phase()
         self.phase = Phase("done", emulator.STATE.now())
+        self._check_standbys_at_end()
         return self._result()
+
+    def _check_standbys_at_end(self) -> None:
+        if not self.standbys:
+            return
+        live = self._live_region()
+        if live is None:
+            self.violate("db-standby-reconnected", "every shop region is dark at the end; the global cluster cannot be read")
+            return
+        with self._owner("drill"):
+            gc = self.world.client("rds", live.region).describe_global_clusters(GlobalClusterIdentifier=self.t.global_cluster_id)["GlobalClusters"][0]
+            self._observe_standbys(gc)
+        members = {m["DBClusterArn"]: m for m in gc.get("GlobalClusterMembers", [])}
+        for rec in self.standbys:
+            sb = rec.standby
+            member = members.get(sb.cluster_arn)
+            rec.end = {
+                "member": member is not None,
+                "is_writer": bool(member and member.get("IsWriter")),
+                "synchronization_status": str(member.get("SynchronizationStatus", "")) if member is not None else "",
+            }
+            findings = standby_end_findings(sb, member)
+            for finding in findings:
+                self.violate("db-standby-reconnected", finding)
+            if not findings:
+                self.log("drill", f"✔ database standby {sb.cluster_id} ends as a connected reader", sb.region)
 
     def _run_flap(self) -> None:
         p, s = self.t.primary, self.t.secondary
@@ -844,6 +996,8 @@ class Drill:
             grace_seconds=self.grace,
             grace_derivation=self.grace_derivation,
             notes=[*self.t.notes, *self.notes],
+            standbys=self.standbys,
+            function_calls_by_region=self.calls_by_region,
         )
 
 

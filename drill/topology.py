@@ -7,13 +7,19 @@ group, the SSM parameters, the topic, the cache datastore, the Route 53 health
 checks, the writer alarm and the failover record pair, and the exported
 `rtoBudget`. Nothing here is invented: a resource the drill needs but the graph
 lacks raises `TopologyError` naming it.
+
+Optionally, the graphs of database standbys (`magento-dr:scope: database`, e.g.
+examples/Pulumi.bunker.yaml): a further secondary cluster of the same global
+database in a third region, with no function, web tier or Route 53 records. The
+drill seeds each one as a member of the global cluster and checks that it is
+never promoted and ends connected.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -148,6 +154,29 @@ class RegionTopology:
 
 
 @dataclass(frozen=True)
+class StandbyTopology:
+    """A database standby stack (scope: database): one more Aurora secondary cluster, nothing else."""
+
+    stack: str
+    region: str
+    cluster_id: str
+    cluster_arn: str
+    engine: str
+    engine_version: str
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "region": self.region,
+            "role": "secondary",
+            "scope": "database",
+            "cluster_id": self.cluster_id,
+            "cluster_arn": self.cluster_arn,
+            "engine_version": self.engine_version,
+        }
+
+
+@dataclass(frozen=True)
 class Topology:
     global_cluster_id: str
     global_engine: str
@@ -160,6 +189,8 @@ class Topology:
     primary: RegionTopology
     secondary: RegionTopology
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Further members of the global database with no shop tier (scope: database); never promoted by the functions.
+    database_standbys: tuple[StandbyTopology, ...] = ()
 
     @property
     def regions(self) -> tuple[RegionTopology, RegionTopology]:
@@ -194,6 +225,7 @@ class Topology:
                 }
                 for r in self.regions
             },
+            "database_standbys": [sb.summary() for sb in self.database_standbys],
         }
 
 
@@ -407,8 +439,49 @@ def _check_spec(graph: GraphLike, check: Any, by_urn: Mapping[str, Any]) -> Heal
     raise TopologyError(f"stack {graph.stack}: health check {check.name} of type {kind} is not modelled by the drill")
 
 
-def build_topology(primary: GraphLike, secondary: GraphLike) -> Topology:
-    """Both stacks' graphs → the drill's topology; raises TopologyError naming what is missing."""
+def _database_standby(graph: GraphLike, global_cluster_id: str, global_engine: str) -> StandbyTopology:
+    """A database standby's graph → its cluster, checked against the primary's global database."""
+    ex = _exports(graph, "role", "scope", "region", "globalClusterId", "dbClusterId", "dbClusterArn")
+    if ex["role"] != "secondary" or ex["scope"] != "database":
+        raise TopologyError(
+            f"stack {graph.stack} is not a database standby: it exports role {ex['role']!r}, scope {ex['scope']!r} "
+            "(expected role 'secondary', scope 'database')"
+        )
+    region = str(ex["region"])
+    if ex["globalClusterId"] != global_cluster_id:
+        raise TopologyError(f"stack {graph.stack}: exports globalClusterId {ex['globalClusterId']!r}, not the primary's global cluster {global_cluster_id!r}")
+    cluster = _named(graph, T_CLUSTER, "clusterIdentifier", str(ex["dbClusterId"]), "the dbClusterId export")
+    joined = str(cluster.inputs.get("globalClusterIdentifier") or "")
+    if joined != global_cluster_id:
+        where = f"joins global cluster {joined!r}" if joined else "joins no global cluster (globalClusterIdentifier unset)"
+        raise TopologyError(f"stack {graph.stack}: cluster {ex['dbClusterId']} {where}, not the primary's global cluster {global_cluster_id!r}")
+    arn = str(_value(cluster, "arn"))
+    if arn != str(ex["dbClusterArn"]):
+        raise TopologyError(f"stack {graph.stack}: exports dbClusterArn {ex['dbClusterArn']!r}, its cluster's ARN is {arn!r}")
+    arn_region = arn.split(":")[3] if arn.count(":") >= 5 else ""
+    if arn_region != region:
+        raise TopologyError(f"stack {graph.stack}: exports region {region!r}, its cluster {arn} is in {arn_region!r}")
+    engine = str(_value(cluster, "engine"))
+    if engine != global_engine:
+        raise TopologyError(
+            f"stack {graph.stack}: cluster {ex['dbClusterId']} runs {engine!r}, the global cluster {global_cluster_id!r} runs {global_engine!r}"
+        )
+    return StandbyTopology(
+        stack=graph.stack,
+        region=region,
+        cluster_id=str(_value(cluster, "clusterIdentifier")),
+        cluster_arn=arn,
+        engine=engine,
+        engine_version=str(_value(cluster, "engineVersion")),
+    )
+
+
+def build_topology(primary: GraphLike, secondary: GraphLike, database_standbys: Sequence[GraphLike] = ()) -> Topology:
+    """The stacks' graphs → the drill's topology; raises TopologyError naming what is missing.
+
+    `database_standbys`: graphs of scope-database stacks (optional), each a further
+    member of the primary's global cluster in a region of its own.
+    """
     p, s = _region(primary), _region(secondary)
     if p.role != "primary" or s.role != "secondary":
         raise TopologyError(f"stack roles are {p.role}/{s.role}; pass the primary stack's graph first")
@@ -427,10 +500,22 @@ def build_topology(primary: GraphLike, secondary: GraphLike) -> Topology:
     for r in (p, s):
         if "MDR_PEER_SSM_PREFIX" not in r.function_env:
             notes.append(f"{r.function_name}: MDR_PEER_SSM_PREFIX unset (the peer fences itself)")
+    global_engine = str(_value(gc, "engine"))
+    global_version = str(_value(gc, "engineVersion"))
+    standbys: list[StandbyTopology] = []
+    taken = {p.region: f"the primary stack ({p.stack})", s.region: f"the secondary stack ({s.stack})"}
+    for graph in database_standbys:
+        sb = _database_standby(graph, gid, global_engine)
+        if sb.region in taken:
+            raise TopologyError(f"database standby {sb.stack}: region {sb.region} is already used by {taken[sb.region]}; a standby needs a region of its own")
+        taken[sb.region] = f"the database standby {sb.stack}"
+        if sb.engine_version != global_version:
+            notes.append(f"database standby {sb.stack}: engine version {sb.engine_version}, the global cluster declares {global_version}")
+        standbys.append(sb)
     return Topology(
         global_cluster_id=gid,
-        global_engine=str(_value(gc, "engine")),
-        global_engine_version=str(_value(gc, "engineVersion")),
+        global_engine=global_engine,
+        global_engine_version=global_version,
         database_name=str(gc.inputs.get("databaseName", "")),
         cache_global_datastore_id=str(_value(ds, "globalReplicationGroupId")),
         cache_global_suffix=str(_value(ds, "globalReplicationGroupIdSuffix")),
@@ -439,6 +524,7 @@ def build_topology(primary: GraphLike, secondary: GraphLike) -> Topology:
         primary=p,
         secondary=s,
         notes=tuple(notes),
+        database_standbys=tuple(standbys),
     )
 
 

@@ -2,7 +2,8 @@
 
 Everything the failover handler touches is created with the stacks' own names,
 ids and settings: the Aurora global database (writer in the primary region),
-both clusters, the cache Global Datastore, launch templates and Auto Scaling
+both clusters and any database standby's cluster (a further member in its own
+region, nothing else there), the cache Global Datastore, launch templates and Auto Scaling
 groups (whose instances carry the Run Command tag), the SSM runtime parameters
 and post-failover document, the topics, the writer alarms and the Route 53 zone,
 health checks and failover records. What the emulator cannot take from the
@@ -176,6 +177,16 @@ def _seed(world: World) -> None:
             kwargs.update(MasterUsername="magento", MasterUserPassword="drill-password-1", DatabaseName=t.database_name or "magento")
         cluster = world.client("rds", r.region).create_db_cluster(**kwargs)["DBCluster"]
         _check(f"{r.stack} cluster ARN", r.cluster_arn, cluster["DBClusterArn"])
+    # ---- database standbys (scope: database): one more secondary cluster each, in its own region
+    for sb in t.database_standbys:
+        cluster = world.client("rds", sb.region).create_db_cluster(
+            DBClusterIdentifier=sb.cluster_id,
+            Engine=sb.engine,
+            EngineVersion=sb.engine_version,
+            GlobalClusterIdentifier=t.global_cluster_id,
+        )["DBCluster"]
+        _check(f"{sb.stack} (database standby) cluster ARN", sb.cluster_arn, cluster["DBClusterArn"])
+    _check_members(world)
     world.substitutions.append(Substitution("MasterUserPassword", "(Secrets Manager secret)", "drill-password-1", "the emulator never sees the stack's secret"))
     # ---- ElastiCache Global Datastore (primary member first, the secondary joins)
     ec_p = world.client("elasticache", p.region)
@@ -198,6 +209,17 @@ def _seed(world: World) -> None:
     for r in (p, s):
         _seed_region(world, r)
     _seed_route53(world)
+
+
+def _check_members(world: World) -> None:
+    """The global cluster as seeded: the primary's cluster the writer, every other declared cluster a connected reader."""
+    t = world.topology
+    gc = world.client("rds", t.primary.region).describe_global_clusters(GlobalClusterIdentifier=t.global_cluster_id)["GlobalClusters"][0]
+    got = {m["DBClusterArn"]: (bool(m.get("IsWriter")), str(m.get("SynchronizationStatus", ""))) for m in gc.get("GlobalClusterMembers", [])}
+    want = {t.primary.cluster_arn: (True, "connected"), t.secondary.cluster_arn: (False, "connected")}
+    want.update({sb.cluster_arn: (False, "connected") for sb in t.database_standbys})
+    if got != want:
+        raise WorldError(f"global cluster {t.global_cluster_id} members (IsWriter, SynchronizationStatus): the stacks declare {want}, the emulator made {got}")
 
 
 def _seed_region(world: World, r: RegionTopology) -> None:

@@ -13,8 +13,8 @@ import pytest
 from drill.__main__ import main
 from drill.report import DRILL_REPORT_SCHEMA
 from drill.run import DrillRun, run_emulator_drill
-from drill.scenario import DrillOptions
-from drill.topology import Topology
+from drill.scenario import DrillOptions, StandbyRecord, standby_end_findings, standby_member_findings
+from drill.topology import StandbyTopology, Topology
 
 FAST = {"speed": 0.0, "promotion_seconds": 40.0, "resync_seconds": 60.0, "cache_failover_seconds": 10.0, "recovery_periods": 3}
 
@@ -44,7 +44,7 @@ def test_full_scenario_runs_every_phase_in_order(full: tuple[DrillRun, str]) -> 
     assert promotions == {"steady": [], "outage": [("eu-west-1", "failover")], "recovery": [], "failback": [("us-east-1", "switchover")]}
 
 
-@pytest.mark.parametrize("name", ["single-writer", "rpo-guard", "steps-once", "one-promotion-per-phase"])
+@pytest.mark.parametrize("name", ["single-writer", "rpo-guard", "steps-once", "one-promotion-per-phase", "db-standby-never-promoted", "db-standby-reconnected"])
 def test_full_scenario_database_invariants_hold(full: tuple[DrillRun, str], name: str) -> None:
     assert _invariant(full[0], name), [i.violations for i in full[0].result.invariants if i.name == name]
 
@@ -75,10 +75,74 @@ def test_full_drill_passes(full: tuple[DrillRun, str]) -> None:
     assert m["traffic_shift_seconds"] < m["total_seconds"] and m["promotion_seconds"] <= m["total_seconds"]  # type: ignore[operator]
 
 
-def test_short_outage_after_a_fast_failover_does_not_flap_back(topology: Topology, tmp_path: Path) -> None:
+def test_short_outage_after_a_fast_failover_does_not_flap_back(pair_topology: Topology, tmp_path: Path) -> None:
+    # Also the drill without a database standby (--no-database-standby): no standby invariants, none in the report.
     options = DrillOptions(scenario="full", **{**FAST, "outage_min_seconds": 0.0, "recovery_periods": 2})  # type: ignore[arg-type]
-    run = run_emulator_drill(options, tmp_path, io.StringIO(), topology)
+    run = run_emulator_drill(options, tmp_path, io.StringIO(), pair_topology)
     assert _invariant(run, "no-flap-back"), [i.violations for i in run.result.invariants if i.name == "no-flap-back"]
+    assert not [i.name for i in run.result.invariants if i.name.startswith("db-standby")] and run.result.standbys == []
+    report = json.loads(run.json_path.read_text())
+    jsonschema.validate(report, DRILL_REPORT_SCHEMA)
+    assert report["database_standbys"] == [] and report["topology"]["database_standbys"] == []
+
+
+def test_full_scenario_database_standby_is_rebuilt_never_promoted_and_ends_a_connected_reader(full: tuple[DrillRun, str]) -> None:
+    run, text = full
+    (rec,) = run.result.standbys
+    sb = rec.standby
+    assert (sb.stack, sb.region) == ("bunker", "us-west-2")
+    assert rec.end == {"member": True, "is_writer": False, "synchronization_status": "connected"}
+    assert rec.promotions == [] and not rec.function_calls
+    # The data-loss failover rebuilt it from the new primary (the invariants were exercised, not idle); the
+    # planned switchover of the failback kept the topology: no change in that phase.
+    assert [status for _t, _phase, status in rec.sync_changes] == ["pending-resync", "connected"]
+    assert rec.sync_changes[0][1] == "outage" and rec.sync_changes[1][1] != "failback"
+    ((start, end),) = rec.not_connected()
+    tick = DrillOptions().tick_seconds
+    assert end is not None and FAST["resync_seconds"] - tick <= end - start <= FAST["resync_seconds"] + tick
+    failover_at = next(e.t for e in run.result.events if e.source == "aws" and "Aurora writer is now" in e.text and e.phase == "outage")
+    assert failover_at <= start <= failover_at + tick
+    # The functions' calls are counted per region, and none went to the standby's region.
+    by_region = run.result.function_calls_by_region
+    assert by_region["secondary"]["eu-west-1"] > 0 and by_region["primary"]["us-east-1"] > 0
+    assert all(sb.region not in regions for regions in by_region.values()), by_region
+    standby_lines = [e.text for e in run.result.events if e.region == sb.region and e.source == "aws"]
+    assert standby_lines == [
+        f"database standby {sb.cluster_id}: SynchronizationStatus connected → pending-resync",
+        f"database standby {sb.cluster_id}: SynchronizationStatus pending-resync → connected",
+    ]
+    assert f"database standby bunker: {sb.cluster_id} in us-west-2" in text
+    assert [line.split()[-2:] for line in text.splitlines() if line.strip().startswith("at the end")] == [["reader,", "connected"]]
+    report = json.loads(run.json_path.read_text())
+    (entry,) = report["database_standbys"]
+    assert entry["cluster_arn"] == sb.cluster_arn and entry["end"]["synchronization_status"] == "connected" and entry["end"]["is_writer"] is False
+    assert [c["status"] for c in entry["synchronization_changes"]] == ["pending-resync", "connected"] and entry["promotions"] == []
+    assert report["topology"]["database_standbys"][0]["cluster_arn"] == sb.cluster_arn
+    assert "us-west-2" not in {region for regions in report["api_calls"]["by_region"].values() for region in regions}
+
+
+SB = StandbyTopology("bunker", "us-west-2", "bunker-db", "arn:aws:rds:us-west-2:123456789012:cluster:bunker-db", "aurora-mysql", "8.0.mysql_aurora.3.10.0")
+
+
+def _member(is_writer: bool = False, sync: str = "connected") -> dict[str, object]:
+    return {"DBClusterArn": SB.cluster_arn, "IsWriter": is_writer, "SynchronizationStatus": sync}
+
+
+def test_standby_findings_name_what_is_wrong() -> None:
+    assert standby_member_findings(SB, _member()) == [] and standby_member_findings(SB, _member(sync="pending-resync")) == []
+    assert standby_member_findings(SB, None) == ["bunker-db (us-west-2) is no longer a member of the global cluster"]
+    assert standby_member_findings(SB, _member(is_writer=True)) == ["bunker-db (us-west-2) is the writer of the global cluster"]
+    assert standby_end_findings(SB, _member()) == []
+    assert standby_end_findings(SB, _member(sync="pending-resync")) == [
+        "bunker-db (us-west-2) ends with SynchronizationStatus 'pending-resync', not 'connected'"
+    ]
+    assert standby_end_findings(SB, None) == ["bunker-db (us-west-2) is no longer a member of the global cluster"]
+
+
+def test_standby_not_connected_stretches() -> None:
+    rec = StandbyRecord(SB, sync_changes=[(10.0, "outage", "pending-resync"), (70.0, "recovery", "connected"), (90.0, "failback", "pending-resync")])
+    assert rec.not_connected() == [(10.0, 70.0), (90.0, None)]
+    assert StandbyRecord(SB).not_connected() == []
 
 
 def test_report_matches_its_schema_and_chart_is_svg(full: tuple[DrillRun, str]) -> None:
@@ -103,8 +167,12 @@ def test_flap_ends_with_no_failover(flap: tuple[DrillRun, str]) -> None:
     assert "primary region back during confirmation" in text
     steps = {s.name: s.ok for s in run.result.steps}
     assert steps["primary back during confirmation"] and steps["no failover"] and steps["traffic stayed on the primary"]
-    for name in ("single-writer", "one-promotion-per-phase", "traffic-follows-writer", "steps-once"):
+    for name in ("single-writer", "one-promotion-per-phase", "traffic-follows-writer", "steps-once", "db-standby-never-promoted", "db-standby-reconnected"):
         assert _invariant(run, name), name
+    # No failover: the database standby was never rebuilt and ends as it began.
+    (rec,) = run.result.standbys
+    assert rec.sync_changes == [] and rec.end == {"member": True, "is_writer": False, "synchronization_status": "connected"}
+    assert "connected throughout" in text
     jsonschema.validate(json.loads(run.json_path.read_text()), DRILL_REPORT_SCHEMA)
 
 
@@ -112,6 +180,12 @@ def test_cli_refuses_execute_without_aws(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit) as info:
         main(["--execute"])
     assert info.value.code == 2 and "--target aws" in capsys.readouterr().err
+
+
+def test_cli_refuses_no_database_standby_with_aws(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--target", "aws", "--no-database-standby", "--outputs-primary", "p.json", "--outputs-secondary", "s.json", "--reports", str(tmp_path)])
+    assert info.value.code == 2 and "only applies to the emulator drill" in capsys.readouterr().err
 
 
 def test_cli_aws_needs_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
