@@ -4,8 +4,8 @@ Stacks: the primary, its paired standby (role secondary), and optionally further
 standbys (role secondary, scope database) that hold only a copy of the global database.
 
 Table of contents: settings → providers → primary stack → network → notifications → database →
-(shop stacks only) media → web tier and front door → release → failover automation; exports
-beside each tier. Every resource lives in a component.
+(shop stacks only) media → web tier and front door → release → failover automation → (secondary,
+optional) ARC Region switch plan; exports beside each tier. Every resource lives in a component.
 """
 
 import pulumi
@@ -18,6 +18,7 @@ from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, Replica
 from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.notifications import Notifications, NotificationsArgs
 from components.providers import GLOBAL_SERVICES_REGION, regional_providers
+from components.region_switch import CONTROL_PLANE_REGION, RegionSwitchPlan, RegionSwitchPlanArgs
 from components.regional_frontend import (
     DatabaseEndpoints,
     MediaStorage,
@@ -257,6 +258,26 @@ def declare_shop() -> None:
         opts=local,
     )
 
+    # ---------------------------------------------------------------- ARC Region switch (optional)
+    # The secondary owns the plan: it alone sees both regions' clusters and groups (the primary's
+    # through its exports). The plan runs Aurora and capacity only; the function above adopts the
+    # promotion and runs the Magento steps (docs/region-switch.md). Config refuses it on the primary.
+    region_switch: RegionSwitchPlan | None = None
+    if settings.failover.arc_region_switch and primary_stack is not None:
+        region_switch = RegionSwitchPlan(
+            "region-switch",
+            RegionSwitchPlanArgs.from_settings(
+                settings,
+                control_plane_provider=providers[CONTROL_PLANE_REGION],
+                global_cluster_id=database.global_cluster_id,
+                cluster_arn=database.cluster_arn,
+                asg_arn=frontend.asg_arn,
+                primary_cluster_arn=primary_stack.require_output("dbClusterArn"),
+                primary_asg_arn=primary_stack.require_output("asgArn"),
+            ),
+            opts=local,
+        )
+
     # ---------------------------------------------------------------- shop exports
     # Magento: --remote-storage-driver=aws-s3 --remote-storage-bucket=<mediaBucketName>
     # --remote-storage-region=<mediaBucketRegion>; base media URL = <mediaUrl>media/ (docs/media.md).
@@ -309,6 +330,8 @@ def declare_shop() -> None:
     pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
     pulumi.export("failoverAlarmNames", failover.alarm_names)
     pulumi.export("rtoBudget", failover.rto_budget)
+    if region_switch is not None:
+        pulumi.export("regionSwitchPlanArn", region_switch.plan_arn)
 
 
 if settings.serves_shop:

@@ -160,6 +160,9 @@ class FailoverSettings:
     notification_emails: tuple[str, ...] = ()
     global_accelerator: bool = False
     arc_region_switch: bool = False
+    """The secondary declares an ARC Region switch plan for the pair (components/region_switch.py)."""
+    arc_approval_role_arn: str = ""
+    """IAM role whose holders approve each plan execution; "" adds no approval step."""
 
 
 @dataclass(frozen=True)
@@ -411,7 +414,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
             f"10.20.0.0/16"
         )
 
-    failover = _parse_failover(raw.get("failover"))
+    failover = _parse_failover(raw.get("failover"), cast(Role, role))
     tags = _parse_tags(raw.get("tags"))
     return StackSettings(
         stack=stack,
@@ -697,7 +700,7 @@ def _parse_release(raw: Any) -> ReleaseSettings:
     )
 
 
-def _parse_failover(raw: Any) -> FailoverSettings:
+def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
     d = FailoverSettings()
     s = _Section(
         "failover",
@@ -713,6 +716,7 @@ def _parse_failover(raw: Any) -> FailoverSettings:
             "notificationEmails",
             "globalAccelerator",
             "arcRegionSwitch",
+            "arcApprovalRoleArn",
         },
     )
     interval = s.number("healthCheckIntervalSeconds", d.health_check_interval_seconds, 10, 30)
@@ -724,6 +728,7 @@ def _parse_failover(raw: Any) -> FailoverSettings:
     for email in emails:
         if not _EMAIL_RE.match(email):
             raise ConfigError(f"{_key('failover', 'notificationEmails')} entry {email!r} is not an email address")
+    arc_region_switch, arc_approval_role_arn = _arc_region_switch(s, role)
     failover = FailoverSettings(
         mode=cast(FailoverMode, s.choice("mode", d.mode, ("automatic", "notify"))),
         rpo_seconds=s.number("rpoSeconds", d.rpo_seconds, 1, 3600),
@@ -735,7 +740,8 @@ def _parse_failover(raw: Any) -> FailoverSettings:
         health_check_failure_threshold=s.number("healthCheckFailureThreshold", d.health_check_failure_threshold, 1, 3),
         notification_emails=emails,
         global_accelerator=_not_built_yet(s, "globalAccelerator", "Route 53 failover records carry the traffic"),
-        arc_region_switch=_not_built_yet(s, "arcRegionSwitch", "the failover function runs the same runbook"),
+        arc_region_switch=arc_region_switch,
+        arc_approval_role_arn=arc_approval_role_arn,
     )
     _check_rto_budget(failover)
     return failover
@@ -758,6 +764,34 @@ def _check_rto_budget(failover: FailoverSettings) -> None:
             f"{_key('failover', 'probeIntervalSeconds')}, {_key('failover', 'consecutiveFailures')}, "
             f"{_key('failover', 'healthCheckIntervalSeconds')} or {_key('failover', 'healthCheckFailureThreshold')}"
         )
+
+
+# An IAM role ARN (the execution approval block's approvalRole).
+# https://docs.aws.amazon.com/arc-region-switch/latest/api/API_ExecutionApprovalConfiguration.html
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def _arc_region_switch(s: _Section, role: Role) -> tuple[bool, str]:
+    """`arcRegionSwitch` and its approval role: the secondary owns the plan (docs/region-switch.md)."""
+    enabled = s.flag("arcRegionSwitch", False)
+    approval_role_arn = s.text("arcApprovalRoleArn", "")
+    if enabled and role == "primary":
+        raise ConfigError(
+            f"{_key('failover', 'arcRegionSwitch')} is set on the primary, but the paired standby (role secondary) owns "
+            f"the ARC Region switch plan for both regions (it alone reads both regions' clusters and groups): "
+            f"set it in the secondary's Pulumi.<stack>.yaml and remove it here"
+        )
+    if approval_role_arn and not enabled:
+        raise ConfigError(
+            f"{_key('failover', 'arcApprovalRoleArn')} has no effect without {_key('failover', 'arcRegionSwitch')} true; "
+            f"set {_key('failover', 'arcRegionSwitch')} true or remove it"
+        )
+    if approval_role_arn and not ROLE_ARN_RE.match(approval_role_arn):
+        raise ConfigError(
+            f"{_key('failover', 'arcApprovalRoleArn')} {approval_role_arn!r} is not an IAM role ARN; "
+            f"use e.g. arn:aws:iam::123456789012:role/dr-approvers"
+        )
+    return enabled, approval_role_arn
 
 
 def _not_built_yet(s: _Section, key: str, instead: str) -> bool:

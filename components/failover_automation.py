@@ -171,7 +171,6 @@ class FailoverAutomationArgs:
     instance_tag_value: pulumi.Input[str]
     cache_global_datastore_id: pulumi.Input[str] | None = None
     cache_replication_group_id: pulumi.Input[str] | None = None
-    arc_region_switch: bool = False
     release_parameter_name: str = ""
     """The release version parameter (components/release.py); the handler reports both regions' values."""
     handler_root: Path = PROJECT_ROOT
@@ -195,12 +194,6 @@ class FailoverAutomationArgs:
             )
         if (self.cache_global_datastore_id is None) != (self.cache_replication_group_id is None):
             raise ValueError("FailoverAutomationArgs: pass cache_global_datastore_id and cache_replication_group_id together")
-        if self.arc_region_switch:
-            # Not built yet (docs/failover-automation.md "ARC Region switch"): refuse rather than silently skip.
-            raise ValueError(
-                "magento-dr:failover.arcRegionSwitch is not implemented yet; set it to false "
-                "(the failover function covers the same runbook)"
-            )
         self.budget()  # raises rto.RtoError for settings the schedule cannot serve
 
     @classmethod
@@ -249,7 +242,6 @@ class FailoverAutomationArgs:
             instance_tag_value=instance_tag_value,
             cache_global_datastore_id=cache_global_datastore_id,
             cache_replication_group_id=cache_replication_group_id,
-            arc_region_switch=failover.arc_region_switch,
             release_parameter_name=release_parameter_name(settings.dns.shop_hostname),
         )
 

@@ -163,6 +163,10 @@ class ComputedAttributes:
             return f"arn:{PARTITION}:route53:::{kind}/{physical}"
         if service == "kms":
             return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{self._key_id(physical, region)}"
+        if service == "arcregionswitch":
+            # Global (no Region), service prefix arc-region-switch, a six-character suffix after the name.
+            # https://docs.aws.amazon.com/arc-region-switch/latest/api/API_Plan.html
+            return f"arn:{PARTITION}:arc-region-switch::{ACCOUNT_ID}:plan/{physical}:{_digest(physical, length=6)}"
         return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{kind}/{physical}"
 
     @staticmethod

@@ -43,6 +43,15 @@ def test_example_database_standby_parses_with_its_own_defaults() -> None:
     assert settings.failover.notification_emails == ("sre-oncall@example.com",)
 
 
+def test_the_secondary_may_ask_for_an_arc_region_switch_plan() -> None:
+    raw = raw_config("secondary")
+    raw["failover"].update(arcRegionSwitch=True, arcApprovalRoleArn="arn:aws:iam::123456789012:role/dr-approvers")
+    failover = parse_settings("secondary", raw).failover
+    assert failover.arc_region_switch is True
+    assert failover.arc_approval_role_arn == "arn:aws:iam::123456789012:role/dr-approvers"
+    assert parse_settings("secondary", raw_config("secondary")).failover.arc_region_switch is False
+
+
 def test_shop_stacks_keep_the_shop_defaults() -> None:
     for stack in ("primary", "secondary"):
         settings = parse_settings(stack, raw_config(stack))
@@ -142,7 +151,8 @@ BAD_CONFIGS = [
     ("primary", "failover.healthCheckFailureThreshold", 5, ["healthCheckFailureThreshold", "between 1 and 3"]),
     ("primary", "failover.notificationEmails", ["not-an-email"], ["notificationEmails", "not an email"]),
     ("primary", "failover.globalAccelerator", True, ["magento-dr:failover.globalAccelerator", "not built", "set it to false"]),
-    ("secondary", "failover.arcRegionSwitch", True, ["magento-dr:failover.arcRegionSwitch", "not built", "set it to false"]),
+    ("primary", "failover.arcRegionSwitch", True, ["magento-dr:failover.arcRegionSwitch", "paired standby", "owns"]),
+    ("secondary", "failover.arcApprovalRoleArn", "arn:aws:iam::123456789012:role/dr-approvers", ["arcApprovalRoleArn", "no effect without"]),
     ("primary", "failover.rpoSecondz", 60, ["magento-dr:failover.rpoSecondz", "not a known setting"]),
     ("primary", "dns.shopHostname", "shop.example.org", ["magento-dr:dns.shopHostname", "not inside the hosted zone"]),
     ("primary", "dns.zoneName", _DELETE, ["magento-dr:dns.zoneName", "required"]),

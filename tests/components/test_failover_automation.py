@@ -344,7 +344,6 @@ def _args(**change: Any) -> FailoverAutomationArgs:
         ({"consecutive_failures": 1}, "at least 2"),
         ({"scale_desired": 9}, "min <= desired <= max"),
         ({"cache_global_datastore_id": "ldgnf-x"}, "together"),
-        ({"arc_region_switch": True}, "arcRegionSwitch"),
     ],
 )
 def test_args_reject_what_would_break_failover(change: dict[str, Any], message: str) -> None:
