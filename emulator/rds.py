@@ -10,7 +10,10 @@ Model (documented AWS behaviour, API reference ``FailoverGlobalCluster``,
   {Status, FromDbClusterArn, ToDbClusterArn, IsDataLossAllowed}: ``pending`` for
   ``STATE.pending_seconds``, then ``failing-over`` (failover) or
   ``switching-over`` (switchover); a switchover whose current primary's region
-  is dark goes to ``cancelling`` and then back to the previous topology.
+  is dark, or with any other member in a dark region, goes to ``cancelling`` and
+  then back to the previous topology, and one while any secondary is still being
+  rebuilt (``pending-resync``) is refused: the API reference says a switchover
+  synchronizes all secondaries with the primary at the beginning.
 * After ``STATE.promotion_seconds`` of emulator time (or
   :func:`emulator.complete_operations`) the target becomes the only writer; every
   other member stays in the global cluster as a reader (any number of members).
@@ -132,7 +135,7 @@ def refresh(account: str) -> None:
                 if op.cancel_at is not None and now >= op.cancel_at:
                     _finish(account, gc, op, success=False)
             else:
-                if op.kind == "switchover" and STATE.is_dark(_region_of(op.from_arn)):
+                if op.kind == "switchover" and _switchover_blocked_by_dark_member(gc, op):
                     op.status = "cancelling"
                     op.cancel_at = now + STATE.pending_seconds
                 elif now >= op.started_at + STATE.pending_seconds and op.status == "pending":
@@ -147,6 +150,15 @@ def refresh(account: str) -> None:
                 del extra["resync_at"][arn]
             elif STATE.is_dark(_region_of(arn)):
                 extra["resync_at"][arn] = now + STATE.resync_seconds
+
+
+def _switchover_blocked_by_dark_member(gc: GlobalCluster, op: GlobalOperation) -> bool:
+    """A switchover synchronizes *all* secondaries with the primary first (API reference,
+    SwitchoverGlobalCluster): a dark current primary, or any other member in a dark region,
+    keeps it from completing, and it is cancelled back to the previous topology."""
+    if STATE.is_dark(_region_of(op.from_arn)):
+        return True
+    return any(STATE.is_dark(_region_of(m.db_cluster_arn)) for m in gc.members if m.db_cluster_arn != op.to_arn)
 
 
 def _finish(account: str, gc: GlobalCluster, op: GlobalOperation, success: bool) -> None:
@@ -224,6 +236,17 @@ def start_operation(
             "InvalidDBClusterStateFault",
             f"DB cluster {target.db_cluster_identifier} is not synchronized with the primary.",
         )
+    if not data_loss:
+        # "All secondary clusters are synchronized with the primary at the beginning of the
+        # process": a member still being rebuilt (pending-resync) cannot be, so AWS has nothing
+        # to switch over with (our reading of the API reference; confirm on a real account).
+        behind = [m for m in gc.members if m is not writer and extra["sync"].get(m.db_cluster_arn, "connected") != "connected"]
+        if behind:
+            raise _Fault(
+                "InvalidGlobalClusterStateFault",
+                f"Global cluster {gc.global_cluster_identifier}: secondary {behind[0].db_cluster_arn} is not synchronized "
+                f"with the primary; a switchover synchronizes every secondary first.",
+            )
     op = GlobalOperation(
         kind="failover" if data_loss else "switchover",
         from_arn=writer.db_cluster_arn if writer is not None else "",

@@ -80,6 +80,9 @@ class Snapshot:
     #: promoted a database standby, `scope: database`); "" otherwise. Probing the peer then says
     #: nothing about the writer, so nothing is judged from it.
     writer_outside_pair: str = ""
+    #: Other secondaries (neither this cluster nor the writer) not `connected`, e.g. being rebuilt
+    #: after a failover. A switchover synchronizes every secondary first, so AWS would refuse it.
+    secondaries_behind: tuple[str, ...] = ()
     local_status: str = "available"
     local_sync: str = "connected"
     failover: FailoverView | None = None
@@ -261,6 +264,11 @@ def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
             guard, reason, _ = _guard(snap, policy, force=False, check_lag=False)
             if guard:
                 return replace(base, action=Act.REFUSE, guard=guard, reason=reason)
+            if snap.secondaries_behind:
+                return replace(base, action=Act.REFUSE, guard="secondaries-not-in-sync",
+                               reason=f"secondary {snap.secondaries_behind[0]} is not connected (a switchover synchronizes "
+                                      f"every secondary first): wait until `status` shows it connected, or fail over (data loss)",
+                               command_hint=_hint("failover", force=True))
             return replace(base, action=Act.PROMOTE, kind=command.action, reason=f"operator requested {command.action}")
         # failover
         if snap.writer_outside_pair and not force:

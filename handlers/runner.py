@@ -177,6 +177,11 @@ class Runner:
             local_is_writer=is_writer and cluster is not None,
             writer_arn=writer_arn,
             writer_outside_pair=writer_region if writer_region not in ("", self.s.region, self.s.peer_region) else "",
+            secondaries_behind=tuple(
+                str(m.get("DBClusterArn", ""))
+                for m in members
+                if m is not local and not m.get("IsWriter") and str(m.get("SynchronizationStatus", "")) not in ("", "connected")
+            ),
             local_status=str(cluster.get("Status", "")) if cluster else "missing",
             local_sync=str(local.get("SynchronizationStatus", "")) if local else "",
             failover=failover,
@@ -680,6 +685,7 @@ def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
         "writer_here": snap.local_is_writer,
         "writer_arn": writer_arn or snap.writer_arn,
         "writer_outside_pair": snap.writer_outside_pair,
+        "secondaries_behind": list(snap.secondaries_behind),
         "local_status": snap.local_status,
         "local_sync": snap.local_sync,
         "failover_state": asdict(snap.failover) if snap.failover else None,

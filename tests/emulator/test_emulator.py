@@ -349,3 +349,32 @@ def test_a_bare_identifier_names_the_member_in_the_request_region(aws3: dict[str
     assert info.value.response["Error"]["Code"] == "DBClusterNotFoundFault"
     clients[W].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["bunker"])  # its ARN works anywhere
     assert emulator.STATE.promotions[-1] == ("gdb", aws3["bunker"], "switchover")
+
+
+def test_a_switchover_waits_for_every_secondary_to_be_synchronized(aws3: dict[str, Any]) -> None:
+    # "All secondary clusters are synchronized with the primary at the beginning of the process"
+    # (API reference, SwitchoverGlobalCluster): while the bunker is rebuilt, nothing can switch over.
+    aws3["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["s"], AllowDataLoss=True)
+    emulator.complete_operations()
+    emulator.set_dark(B)  # the bunker's region is out: its rebuild cannot finish
+    emulator.advance(61)
+    assert _members(aws3["w"])[aws3["p"]] == (False, "connected")
+    assert _members(aws3["w"])[aws3["bunker"]] == (False, "pending-resync")
+    with pytest.raises(ClientError) as info:
+        aws3["w"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["p"])
+    assert info.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"
+    assert aws3["bunker"] in info.value.response["Error"]["Message"]
+    emulator.set_dark(B, False)
+    emulator.advance(61)
+    aws3["w"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["p"])
+    emulator.complete_operations()
+    assert _writer(aws3["w"]) == aws3["p"]
+
+
+def test_a_switchover_is_cancelled_when_another_member_region_goes_dark(aws3: dict[str, Any]) -> None:
+    aws3["e"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws3["s"])
+    emulator.set_dark(B)  # neither source nor target: a member the switchover must synchronize
+    assert _gc(aws3["w"])["FailoverState"]["Status"] == "cancelling"
+    emulator.advance(emulator.STATE.promotion_seconds + emulator.STATE.pending_seconds + 1)
+    assert "FailoverState" not in _gc(aws3["w"]) and _writer(aws3["w"]) == aws3["p"]
+    assert emulator.STATE.promotions[-1] == ("gdb", aws3["s"], "switchover")

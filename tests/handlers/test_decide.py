@@ -87,6 +87,12 @@ CASES = [
      cmd("failover", force=True), AUTO, Act.PROMOTE, "failover"),
     ("bunker-writer-cmd-switchover", replace(BASE, writer_arn=BUNKER, writer_outside_pair="eu-central-1"),
      cmd("switchover"), AUTO, Act.PROMOTE, "switchover"),
+    # Another secondary still being rebuilt: AWS would refuse a switchover; a failover is still possible.
+    ("bunker-rebuilding-cmd-failback", replace(BASE, peer_reachable_now=True, secondaries_behind=(BUNKER,)),
+     cmd("failback"), AUTO, Act.REFUSE, "secondaries-not-in-sync"),
+    ("bunker-rebuilding-cmd-switchover-forced", replace(BASE, peer_reachable_now=True, secondaries_behind=(BUNKER,)),
+     cmd("switchover", force=True), AUTO, Act.REFUSE, "secondaries-not-in-sync"),
+    ("bunker-rebuilding-lost-peer", replace(BASE, probes=LOST, secondaries_behind=(BUNKER,)), TICK, AUTO, Act.PROMOTE, "failover"),
 ]
 
 

@@ -255,13 +255,49 @@ def test_bunker_writer_unforced_failover_command_is_refused_while_the_writer_ans
 
 
 def test_a_switchover_brings_the_writer_home_from_the_bunker(three: ThreeRegions) -> None:
-    # RUNBOOK "Database standby": once a shop region is healthy, `switchover` there moves the writer
-    # back without data loss; the bunker becomes a reader again.
+    # RUNBOOK "Database standby": once the shop regions are healthy, `switchover` in one of them
+    # moves the writer back without data loss; the bunker becomes a reader again.
     w = three.w
     three.operator_switchover_to_bunker()
-    emulator.set_dark(PRIMARY)  # the primary is still out; the secondary is healthy
     result = w.run({"action": "switchover"})
     assert result["ok"] and result["action"] == "promote" and result["kind"] == "switchover", result
     assert three.targets() == [three.bunker_arn, w.secondary_arn] and w.writer() == w.secondary_arn
     assert emulator.STATE.count_calls("FailoverGlobalCluster") == 0
     assert three.members()[three.bunker_arn] == (False, "connected")
+
+
+def test_a_switchover_home_with_a_member_region_dark_is_cancelled_not_forced(three: ThreeRegions) -> None:
+    # A switchover synchronizes every secondary first: with the old primary's region dark, AWS
+    # cancels it and the writer stays in the bunker. The handler reports failure; it never turns
+    # the switchover into a data-loss failover on its own.
+    w = three.w
+    three.operator_switchover_to_bunker()
+    emulator.set_dark(PRIMARY)
+    result = w.run({"action": "switchover"})
+    assert not result["ok"], result
+    assert w.writer() == three.bunker_arn
+    assert emulator.STATE.count_calls("FailoverGlobalCluster") == 0
+
+
+def test_failback_waits_for_the_bunker_to_be_rebuilt(three: ThreeRegions) -> None:
+    # After a data-loss failover AWS rebuilds every other secondary. Here the old primary is back
+    # and connected while the bunker (its region out too) is still not: a switchover cannot
+    # synchronize it, so the failback is refused with the reason, and succeeds once it is back.
+    w = three.w
+    emulator.set_dark(PRIMARY)
+    w.run(SCHEDULED)  # detects the loss and fails over to the secondary
+    assert w.writer() == w.secondary_arn
+    emulator.set_dark(BUNKER)
+    emulator.set_dark(PRIMARY, False)
+    emulator.advance(emulator.STATE.resync_seconds + 1)
+    assert three.members()[w.primary_arn] == (False, "connected")
+    assert three.members()[three.bunker_arn] == (False, "pending-resync")
+    env = _primary_env(w)
+    refused = w.run({"action": "failback"}, **env)
+    assert not refused["ok"] and refused["guard"] == "secondaries-not-in-sync", refused
+    assert three.bunker_arn in refused["reason"] and refused["status"]["secondaries_behind"] == [three.bunker_arn]
+    emulator.set_dark(BUNKER, False)
+    emulator.advance(emulator.STATE.resync_seconds + 1)
+    done = w.run({"action": "failback"}, **env)
+    assert done["ok"] and done["kind"] == "failback", done
+    assert w.writer() == w.primary_arn and three.members()[three.bunker_arn] == (False, "connected")
