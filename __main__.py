@@ -61,6 +61,7 @@ network = RegionalNetwork(
         flow_log_retention_days=settings.network.flow_log_retention_days,
         region=settings.region,
         protect=settings.protect,
+        internet_gateway=settings.serves_shop,  # a database standby's VPC has no way in or out
     ),
     opts=local,
 )
@@ -113,6 +114,8 @@ pulumi.export("dbEngineVersion", database.engine_version)
 pulumi.export("dbParameterDigest", database.parameter_digest)
 if settings.is_primary:
     pulumi.export("dbCredentialsReplicas", database.credentials_replicas)
+    # Each joining secondary checks it against AWS's 1 + (15 - s) cap for s secondaries.
+    pulumi.export("dbInstanceCount", settings.database.instance_count)
     # A Pulumi secret (encrypted in state): secondaries in regions without a replica keep a copy.
     pulumi.export("dbCredentialsDocument", database.credentials_document)
 

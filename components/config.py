@@ -510,6 +510,11 @@ def _parse_network(raw: Any, scope: Scope = "shop") -> NetworkSettings:
             f"{_key('network', 'natGateways')} none leaves the web instances without a way out (package and "
             f"AMI updates, Magento's outbound calls); use per-az or single. none is for {_key('scope')} database"
         )
+    if nat_gateways != "none" and scope == "database":
+        raise ConfigError(
+            f"{_key('network', 'natGateways')} {nat_gateways}: a database standby runs no instances and its VPC has no "
+            f"internet gateway, so NAT gateways would have no way out; remove the key (none)"
+        )
     endpoints = s.text_list("interfaceEndpoints", default_endpoints)
     for name in endpoints:
         if not re.match(r"^[a-z0-9.-]+$", name):

@@ -219,12 +219,15 @@ def validate_replica_regions(own_region: str, regions: Sequence[str]) -> tuple[s
     return tuple(regions)
 
 
-def check_room_to_join(global_cluster_id: str, member_arns: Sequence[str], region: str, cluster_id: str) -> str:
+def check_room_to_join(
+    global_cluster_id: str, member_arns: Sequence[str], region: str, cluster_id: str, primary_instances: int | None = None
+) -> str:
     """The global cluster id, once it is certain AWS will let this region's cluster join it.
 
-    A global database holds one cluster per region and at most MAX_SECONDARY_REGIONS secondaries
+    A global database holds one cluster per region, at most MAX_SECONDARY_REGIONS secondaries, and
+    a primary of at most 1 writer + (15 - s) readers with s secondaries
     (aurora-global-database.configuration.requirements). This stack's own cluster, already a
-    member on a re-run, does not count against it.
+    member on a re-run, does not count against the region limit.
     """
     own = [a for a in member_arns if _arn_region(a) == region and a.rsplit(":", 1)[-1] == cluster_id]
     others = [a for a in member_arns if a not in own]
@@ -237,7 +240,15 @@ def check_room_to_join(global_cluster_id: str, member_arns: Sequence[str], regio
     if not own and len(others) - 1 >= MAX_SECONDARY_REGIONS:
         raise ConfigError(
             f"the global database {global_cluster_id} already has {len(others) - 1} secondary regions, AWS's limit of "
-            f"{MAX_SECONDARY_REGIONS}: remove one (pulumi destroy its stack) before adding {region}"
+            f"{MAX_SECONDARY_REGIONS}: remove one first (set magento-dr:protect false and `pulumi up` its stack, "
+            f"turn off its cluster's deletion protection, then `pulumi destroy` it) before adding {region}"
+        )
+    secondaries = len(others)  # every member but the writer, this one included
+    if primary_instances is not None and primary_instances > 16 - secondaries:
+        raise ConfigError(
+            f"the primary runs {primary_instances} database instances, but with {secondaries} secondary regions AWS "
+            f"allows its cluster 1 writer + {15 - secondaries} readers: lower magento-dr:database.instanceCount on the "
+            f"primary to {16 - secondaries} and `pulumi up` it before adding {region}"
         )
     return global_cluster_id
 
@@ -321,6 +332,8 @@ class GlobalDatabaseArgs:
     primary_stack: str | None = None
     global_cluster_id: pulumi.Input[str] | None = None
     global_writer_endpoint: pulumi.Input[str] | None = None
+    primary_instance_count: pulumi.Input[int] | None = None
+    """The primary's instance count (its export dbInstanceCount): AWS caps it at 16 - s with s secondaries."""
     credentials_secret_arn: pulumi.Input[str] | None = None
     credentials_secret_kms_key_arn: pulumi.Input[str] | None = None
     credentials_copy: pulumi.Input[str] | None = None
@@ -587,8 +600,11 @@ class GlobalDatabase(pulumi.ComponentResource):
             members = aws.rds.get_global_cluster_output(
                 identifier=args.global_cluster_id, opts=pulumi.InvokeOutputOptions(parent=self)
             ).members
-            global_cluster_id = pulumi.Output.all(args.global_cluster_id, members).apply(
-                lambda v: check_room_to_join(str(v[0]), [_member_arn(m) for m in v[1] or []], args.region, names.cluster)
+            global_cluster_id = pulumi.Output.all(args.global_cluster_id, members, args.primary_instance_count).apply(
+                lambda v: check_room_to_join(
+                    str(v[0]), [_member_arn(m) for m in v[1] or []], args.region, names.cluster,
+                    None if v[2] is None else int(v[2]),
+                )
             )
             writer_endpoint = pulumi.Output.from_input(args.global_writer_endpoint)
             if args.credentials_copy is None:
@@ -686,22 +702,25 @@ class GlobalDatabase(pulumi.ComponentResource):
             self.credentials_document = pulumi.Output.secret(document)
 
         if args.alarm_topic_arn is not None:
-            checks: list[tuple[str, str, str, float, str, str, int]] = [
-                # (name, metric, comparison, threshold, what it means, statistic, period)
-                ("cpu", "CPUUtilization", "GreaterThanThreshold", 80, "CPU above 80% for 15 minutes", "Average", 300),
-                ("memory", "FreeableMemory", "LessThanThreshold", 512 * 1024 * 1024, "less than 512 MiB freeable memory for 15 minutes", "Minimum", 300),
+            checks: list[tuple[str, str, str, float, str, str, int, str]] = [
+                # (name, metric, comparison, threshold, what it means, statistic, period, missing data)
+                ("cpu", "CPUUtilization", "GreaterThanThreshold", 80, "CPU above 80% for 15 minutes", "Average", 300, "notBreaching"),
+                ("memory", "FreeableMemory", "LessThanThreshold", 512 * 1024 * 1024,
+                 "less than 512 MiB freeable memory for 15 minutes", "Minimum", 300, "notBreaching"),
             ]
             if args.replication_lag_alarm_seconds is not None:
-                # Published by a secondary cluster in its own region, in milliseconds; no data while
-                # this cluster holds the writer (not breaching).
+                # Published by a secondary cluster in its own region, in milliseconds. Missing data
+                # breaches: no datapoints means the copy is not replicating (rebuilt after a failover,
+                # detached, stalled) or holds the writer; each is worth an operator's look.
                 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html
                 checks.append((
                     "replication-lag", "AuroraGlobalDBReplicationLag", "GreaterThanThreshold",
                     args.replication_lag_alarm_seconds * 1000,
-                    f"replication lag into {args.region} above the RPO objective of {args.replication_lag_alarm_seconds}s",
-                    "Maximum", 60,
+                    f"replication lag into {args.region} above the RPO objective of {args.replication_lag_alarm_seconds}s, "
+                    f"or no lag reported (not replicating: being rebuilt, detached, or holding the writer)",
+                    "Maximum", 60, "breaching",
                 ))
-            for alarm_name, metric, comparison, threshold, why, statistic, period in checks:
+            for alarm_name, metric, comparison, threshold, why, statistic, period, missing in checks:
                 aws.cloudwatch.MetricAlarm(
                     f"{name}-{alarm_name}-alarm",
                     alarm_description=f"{names.cluster}: {why}",
@@ -713,7 +732,7 @@ class GlobalDatabase(pulumi.ComponentResource):
                     evaluation_periods=3,
                     threshold=threshold,
                     comparison_operator=comparison,
-                    treat_missing_data="notBreaching",
+                    treat_missing_data=missing,
                     alarm_actions=[args.alarm_topic_arn],
                     ok_actions=[args.alarm_topic_arn],
                     opts=child,
@@ -806,6 +825,7 @@ def database_args(
         "primary_stack": primary_name,
         "global_cluster_id": primary_stack.get_output("globalClusterId"),
         "global_writer_endpoint": primary_stack.get_output("globalWriterEndpoint"),
+        "primary_instance_count": primary_stack.get_output("dbInstanceCount"),
         # A database standby has no FailoverAutomation (whose lag alarm covers shop secondaries).
         "replication_lag_alarm_seconds": None if settings.serves_shop else settings.failover.rpo_seconds,
     }

@@ -24,12 +24,16 @@ class RegionalNetworkArgs:
     flow_log_retention_days: int
     region: str
     protect: bool = True
+    internet_gateway: bool = True
+    """False (a database standby): no internet gateway and no route out; needs nat_gateways none."""
 
     def __post_init__(self) -> None:
         if self.az_count < 2:
             raise ValueError("RegionalNetworkArgs.az_count must be at least 2: Aurora, ALB and ElastiCache need two AZs")
         if self.nat_gateways not in ("per-az", "single", "none"):
             raise ValueError(f"RegionalNetworkArgs.nat_gateways must be per-az, single or none, got {self.nat_gateways!r}")
+        if not self.internet_gateway and self.nat_gateways != "none":
+            raise ValueError("RegionalNetworkArgs: NAT gateways need the internet gateway; use nat_gateways none without it")
         plan_subnets(self.cidr, self.az_count)  # raises if the CIDR cannot hold the subnets
 
 
@@ -72,12 +76,17 @@ class RegionalNetwork(pulumi.ComponentResource):
         # Lock the default security group down: nothing should ever use it.
         aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[], opts=child)
 
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": f"{name}-igw"}, opts=child)
+        # A database standby has no internet gateway: its "public" subnets route nowhere either.
+        igw = (
+            aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": f"{name}-igw"}, opts=child)
+            if args.internet_gateway
+            else None
+        )
 
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt",
             vpc_id=vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)] if igw is not None else [],
             tags={"Name": f"{name}-public"},
             opts=child,
         )
@@ -123,7 +132,7 @@ class RegionalNetwork(pulumi.ComponentResource):
                     allocation_id=eip.id,
                     subnet_id=public_subnets[i].id,
                     tags={"Name": f"{name}-nat-{i}"},
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw] if igw is not None else []),
                 )
             )
         private_rts = []

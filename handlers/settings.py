@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 ENV_VARS: dict[str, str] = {
     "MDR_STACK": "Stack name of this region's deployment, e.g. 'primary' or 'secondary'.",
     "MDR_REGION": "This region (the only region the handler ever promotes or writes to).",
-    "MDR_PEER_REGION": "The other region of the pair (only probed, never required).",
+    "MDR_PEER_REGION": "The other region of the pair: probed, and the writer anywhere else (a database standby) is never judged.",
     "MDR_GLOBAL_CLUSTER_ID": "Aurora global database identifier.",
     "MDR_LOCAL_CLUSTER_ID": "Identifier of this region's Aurora cluster.",
     "MDR_LOCAL_CLUSTER_ARN": "ARN of this region's Aurora cluster (FailoverGlobalCluster target).",

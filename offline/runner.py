@@ -206,6 +206,9 @@ class _Mocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == GET_GLOBAL_CLUSTER:
+            if self.region_of(args.provider) == "unknown":
+                # The real invoke would go through the default provider, which Pulumi.yaml disables.
+                raise ValueError("getGlobalCluster was invoked without a regional provider")
             members = [{"dbClusterArn": arn, "isWriter": i == 0} for i, arn in enumerate(self.global_cluster_members)]
             return {"identifier": args.args.get("identifier"), "id": args.args.get("identifier"), "members": members}, []
         return invoke_result(args.token, self.region_of(args.provider), dict(args.args)), []

@@ -38,6 +38,7 @@ SHOP_TYPES = (
     "aws:opensearch/domain:Domain",
     "aws:ec2/natGateway:NatGateway",
     "aws:ec2/eip:Eip",
+    "aws:ec2/internetGateway:InternetGateway",
 )
 
 
@@ -72,6 +73,8 @@ def test_the_bunker_alarms_when_its_copy_falls_behind_the_rpo(bunker: StackGraph
     assert alarm.inputs["metricName"] == "AuroraGlobalDBReplicationLag" and alarm.inputs["namespace"] == "AWS/RDS"
     assert alarm.inputs["dimensions"] == {"DBClusterIdentifier": bunker.exports["dbClusterId"]}
     assert alarm.inputs["threshold"] == 60 * 1000  # failover.rpoSeconds, in the metric's milliseconds
+    # No lag reported means the copy is not replicating (rebuilt, detached, or the writer): alarm.
+    assert alarm.inputs["treatMissingData"] == "breaching"
     assert alarm.inputs["alarmActions"] == [bunker.exports["notificationTopicArn"]]
 
 
@@ -87,6 +90,9 @@ def test_the_bunker_declares_nothing_of_the_shop(bunker: StackGraph) -> None:
     assert not [r for r in bunker.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r.inputs["vpcEndpointType"] == "Interface"]
     for name in ("mediaBucketName", "failoverFunctionName", "shopUrl", "releaseBucketName", "asgName"):
         assert name not in bunker.exports
+    # Isolated: no route leaves the VPC (the S3 gateway endpoint's routes are managed by the endpoint).
+    for table in bunker.of_type("aws:ec2/routeTable:RouteTable"):
+        assert not table.inputs.get("routes"), (table.name, table.inputs.get("routes"))
     # Everything it declares lives in its own region: neither shop region is touched.
     assert {r.region for r in bunker.aws_resources()} == {"us-west-2"}
 
@@ -133,10 +139,11 @@ def test_a_standby_in_the_wrong_place_is_stopped_with_the_fix(primary: StackGrap
         ({"media": {"noncurrentVersionDays": 30}}, ["magento-dr:media has no effect"]),
         ({"failover": {"mode": "automatic"}}, ["magento-dr:failover.mode has no effect", "notificationEmails", "rpoSeconds"]),
         ({"database": {"credentials": "replica"}}, ["magento-dr:database.credentials replica", "copy"]),
+        ({"network": {"cidr": "10.30.0.0/16", "natGateways": "single"}}, ["magento-dr:network.natGateways single", "no internet gateway"]),
         ({"role": "primary", "primaryStack": None}, ["magento-dr:scope database is for a further standby region"]),
         ({"scope": "reader"}, ["magento-dr:scope is 'reader'", "shop", "database"]),
     ],
-    ids=["web", "media", "failover-mode", "credentials-replica", "primary", "unknown-scope"],
+    ids=["web", "media", "failover-mode", "credentials-replica", "nat", "primary", "unknown-scope"],
 )
 def test_bad_database_standby_config_stops_before_any_resource(changes: dict[str, Any], words: list[str]) -> None:
     with pytest.raises(ProgramFailed) as failed:
@@ -145,3 +152,13 @@ def test_bad_database_standby_config_stops_before_any_resource(changes: dict[str
     for word in words:
         assert word in str(failed.value.cause), str(failed.value.cause)
     assert failed.value.declared == []
+
+
+def test_a_bunker_that_would_overfill_the_primary_stops_with_the_fix(primary: StackGraph, secondary: StackGraph) -> None:
+    # With the pair's secondary and this bunker, s = 2: the primary may run at most 1 + 13 = 14 instances.
+    exports = {**primary.exports, "dbInstanceCount": 15}
+    members = [primary.exports["dbClusterArn"], secondary.exports["dbClusterArn"]]
+    with pytest.raises(ProgramFailed) as failed:
+        run_stack("bunker", config=example_config("bunker"), peer_exports=exports, global_cluster_members=members)
+    assert isinstance(failed.value.cause, ConfigError)
+    assert "lower magento-dr:database.instanceCount on the primary to 14" in str(failed.value.cause)

@@ -664,6 +664,28 @@ ROOM_CASES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("primary_instances", "members", "words"),
+    [
+        # the primary's instance cap is 16 - s with s secondaries, this joining one included
+        (15, [PRIMARY_ARN], None),  # s = 1: 1 writer + 14 readers
+        (15, [PRIMARY_ARN, _arn("eu-west-1", "secondary-db")], ["runs 15 database instances", "2 secondary regions", "to 14"]),
+        (14, [PRIMARY_ARN, _arn("eu-west-1", "secondary-db")], None),
+        (14, [PRIMARY_ARN, _arn("eu-west-1", "secondary-db"), _arn("us-west-2", "bunker-db")], None),  # a re-run: s stays 2
+        (6, [PRIMARY_ARN, *TEN_SECONDARIES[:9]], None),  # s = 10: 1 writer + 5 readers
+        (7, [PRIMARY_ARN, *TEN_SECONDARIES[:9]], ["1 writer + 5 readers", "to 6"]),
+    ],
+)
+def test_the_primary_instance_cap_shrinks_with_each_secondary(primary_instances: int, members: list[str], words: list[str] | None) -> None:
+    if words is None:
+        assert check_room_to_join("gdb", members, "us-west-2", "bunker-db", primary_instances) == "gdb"
+        return
+    with pytest.raises(ConfigError) as error:
+        check_room_to_join("gdb", members, "us-west-2", "bunker-db", primary_instances)
+    for word in words:
+        assert word in str(error.value), str(error.value)
+
+
 @pytest.mark.parametrize(("members", "region", "cluster", "words"), ROOM_CASES)
 def test_room_to_join_the_global_cluster(members: list[str], region: str, cluster: str, words: list[str] | None) -> None:
     if words is None:
@@ -682,3 +704,7 @@ def test_a_secondary_joins_only_through_the_room_check(primary: StackGraph) -> N
         run_stack("secondary", peer_exports=primary.exports, global_cluster_members=members)
     assert isinstance(failed.value.cause, ConfigError) and "AWS's limit of 10" in str(failed.value.cause)
     assert not any(r.endswith("$aws:rds/cluster:Cluster::database-cluster") for r in failed.value.declared)
+
+
+def test_the_primary_exports_its_instance_count_for_the_cap(primary: StackGraph) -> None:
+    assert primary.exports["dbInstanceCount"] == len(primary.of_type(INSTANCE)) == 2
