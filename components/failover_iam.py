@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .iam import allow, service_trust_policy
+
 # Actions whose "Resource types" column is empty in the Service Authorization
 # Reference: IAM cannot scope them to an ARN, so they need "*" (and, where the
 # service offers one, a condition key instead).
@@ -70,73 +72,66 @@ class FailoverScope:
         return f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:parameter{self.ssm_prefix}/{path}"
 
 
-def _allow(sid: str, actions: list[str], resources: list[str] | str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-    if condition:
-        statement["Condition"] = condition
-    return statement
-
-
 def function_policy(s: FailoverScope) -> dict[str, Any]:
     """The failover function's only permissions."""
     p, acct, region = s.partition, s.account_id, s.region
     statements = [
         # Promote this region's cluster (FailoverGlobalCluster with AllowDataLoss,
         # or SwitchoverGlobalCluster) — both authorize the global cluster and the target.
-        _allow("PromoteThisRegionsCluster", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"], [s.global_cluster_arn, s.cluster_arn]),
-        _allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.global_cluster_arn]),
-        _allow("DescribeThisRegionsCluster", ["rds:DescribeDBClusters"], [s.cluster_arn]),
+        allow("PromoteThisRegionsCluster", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"], [s.global_cluster_arn, s.cluster_arn]),
+        allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.global_cluster_arn]),
+        allow("DescribeThisRegionsCluster", ["rds:DescribeDBClusters"], [s.cluster_arn]),
         # Probe only: the peer's cluster id is read from the global cluster at run
         # time and is not known to this stack (the primary deploys first), so the
         # grant is read-only and scoped to the peer region and this account.
-        _allow("ProbePeerRegionClusters", ["rds:DescribeDBClusters"], [f"arn:{p}:rds:{s.peer_region}:{acct}:cluster:*"]),
-        _allow("ReadReplicationLag", ["cloudwatch:GetMetricData"], "*"),
-        _allow(
+        allow("ProbePeerRegionClusters", ["rds:DescribeDBClusters"], [f"arn:{p}:rds:{s.peer_region}:{acct}:cluster:*"]),
+        allow("ReadReplicationLag", ["cloudwatch:GetMetricData"], "*"),
+        allow(
             "PublishOwnMetricsOnly",
             ["cloudwatch:PutMetricData"],
             "*",
             {"StringEquals": {"cloudwatch:namespace": s.metric_namespace}},
         ),
         # The region flag and the handler's own state (probes, operation, lease).
-        _allow(
+        allow(
             "ReadWriteStackState",
             ["ssm:GetParameters", "ssm:PutParameter"],
             [s.parameter_arn("active"), s.parameter_arn("failover/*")],
         ),
-        _allow("ReleaseLease", ["ssm:DeleteParameter"], [s.parameter_arn("failover/*")]),
-        _allow(
+        allow("ReleaseLease", ["ssm:DeleteParameter"], [s.parameter_arn("failover/*")]),
+        allow(
             "ScaleThisGroupOnly",
             ["autoscaling:UpdateAutoScalingGroup"],
             [f"arn:{p}:autoscaling:{region}:{acct}:autoScalingGroup:*:autoScalingGroupName/{s.asg_name}"],
         ),
-        _allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
-        _allow("FindARunningInstance", ["ec2:DescribeInstances"], "*"),
+        allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
+        allow("FindARunningInstance", ["ec2:DescribeInstances"], "*"),
         # SendCommand is authorized against the document and each instance; the
         # tag condition must only apply to the instances, hence two statements.
-        _allow("SendThePostFailoverDocument", ["ssm:SendCommand"], [s.run_command_document_arn]),
-        _allow(
+        allow("SendThePostFailoverDocument", ["ssm:SendCommand"], [s.run_command_document_arn]),
+        allow(
             "SendToThisStacksInstances",
             ["ssm:SendCommand"],
             [f"arn:{p}:ec2:{region}:{acct}:instance/*"],
             {"StringEquals": {f"ssm:resourceTag/{s.instance_tag_key}": s.instance_tag_value}},
         ),
-        _allow("ReadCommandResult", ["ssm:GetCommandInvocation"], "*"),
-        _allow("PublishToThisTopic", ["sns:Publish"], [s.topic_arn]),
+        allow("ReadCommandResult", ["ssm:GetCommandInvocation"], "*"),
+        allow("PublishToThisTopic", ["sns:Publish"], [s.topic_arn]),
         # Publishing to a KMS-encrypted topic needs the key, but only through SNS.
-        _allow(
+        allow(
             "EncryptForTheTopic",
             ["kms:Decrypt", "kms:GenerateDataKey"],
             [s.topic_key_arn],
             {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
         ),
-        _allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [s.log_group_arn, f"{s.log_group_arn}:log-stream:*"]),
-        _allow("OnFailureDestination", ["sqs:SendMessage"], [s.dead_letter_queue_arn]),
-        _allow("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
+        allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [s.log_group_arn, f"{s.log_group_arn}:log-stream:*"]),
+        allow("OnFailureDestination", ["sqs:SendMessage"], [s.dead_letter_queue_arn]),
+        allow("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
     ]
     if s.release_parameter_name:
         # Status and the failover report compare both regions' releases (read-only, best effort for the peer).
         statements.append(
-            _allow(
+            allow(
                 "ReadReleaseVersionBothRegions",
                 ["ssm:GetParameter"],
                 [f"arn:{p}:ssm:{r}:{acct}:parameter{s.release_parameter_name}" for r in (region, s.peer_region)],
@@ -144,7 +139,7 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
         )
     if s.cache_global_datastore_id:
         statements.append(
-            _allow(
+            allow(
                 "FailOverTheCacheDatastore",
                 # DescribeReplicationGroups: after an operator's disassociation, is the local group standalone?
                 ["elasticache:DescribeGlobalReplicationGroups", "elasticache:DescribeReplicationGroups", "elasticache:FailoverGlobalReplicationGroup"],
@@ -159,17 +154,7 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
 
 def lambda_trust_policy(account_id: str) -> dict[str, Any]:
     """Only Lambda, on behalf of this account, may assume the function's role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
+    return service_trust_policy("lambda.amazonaws.com", account_id)
 
 
 def scheduler_trust_policy(account_id: str, schedule_arn: str) -> dict[str, Any]:
@@ -192,7 +177,7 @@ def scheduler_policy(function_arn: str, dead_letter_queue_arn: str) -> dict[str,
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _allow("InvokeTheFailoverFunction", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
-            _allow("DeadLetters", ["sqs:SendMessage"], [dead_letter_queue_arn]),
+            allow("InvokeTheFailoverFunction", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
+            allow("DeadLetters", ["sqs:SendMessage"], [dead_letter_queue_arn]),
         ],
     }

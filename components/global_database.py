@@ -258,11 +258,9 @@ def _arn_region(arn: str) -> str:
     return parts[3] if len(parts) > 3 else ""
 
 
-def _member_arn(member: Any) -> str:
-    """A getGlobalCluster member's cluster ARN (typed result, or a plain mapping)."""
-    if isinstance(member, Mapping):
-        return str(member.get("db_cluster_arn") or member.get("dbClusterArn") or "")
-    return str(getattr(member, "db_cluster_arn", ""))
+def _member_arn(member: Mapping[str, Any]) -> str:
+    """A getGlobalCluster member's cluster ARN (Pulumi's output types are dicts keyed by Python names)."""
+    return str(member.get("db_cluster_arn") or "")
 
 
 def select_credentials_replica(replicas: Mapping[str, Any], region: str, primary_stack: str) -> dict[str, str]:

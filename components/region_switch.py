@@ -21,7 +21,7 @@ import pulumi_aws as aws
 
 from .config import ROLE_ARN_RE, StackSettings
 from .failover_automation import PROMOTION_TIMEOUT_SECONDS
-from .failover_iam import _allow
+from .iam import allow, service_trust_policy
 from .naming import physical_name
 
 # ---------------------------------------------------------------- what AWS defines
@@ -209,13 +209,13 @@ def execution_policy(s: ExecutionScope) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Statement": [
             # Both operations authorize the global cluster and the cluster being promoted.
-            _allow("PromoteEitherCluster", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"], [s.global_cluster_arn, *s.cluster_arns]),
+            allow("PromoteEitherCluster", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"], [s.global_cluster_arn, *s.cluster_arns]),
             # AWS's sample grants the two describes on "*"; RDS authorizes them per ARN.
-            _allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.global_cluster_arn]),
-            _allow("DescribeBothClusters", ["rds:DescribeDBClusters"], list(s.cluster_arns)),
-            _allow("ScaleBothWebGroups", ["autoscaling:UpdateAutoScalingGroup"], list(s.asg_arns)),
-            _allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
-            _allow(
+            allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.global_cluster_arn]),
+            allow("DescribeBothClusters", ["rds:DescribeDBClusters"], list(s.cluster_arns)),
+            allow("ScaleBothWebGroups", ["autoscaling:UpdateAutoScalingGroup"], list(s.asg_arns)),
+            allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
+            allow(
                 "ReadAutoScalingMetricsOnly",
                 ["cloudwatch:GetMetricStatistics"],
                 "*",
@@ -223,7 +223,7 @@ def execution_policy(s: ExecutionScope) -> dict[str, Any]:
             ),
             # Plan evaluation simulates this role's own policies.
             # https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_complete_policy.html
-            _allow("EvaluateOwnPermissions", ["iam:SimulatePrincipalPolicy"], [s.role_arn]),
+            allow("EvaluateOwnPermissions", ["iam:SimulatePrincipalPolicy"], [s.role_arn]),
         ],
     }
 
@@ -233,7 +233,7 @@ def plan_read_policy(plan_arn: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _allow(
+            allow(
                 "ReadThisPlanAndItsExecutions",
                 ["arc-region-switch:GetPlan", "arc-region-switch:GetPlanExecution", "arc-region-switch:ListPlanExecutions"],
                 [plan_arn],
@@ -244,17 +244,7 @@ def plan_read_policy(plan_arn: str) -> dict[str, Any]:
 
 def trust_policy(account_id: str) -> dict[str, Any]:
     """Only ARC Region switch, on behalf of this account, may assume the execution role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": SERVICE_PRINCIPAL},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
+    return service_trust_policy(SERVICE_PRINCIPAL, account_id)
 
 
 # ---------------------------------------------------------------- args

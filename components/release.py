@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from .config import Role
 from .frontend_policies import release_read_policy
+from .iam import service_trust_policy
 from .kms import key_policy
 from .magento_runtime import (
     FETCH_RELEASE_COMMAND,
@@ -36,7 +37,6 @@ from .release_policies import (
     publisher_trust_policy,
     refresh_runbook_policy,
     refresh_trigger_policy,
-    service_trust_policy,
 )
 from .secure_bucket import (
     bucket_arn,

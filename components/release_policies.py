@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .iam import allow
+
 # GitHub's OIDC issuer and the audience aws-actions/configure-aws-credentials requests.
 # https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -53,13 +55,6 @@ class ReleaseScope:
         return f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:parameter{name}"
 
 
-def _allow(sid: str, actions: list[str], resources: list[str] | str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-    if condition:
-        statement["Condition"] = condition
-    return statement
-
-
 def publisher_trust_policy(account_id: str, repository: str, environment: str, partition: str = "aws") -> dict[str, Any]:
     """Only the release workflow of `repository`, running in GitHub environment `environment`, may assume the role."""
     provider = f"arn:{partition}:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
@@ -89,51 +84,36 @@ def publisher_policy(s: ReleaseScope) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _allow("PutAndVerifyReleaseArtifacts", ["s3:GetObject", "s3:PutObject"], [releases]),
+            allow("PutAndVerifyReleaseArtifacts", ["s3:GetObject", "s3:PutObject"], [releases]),
             # Without ListBucket a missing key answers 403, not 404; only the releases/ prefix is listable.
-            _allow("ListReleases", ["s3:ListBucket"], [s.bucket_arn], {"StringLike": {"s3:prefix": ["releases/*"]}}),
-            _allow(
+            allow("ListReleases", ["s3:ListBucket"], [s.bucket_arn], {"StringLike": {"s3:prefix": ["releases/*"]}}),
+            allow(
                 "EncryptArtifactsThroughS3",
                 ["kms:Decrypt", "kms:GenerateDataKey"],
                 [s.key_arn],
                 {"StringEquals": {"kms:ViaService": f"s3.{s.region}.amazonaws.com"}},
             ),
-            _allow("ReadAndSetTheReleaseVersion", ["ssm:GetParameter", "ssm:PutParameter"], [s.parameter_arn(s.version_parameter_name)]),
-            _allow("ReadTheActiveFlag", ["ssm:GetParameter"], [s.parameter_arn(s.active_parameter_name)]),
+            allow("ReadAndSetTheReleaseVersion", ["ssm:GetParameter", "ssm:PutParameter"], [s.parameter_arn(s.version_parameter_name)]),
+            allow("ReadTheActiveFlag", ["ssm:GetParameter"], [s.parameter_arn(s.active_parameter_name)]),
             # SendCommand is authorized against the document and each instance (tag condition only on instances).
-            _allow("SendSetupUpgradeDocument", ["ssm:SendCommand"], [s.setup_upgrade_document_arn]),
-            _allow(
+            allow("SendSetupUpgradeDocument", ["ssm:SendCommand"], [s.setup_upgrade_document_arn]),
+            allow(
                 "SendToThisStacksInstances",
                 ["ssm:SendCommand"],
                 [f"arn:{s.partition}:ec2:{s.region}:{s.account_id}:instance/*"],
                 {"StringEquals": {f"ssm:resourceTag/{s.instance_tag_key}": s.instance_tag_value}},
             ),
-            _allow("FindAnInstance", ["ec2:DescribeInstances"], "*"),
-            _allow("ReadCommandResult", ["ssm:GetCommandInvocation"], "*"),
-            _allow("WatchInstanceRefreshes", ["autoscaling:DescribeInstanceRefreshes"], "*"),
-            _allow("StartRefreshIfTheEventWasLost", ["autoscaling:StartInstanceRefresh"], [s.asg_arn]),
-        ],
-    }
-
-
-def service_trust_policy(service: str, account_id: str) -> dict[str, Any]:
-    """`service` (events.amazonaws.com, ssm.amazonaws.com) may assume the role on behalf of this account only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
+            allow("FindAnInstance", ["ec2:DescribeInstances"], "*"),
+            allow("ReadCommandResult", ["ssm:GetCommandInvocation"], "*"),
+            allow("WatchInstanceRefreshes", ["autoscaling:DescribeInstanceRefreshes"], "*"),
+            allow("StartRefreshIfTheEventWasLost", ["autoscaling:StartInstanceRefresh"], [s.asg_arn]),
         ],
     }
 
 
 def refresh_runbook_policy(asg_arn: str) -> dict[str, Any]:
     """The refresh runbook's role: start an instance refresh of this one group."""
-    return {"Version": "2012-10-17", "Statement": [_allow("RefreshThisGroupOnly", ["autoscaling:StartInstanceRefresh"], [asg_arn])]}
+    return {"Version": "2012-10-17", "Statement": [allow("RefreshThisGroupOnly", ["autoscaling:StartInstanceRefresh"], [asg_arn])]}
 
 
 def refresh_trigger_policy(automation_definition_arn: str, runbook_role_arn: str) -> dict[str, Any]:
@@ -144,8 +124,8 @@ def refresh_trigger_policy(automation_definition_arn: str, runbook_role_arn: str
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _allow("StartTheRefreshRunbook", ["ssm:StartAutomationExecution"], [automation_definition_arn]),
-            _allow(
+            allow("StartTheRefreshRunbook", ["ssm:StartAutomationExecution"], [automation_definition_arn]),
+            allow(
                 "PassTheRunbookRole",
                 ["iam:PassRole"],
                 [runbook_role_arn],

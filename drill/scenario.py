@@ -538,36 +538,28 @@ class Drill:
         for r in self.t.regions:
             if r.cluster_arn == self.writer_arn or r.region in self.dark:
                 continue
-            self.world.client("cloudwatch", r.region).put_metric_data(
-                Namespace=LAG_METRIC[0],
-                MetricData=[
-                    {
-                        "MetricName": LAG_METRIC[1],
-                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": r.cluster_id}],
-                        "Value": self.o.replication_lag_ms,
-                        "Unit": "Milliseconds",
-                        "Timestamp": datetime.fromtimestamp(now, UTC),
-                    }
-                ],
-            )
-            self.last_lag[r.cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
+            self._lag_datapoint(r.region, r.cluster_id, r.cluster_arn, now)
         for rec in self.standbys:  # a standby being rebuilt (pending-resync) replicates nothing yet
             sb = rec.standby
             if rec.last_sync != "connected" or sb.cluster_arn == self.writer_arn or sb.region in self.dark:
                 continue
-            self.world.client("cloudwatch", sb.region).put_metric_data(
-                Namespace=LAG_METRIC[0],
-                MetricData=[
-                    {
-                        "MetricName": LAG_METRIC[1],
-                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": sb.cluster_id}],
-                        "Value": self.o.replication_lag_ms,
-                        "Unit": "Milliseconds",
-                        "Timestamp": datetime.fromtimestamp(now, UTC),
-                    }
-                ],
-            )
-            self.last_lag[sb.cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
+            self._lag_datapoint(sb.region, sb.cluster_id, sb.cluster_arn, now)
+
+    def _lag_datapoint(self, region: str, cluster_id: str, cluster_arn: str, now: float) -> None:
+        """One AuroraGlobalDBReplicationLag datapoint for a secondary cluster, as Aurora publishes it."""
+        self.world.client("cloudwatch", region).put_metric_data(
+            Namespace=LAG_METRIC[0],
+            MetricData=[
+                {
+                    "MetricName": LAG_METRIC[1],
+                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster_id}],
+                    "Value": self.o.replication_lag_ms,
+                    "Unit": "Milliseconds",
+                    "Timestamp": datetime.fromtimestamp(now, UTC),
+                }
+            ],
+        )
+        self.last_lag[cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
 
     def _watch_running(self) -> None:
         """Follow a running function's persisted state live (probe counter, operation timeline)."""
