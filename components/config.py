@@ -831,6 +831,13 @@ def load_settings() -> StackSettings:
 
     cfg = pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
+    # A misspelt top-level key (`magento-dr:databse`) would never be read below and every setting
+    # of that block would silently fall back to its default: refuse it, naming the valid keys.
+    unknown = sorted(set(namespace_keys()) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{_key(unknown[0])} is not a known setting (a typo?); valid keys are: {', '.join(sorted(TOP_LEVEL_KEYS))}"
+        )
     for key, is_object in TOP_LEVEL_KEYS.items():
         try:
             value = cfg.get_object(key) if is_object else cfg.get(key)
@@ -841,3 +848,16 @@ def load_settings() -> StackSettings:
     if "protect" in raw:
         raw["protect"] = _as_bool(_key("protect"), raw["protect"])
     return parse_settings(pulumi.get_stack(), raw)
+
+
+def namespace_keys() -> list[str]:
+    """Every `magento-dr:*` key the engine handed the program (names without the namespace).
+
+    The Python language host passes config in the PULUMI_CONFIG environment variable; the
+    runtime's own map holds what `set_all_config` set (mocks, the automation API). Both count.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{NAMESPACE}:"
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    return sorted(key[len(prefix) :] for key in keys if key.startswith(prefix))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -181,6 +182,10 @@ PROGRAM_CASES = [
     ("primary", {"magento-dr:database": {"instanceCount": 40}}, "magento-dr:database.instanceCount"),
     ("primary", {"magento-dr:web": {"maxSize": 1}}, "magento-dr:web"),
     ("primary", {"magento-dr:failover": {"globalAccelerator": True}}, "magento-dr:failover.globalAccelerator"),
+    # A misspelt block is never read by name: without the namespace-wide check every database
+    # setting would silently fall back to its default.
+    ("primary", {"magento-dr:databse": {"instanceCount": 4}}, "magento-dr:databse is not a known setting"),
+    ("secondary", {"magento-dr:failovr": {"mode": "notify"}}, "valid keys are: cache, database, dns, failover"),
 ]
 
 
@@ -198,3 +203,11 @@ def test_secondary_rejects_a_primary_that_exports_another_region(primary: Any) -
     with pytest.raises(ProgramFailed) as failed:
         run_stack("secondary", peer_exports=exports)
     assert "make them agree" in str(failed.value.cause)
+
+
+def test_namespace_keys_come_from_the_language_host_environment_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi up` hands config to the Python program in PULUMI_CONFIG, not through set_all_config."""
+    from components.config import namespace_keys
+
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"magento-dr:databse": "{}", "magento-dr:role": "primary", "aws:region": "us-east-1"}))
+    assert namespace_keys() == ["databse", "role"]
