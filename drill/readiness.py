@@ -14,7 +14,6 @@ data loss. The drill never asks for a data-loss failover and never uses `force`.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import sys
 import time
@@ -26,6 +25,8 @@ from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from emulator.iam_policy import denied_actions
 
 # Every AWS action handlers/aws.py calls (docs/failover-automation.md "Permissions");
 # tests/drill/test_readiness.py checks the stacks' failover role grants each one.
@@ -320,24 +321,9 @@ def role_policies(iam: Any, role_name: str) -> list[dict[str, Any]]:
 
 
 def evaluate_locally(documents: Iterable[Mapping[str, Any]], actions: Iterable[str]) -> list[str]:
-    """Action-level evaluation: allowed iff some Allow statement matches and no Deny does (resources
-    and conditions are not evaluated — SimulatePrincipalPolicy does that against AWS)."""
-
-    def matches(statement: Mapping[str, Any], action: str) -> bool:
-        patterns = statement.get("Action", [])
-        patterns = [patterns] if isinstance(patterns, str) else patterns
-        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
-
-    statements: list[Mapping[str, Any]] = []
-    for doc in documents:
-        st = doc.get("Statement", [])
-        statements.extend([st] if isinstance(st, dict) else st)
-    denied = []
-    for action in actions:
-        allowed = any(s.get("Effect") == "Allow" and matches(s, action) for s in statements)
-        if not allowed or any(s.get("Effect") == "Deny" and matches(s, action) for s in statements):
-            denied.append(action)
-    return denied
+    """Action-level evaluation: allowed iff some Allow statement names the action and no Deny does
+    (resources and conditions are not evaluated — SimulatePrincipalPolicy does that against AWS)."""
+    return denied_actions(documents, actions)
 
 
 # ---------------------------------------------------------------- --execute
