@@ -26,6 +26,48 @@ CACHE_PORT = 6379
 SUPPORTED_ENGINE_VERSIONS = CACHE_ENGINE_VERSIONS
 
 
+# What a replication group joining a Global Datastore inherits from its primary. AWS, on
+# CreateReplicationGroup's GlobalReplicationGroupId: "ElastiCache ... will infer the values from the
+# primary replication group of the global replication group for the following parameters. Do not
+# pass in values for these parameters: PrimaryClusterId, AutomaticFailoverEnabled, NumNodeGroups,
+# CacheParameterGroupName, CacheNodeType, Engine, EngineVersion, CacheSecurityGroupNames,
+# EnableTransitEncryption, AtRestEncryptionEnabled, SnapshotArns, SnapshotName".
+# https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html
+# terraform-provider-aws declares the matching arguments `ConflictsWith` global_replication_group_id
+# (internal/service/elasticache/replication_group.go), so setting one on the member fails `pulumi
+# preview` ("Conflicting configuration arguments"); it sends automatic_failover_enabled only for a
+# group outside a datastore. The AUTH token and the KMS key are per member (the console lets each
+# secondary set its own). offline/provider_rules.py holds the conflict for the graph-wide check.
+MEMBER_INHERITS = (
+    "engine",
+    "engine_version",
+    "node_type",
+    "parameter_group_name",
+    "num_node_groups",
+    "security_group_names",
+    "at_rest_encryption_enabled",
+    "transit_encryption_enabled",
+    "transit_encryption_mode",
+    "snapshot_arns",
+    "snapshot_name",
+)
+
+
+def primary_only_group_args(args: SessionCacheArgs) -> dict[str, object]:
+    """The datastore primary's settings that its members inherit (cluster mode too: it is the primary's shape)."""
+    return {
+        "engine": args.engine,
+        "engine_version": args.engine_version,
+        "node_type": args.node_type,
+        # Encrypted at rest (with kms_key_id) and in transit, TLS required: Magento 2.4.7+ speaks TLS to Redis/Valkey.
+        "at_rest_encryption_enabled": True,
+        "transit_encryption_enabled": True,
+        "transit_encryption_mode": "required",
+        # Cluster mode off: Magento uses databases 0 (cache), 1 (page cache), 2 (sessions).
+        "cluster_mode": "disabled",
+    }
+
+
 @dataclass(frozen=True)
 class SessionCacheArgs:
     stack: str
@@ -99,17 +141,15 @@ class SessionCache(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Settings both regions' groups share; the primary adds engine, version and node type.
+        # Settings both regions' groups share; the primary adds what a member inherits (below).
         group_args = aws.elasticache.ReplicationGroupArgs(
             description=f"Magento cache, page cache and sessions ({args.stack})",
             replication_group_id=physical_name(args.stack, args.region, "sessions", max_length=40),
             num_cache_clusters=1 + args.replicas,
             automatic_failover_enabled=True,
             multi_az_enabled=True,
-            at_rest_encryption_enabled=True,
+            # Each region encrypts with its own key; the datastore allows a different key per member.
             kms_key_id=args.kms_key_arn,
-            transit_encryption_enabled=True,
-            transit_encryption_mode="required",
             auth_token=args.auth_token,
             port=CACHE_PORT,
             subnet_group_name=subnets.name,
@@ -120,11 +160,8 @@ class SessionCache(pulumi.ComponentResource):
             snapshot_window="03:00-04:00",
         )
         if args.is_primary:
-            group_args.engine = args.engine
-            group_args.engine_version = args.engine_version
-            group_args.node_type = args.node_type
-            # Cluster mode off: Magento uses databases 0 (cache), 1 (page cache), 2 (sessions).
-            group_args.cluster_mode = "disabled"
+            for key, value in primary_only_group_args(args).items():
+                setattr(group_args, key, value)
             group = aws.elasticache.ReplicationGroup(
                 f"{name}-group",
                 group_args,
@@ -136,6 +173,9 @@ class SessionCache(pulumi.ComponentResource):
                 global_replication_group_id_suffix=physical_name(args.stack, args.region, "sessions"),
                 global_replication_group_description="Magento sessions and cache, replicated to the standby region",
                 primary_replication_group_id=group.id,
+                # With engine_version alone the provider assumes engine "redis" (its documented
+                # default), which a Valkey datastore would read as an engine change.
+                engine=args.engine,
                 engine_version=args.engine_version,
                 # After a regional failover the *secondary's* group is the datastore's primary;
                 # this input is create-only (a change would replace the datastore), so drift
@@ -145,8 +185,7 @@ class SessionCache(pulumi.ComponentResource):
             self.global_datastore_id = datastore.global_replication_group_id
         else:
             assert args.global_datastore_id is not None
-            # A joining member inherits engine, version, node type and parameter group
-            # from the datastore; setting them is an API error.
+            # A joining member inherits everything in MEMBER_INHERITS from the datastore.
             group_args.global_replication_group_id = args.global_datastore_id
             group = aws.elasticache.ReplicationGroup(
                 f"{name}-group", group_args, opts=pulumi.ResourceOptions(parent=self, protect=args.protect)

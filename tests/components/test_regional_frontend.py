@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
 
+from components.session_cache import MEMBER_INHERITS
 from offline.mocks import ComputedAttributes
 from offline.runner import Resource, StackGraph, run_stack
 
@@ -202,8 +204,15 @@ def test_sessions_replicate_through_one_global_datastore(primary: StackGraph, se
     assert secondary.of_type(T["grg"]) == []
     member = secondary.one(T["rg"]).inputs
     assert member["globalReplicationGroupId"] == primary.exports["cacheGlobalDatastoreId"] == secondary.exports["cacheGlobalDatastoreId"]
-    for inherited in ("engine", "engineVersion", "nodeType", "parameterGroupName"):
-        assert inherited not in member, f"a Global Datastore member must not set {inherited}"
+    # Everything AWS infers from the datastore's primary (and terraform-provider-aws declares
+    # ConflictsWith global_replication_group_id) stays unset on the member, encryption flags included.
+    for inherited in MEMBER_INHERITS:
+        camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), inherited)
+        assert camel not in member, f"a Global Datastore member must not set {camel}: it inherits it and preview would fail"
+    # Its own region's key and the AUTH token are per member.
+    assert member["kmsKeyId"] and member["kmsKeyId"] != primary.one(T["rg"]).inputs["kmsKeyId"]
+    # A Valkey datastore names its engine: with engine_version alone the provider assumes redis.
+    assert datastore.inputs["engine"] == primary.one(T["rg"]).inputs["engine"] == "valkey"
     # Same AUTH token in both regions, or sessions would not be readable after a failover.
     assert plain(member["authToken"]) == plain(primary.one(T["rg"]).inputs["authToken"])
 
