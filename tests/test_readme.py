@@ -43,3 +43,13 @@ def test_every_export_is_documented(primary: StackGraph, secondary: StackGraph) 
 
 def test_readme_names_the_two_commands() -> None:
     assert "make test" in README and "make drill" in README and "make preview" in README
+
+
+def test_docs_name_the_runtime_the_function_is_deployed_with() -> None:
+    """A reader sizing the Lambda runtime (or its boto3) reads it from the docs; they must not drift."""
+    from components.failover_automation import RUNTIME
+
+    root = Path(__file__).resolve().parent.parent
+    for doc in (root / "README.md", root / "handlers" / "README.md", root / "docs" / "failover-automation.md"):
+        named = set(re.findall(r"python3\.\d+", doc.read_text()))
+        assert named <= {RUNTIME}, f"{doc.name} names {sorted(named)}; the function runs {RUNTIME}"
