@@ -71,10 +71,18 @@ AURORA_TIMEOUT_MINUTES = math.ceil(PROMOTION_TIMEOUT_SECONDS / 60)
 
 # Actions IAM authorizes without resource-level permissions (empty "Resource types" column in the
 # Service Authorization Reference) beyond components/failover_iam.py NO_RESOURCE_LEVEL_ACTIONS
-# (which has autoscaling:DescribeAutoScalingGroups). AWS's sample policy for the capacity block
-# grants it on "*" with a namespace condition.
+# (which has autoscaling:DescribeAutoScalingGroups).
 # https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_ec2_autoscaling.html
 WILDCARD_RESOURCE_ACTIONS = frozenset({"cloudwatch:GetMetricStatistics"})
+# AWS's documents disagree on GetMetricStatistics and `cloudwatch:namespace`: the capacity block's
+# sample policy (page above) conditions the grant on it, an earlier copy of that sample did not, and
+# the Service Authorization Reference lists the key for PutMetricData only ("GetMetricStatistics":
+# no condition keys). Under IAM's documented rule a StringEquals on a key the request lacks is false,
+# so that grant would never match. Unverified either way: the IfExists form narrows the grant to
+# AWS/AutoScaling if CloudWatch does put the key in the request, and still matches if it does not.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+AUTOSCALING_METRICS_CONDITION = {"StringEqualsIfExists": {"cloudwatch:namespace": "AWS/AutoScaling"}}
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -219,7 +227,7 @@ def execution_policy(s: ExecutionScope) -> dict[str, Any]:
                 "ReadAutoScalingMetricsOnly",
                 ["cloudwatch:GetMetricStatistics"],
                 "*",
-                {"StringEquals": {"cloudwatch:namespace": "AWS/AutoScaling"}},
+                AUTOSCALING_METRICS_CONDITION,
             ),
             # Plan evaluation simulates this role's own policies.
             # https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_complete_policy.html

@@ -29,6 +29,8 @@ from components.region_switch import (
     plan_read_policy,
     trust_policy,
 )
+from emulator.iam_policy import Request
+from emulator.iam_policy import evaluate as iam_allows
 from offline.runner import ProgramFailed, Resource, StackGraph, example_config, load_stack_config, run_stack
 from policy.rules import RULE_IDS, evaluate, subjects_from_graph
 
@@ -169,8 +171,31 @@ def _grants(document: dict[str, Any]) -> dict[str, tuple[list[str], Any]]:
 def test_execution_policy_grants_exactly_the_two_blocks() -> None:
     document = execution_policy(_scope())
     assert _grants(document) == EXPECTED_GRANTS
-    metrics = next(s for s in document["Statement"] if s["Sid"] == "ReadAutoScalingMetricsOnly")
-    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "AWS/AutoScaling"}}
+
+
+@pytest.mark.parametrize(
+    ("context", "allowed"),
+    [
+        # The Service Authorization Reference lists no condition key for GetMetricStatistics: the
+        # grant must match a request without one (a plain StringEquals never would).
+        ({}, True),
+        # If CloudWatch does put the namespace in the request (as ARC's sample policy implies),
+        # the grant still reads Auto Scaling metrics only.
+        ({"cloudwatch:namespace": "AWS/AutoScaling"}, True),
+        ({"cloudwatch:namespace": "AWS/RDS"}, False),
+    ],
+)
+def test_capacity_block_can_read_group_metrics_whether_or_not_the_namespace_key_exists(context: dict[str, str], allowed: bool) -> None:
+    request = Request("cloudwatch:GetMetricStatistics", ("*",), context)
+    assert iam_allows(request, [execution_policy(_scope())]).allowed is allowed
+
+
+@pytest.mark.parametrize("target", [PRIMARY_CLUSTER, SECONDARY_CLUSTER])
+@pytest.mark.parametrize("action", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"])
+def test_either_promotion_is_allowed_whichever_cluster_rds_authorizes(action: str, target: str) -> None:
+    """Which member ARNs RDS authorizes is not documented: the target, the current writer, or both."""
+    request = Request(action, (GLOBAL_CLUSTER_ARN, PRIMARY_CLUSTER, SECONDARY_CLUSTER))
+    assert iam_allows(request, [execution_policy(_scope())]).allowed
 
 
 def test_execution_policy_uses_star_only_where_iam_cannot_scope() -> None:
