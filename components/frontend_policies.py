@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .kms import USE_ACTIONS, key_policy
+from .media_bucket import magento_media_statements
 
 # What the SSM agent needs for Session Manager and Run Command; these actions
 # support no resource-level permissions, hence "*". Taken from the AWS managed
@@ -43,11 +44,6 @@ SSM_AGENT_ACTIONS = (
     "ec2messages:GetMessages",
     "ec2messages:SendReply",
 )
-
-# Magento's S3 remote-storage driver lists, reads, writes and deletes media objects.
-# https://experienceleague.adobe.com/en/docs/commerce-operations/configuration-guide/storage/remote-storage/remote-storage-aws-s3
-MEDIA_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectAttributes")
-MEDIA_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation")
 
 
 def _document(statements: Sequence[dict[str, Any]]) -> str:
@@ -103,25 +99,8 @@ def instance_role_policy(grants: InstanceGrants) -> str:
                 "Resource": sorted(set(grants.secret_key_arns)),
                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{grants.region}.amazonaws.com"}},
             },
-            {
-                "Sid": "ListMediaBucket",
-                "Effect": "Allow",
-                "Action": list(MEDIA_BUCKET_ACTIONS),
-                "Resource": grants.media_bucket_arn,
-            },
-            {
-                "Sid": "ReadWriteMediaObjects",
-                "Effect": "Allow",
-                "Action": list(MEDIA_OBJECT_ACTIONS),
-                "Resource": f"{grants.media_bucket_arn}/*",
-            },
-            {
-                "Sid": "MediaKeyThroughS3",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": grants.media_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{grants.region}.amazonaws.com"}},
-            },
+            # What Magento's S3 driver really sends (components/media_bucket.py, docs/media.md).
+            *magento_media_statements(grants.media_bucket_arn, grants.media_key_arn, grants.region),
             {
                 "Sid": "SsmAgent",
                 "Effect": "Allow",

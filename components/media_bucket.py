@@ -84,8 +84,32 @@ CACHE_POLICY_NAME = "Managed-CachingOptimized"
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 
-# OAC requires Bucket owner enforced (ACLs disabled), which secure_bucket.OBJECT_OWNERSHIP sets.
+# Magento's aws-s3 remote-storage driver (Magento\AwsS3\Driver\AwsS3, 2.4.7 and 2.4.8) sends
+# `x-amz-acl: private` on every PutObject, CopyObject and CreateMultipartUpload, from a private
+# constant no env.php setting reaches (docs/media.md "What Magento sends"). Whether a bucket with
+# ACLs disabled (BucketOwnerEnforced) accepts that is unverified: the troubleshooting page says PUTs
+# "must either specify the bucket-owner-full-control canned ACL or not specify an ACL", the API
+# reference also admits an ACL "that grants the same permissions". With ACLs enabled and the bucket
+# owner preferred, `private` is an ordinary canned ACL, and every writer here is in the bucket
+# owner's account, so the bucket owner owns every object either way. CloudFront's OAC page names
+# this setting for exactly this case: "If you require ACLs, use the Bucket owner preferred setting".
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
+MEDIA_OBJECT_OWNERSHIP = "BucketOwnerPreferred"
+# With ACLs enabled the bucket policy keeps them meaningless: the only canned ACLs a write may carry
+# (both leave the object private to the bucket owner), and no grant headers. Block Public Access
+# already refuses public ACLs; these also refuse grants to another account.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#canned-acl
+PRIVATE_CANNED_ACLS = ("private", "bucket-owner-full-control")
+# S3 condition keys for grant headers on PutObject/PutObjectAcl (Service Authorization Reference, Amazon S3).
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+ACL_GRANT_CONDITION_KEYS = (
+    "s3:x-amz-grant-full-control",
+    "s3:x-amz-grant-read",
+    "s3:x-amz-grant-read-acp",
+    "s3:x-amz-grant-write",
+    "s3:x-amz-grant-write-acp",
+)
 
 
 # ------------------------------------------------------------------------------ pure helpers
@@ -111,19 +135,54 @@ def media_url(hostname: str) -> str:
 
 
 def media_bucket_policy(bucket: str, distribution_arn: str) -> str:
-    """Deny anything without TLS; let only our distribution (through OAC) read objects."""
+    """Deny anything without TLS and any ACL that is not private; let only our distribution
+    (through OAC) read objects."""
     arn = bucket_arn(bucket)
+    objects = f"{arn}/*"
+    acl_guards: list[dict[str, Any]] = [
+        # A write that names an ACL names a private one (Magento sends `private`).
+        {
+            "Sid": "DenyWritesWithAnAclThatIsNotPrivate",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"Null": {"s3:x-amz-acl": "false"}, "StringNotEquals": {"s3:x-amz-acl": list(PRIVATE_CANNED_ACLS)}},
+        },
+        # An ACL change (PutObjectAcl, or the ACL part of a PutObject) must be a private canned ACL:
+        # without the header (an XML grant list) the key is absent and StringNotEquals holds.
+        {
+            "Sid": "DenyAclChangesThatAreNotPrivate",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
+            "Resource": objects,
+            "Condition": {"StringNotEquals": {"s3:x-amz-acl": list(PRIVATE_CANNED_ACLS)}},
+        },
+    ]
+    acl_guards += [
+        {
+            "Sid": f"DenyGrantHeader{i}",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
+            "Resource": objects,
+            "Condition": {"Null": {key: "false"}},
+        }
+        for i, key in enumerate(ACL_GRANT_CONDITION_KEYS, start=1)
+    ]
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 deny_insecure_transport_statement(bucket),
+                *acl_guards,
                 {
                     "Sid": "CloudFrontReadsThroughOAC",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudfront.amazonaws.com"},
                     "Action": "s3:GetObject",
-                    "Resource": f"{arn}/*",
+                    "Resource": objects,
                     "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
                 },
             ],
@@ -146,23 +205,31 @@ def cloudfront_decrypt_statement(distribution_arn: str) -> dict[str, Any]:
     }
 
 
-def magento_media_statements(bucket: str, key_arn: str, region: str) -> list[dict[str, Any]]:
-    """IAM statements Magento's aws-s3 remote-storage driver needs on its region's bucket.
+def magento_media_statements(media_bucket_arn: str, key_arn: str, region: str) -> list[dict[str, Any]]:
+    """IAM statements Magento's aws-s3 remote-storage driver needs on its region's bucket (the web role's).
 
-    For the web tier's instance role. The driver sends `ACL: private` on every write, and a
-    PutObject carrying an ACL header needs s3:PutObjectAcl.
+    From the requests the driver really sends (docs/media.md "What Magento sends"):
+    - ListObjects/ListObjectsV2 (directory reads, deleteDirectory): s3:ListBucket. It also turns a
+      missing key's HeadObject into 404 instead of 403, which the driver's existence checks rely on.
+    - GetObject, HeadObject (reads, existence, metadata), the source of a CopyObject: s3:GetObject.
+    - PutObject, CopyObject, multipart uploads: s3:PutObject, and s3:PutObjectAcl because each carries
+      `x-amz-acl: private` (PutObject API reference: "To successfully change the objects ACL of your
+      PutObject request, you must have the s3:PutObjectAcl").
+    - DeleteObject, DeleteObjects (rename, deleteFile, deleteDirectory): s3:DeleteObject.
+    - SSE-KMS: kms:GenerateDataKey to write, kms:Decrypt to read or copy, only through S3.
+    Not needed: s3:GetObjectAcl (flysystem skips it when the driver passes a visibility).
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
     """
-    arn = bucket_arn(bucket)
     return [
-        {"Sid": "ListMedia", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn},
+        {"Sid": "ListMediaBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": media_bucket_arn},
         {
-            "Sid": "ReadWriteMedia",
+            "Sid": "ReadWriteMediaObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObject"],
-            "Resource": f"{arn}/*",
+            "Resource": f"{media_bucket_arn}/*",
         },
         {
-            "Sid": "UseMediaKey",
+            "Sid": "MediaKeyThroughS3",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": key_arn,
@@ -281,7 +348,12 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
             )
 
         bucket, versioning = declare_private_versioned_bucket(
-            self, name, bucket_name_input, noncurrent_version_days=args.noncurrent_version_days, protect=args.protect
+            self,
+            name,
+            bucket_name_input,
+            noncurrent_version_days=args.noncurrent_version_days,
+            protect=args.protect,
+            object_ownership=MEDIA_OBJECT_OWNERSHIP,
         )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn

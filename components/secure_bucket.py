@@ -25,7 +25,9 @@ from .config import ConfigError
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ReplicationTimeValue.html
 RTC_THRESHOLD_MINUTES = 15
 
-# ACLs disabled: the bucket owner owns every object, replicas included.
+# ACLs disabled: the bucket owner owns every object, replicas included (AWS's default and
+# recommendation). The media buckets differ (components/media_bucket.MEDIA_OBJECT_OWNERSHIP):
+# Magento's S3 driver sends an ACL with every write.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
 OBJECT_OWNERSHIP = "BucketOwnerEnforced"
 
@@ -208,9 +210,11 @@ def declare_private_versioned_bucket(
     *,
     noncurrent_version_days: int,
     protect: bool,
+    object_ownership: str = OBJECT_OWNERSHIP,
 ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
-    """`<name>-bucket` with Block Public Access, ACLs disabled, versioning and a lifecycle that
-    expires noncurrent versions, aborts stale uploads and removes lone delete markers."""
+    """`<name>-bucket` with Block Public Access, ACLs disabled (unless `object_ownership` says
+    otherwise), versioning and a lifecycle that expires noncurrent versions, aborts stale uploads
+    and removes lone delete markers."""
     child = pulumi.ResourceOptions(parent=owner)
     stateful = pulumi.ResourceOptions(parent=owner, protect=protect)
     bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, opts=stateful)
@@ -226,7 +230,7 @@ def declare_private_versioned_bucket(
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
         bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=OBJECT_OWNERSHIP),
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=object_ownership),
         opts=child,
     )
     versioning = aws.s3.BucketVersioning(

@@ -47,12 +47,13 @@ _INSTALLED = False
 
 
 def install() -> EmulatorState:
-    """Patch moto (RDS global failover/switchover, ElastiCache global datastore) and botocore fault hooks."""
+    """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM) and botocore fault hooks."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import cloudwatch, elasticache, faults, rds
+        from . import cloudwatch, elasticache, faults, rds, s3
 
         rds.install_rds()
+        s3.install_s3()
         cloudwatch.install_cloudwatch()
         elasticache.install_elasticache()
         faults.install_fault_hooks()

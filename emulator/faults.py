@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.endpoint import Endpoint
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from moto.core.exceptions import ServiceException
@@ -57,10 +58,41 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
         if fault.kind == "connect_timeout":
             return (None, ConnectTimeoutError(endpoint_url=url))
         return (None, ReadTimeoutError(endpoint_url=url))
+    if service == "s3":
+        from . import s3
+
+        refusal = s3.judge(operation, url, dict(getattr(request, "headers", {}) or {}), _body(request), region or "us-east-1")
+        if refusal is not None:
+            return _error_response(url, *refusal)
     result = _ORIGINALS["do_get_response"](self, request, operation_model, context)
     if fault is not None:  # read timeout after the service processed the call
         return (None, ReadTimeoutError(endpoint_url=url))
     return result
+
+
+def _body(request: Any) -> bytes:
+    body = getattr(request, "body", b"") or b""
+    if isinstance(body, str):
+        return body.encode()
+    return body if isinstance(body, bytes) else b""
+
+
+class _RawBody:
+    """The part of urllib3's response botocore reads (``stream``)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, *_: Any, **__: Any) -> Any:
+        yield self.body
+
+
+def _error_response(url: str, code: str, message: str, status: int) -> Any:
+    """What botocore's endpoint returns for a service error: (http response, parsed body), no exception."""
+    body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    http = AWSResponse(url, status, HTTPHeaders(), _RawBody(body))
+    parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}}}
+    return ((http, parsed), None)
 
 
 def _server_call_action(self: BaseResponse) -> Any:

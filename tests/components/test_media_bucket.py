@@ -11,6 +11,7 @@ from components.config import ConfigError, parse_settings
 from components.media_bucket import (
     CLOUDFRONT_FAILOVER_CODES_ALLOWED,
     MEDIA_FAILOVER_STATUS_CODES,
+    MEDIA_OBJECT_OWNERSHIP,
     PrimaryMedia,
     ReplicatedMediaBucketArgs,
     check_peer_bucket_name,
@@ -22,6 +23,7 @@ from components.media_bucket import (
     replication_rule_id,
     replication_trust_policy,
 )
+from emulator.iam_policy import Request, evaluate
 from offline.runner import ProgramFailed, Resource, StackGraph, load_stack_config, run_stack
 
 ACCOUNT = "123456789012"
@@ -78,17 +80,24 @@ def test_bucket_name_rejects_a_non_account_id() -> None:
 
 
 def test_bucket_policy_denies_plain_http_and_admits_only_the_distribution() -> None:
-    statements = json.loads(media_bucket_policy("media-b", DIST_ARN))["Statement"]
-    deny = [s for s in statements if s["Effect"] == "Deny"]
-    allow = [s for s in statements if s["Effect"] == "Allow"]
-    assert len(deny) == 1 and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert sorted(deny[0]["Resource"]) == ["arn:aws:s3:::media-b", "arn:aws:s3:::media-b/*"]
-    assert deny[0]["Principal"] == "*"
-    assert len(allow) == 1
-    assert allow[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert allow[0]["Action"] == "s3:GetObject"  # no ListBucket: the CDN cannot list the bucket
-    assert allow[0]["Resource"] == "arn:aws:s3:::media-b/*"
-    assert allow[0]["Condition"] == {"StringEquals": {"AWS:SourceArn": DIST_ARN}}
+    policy = json.loads(media_bucket_policy("media-b", DIST_ARN))
+    cdn = "arn:aws:iam::123456789012:role/cloudfront-probe"  # stands for the service principal below
+    statements = policy["Statement"]
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"  # no ListBucket: the CDN cannot list the bucket
+    assert allow["Condition"] == {"StringEquals": {"AWS:SourceArn": DIST_ARN}}
+    # Evaluated as AWS would (emulator/iam_policy.py), with the grant's principal standing in for CloudFront.
+    as_cdn = json.loads(json.dumps(policy).replace('{"Service": "cloudfront.amazonaws.com"}', json.dumps({"AWS": cdn})))
+    buckets = {"arn:aws:s3:::media-b": as_cdn}
+
+    def allowed(action: str, resource: str, **context: str) -> bool:
+        return evaluate(Request(action, (resource,), {"aws:SecureTransport": "true", **context}, cdn), [], buckets).allowed
+
+    assert allowed("s3:GetObject", "arn:aws:s3:::media-b/catalog/a.jpg", **{"AWS:SourceArn": DIST_ARN})
+    assert not allowed("s3:GetObject", "arn:aws:s3:::media-b/catalog/a.jpg", **{"AWS:SourceArn": DIST_ARN + "-other"})
+    assert not allowed("s3:ListBucket", "arn:aws:s3:::media-b", **{"AWS:SourceArn": DIST_ARN})
+    assert not allowed("s3:GetObject", "arn:aws:s3:::media-b/catalog/a.jpg", **{"AWS:SourceArn": DIST_ARN, "aws:SecureTransport": "false"})
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -143,7 +152,7 @@ def test_replication_trust_admits_only_s3_for_the_source_bucket_in_this_account(
 
 
 def test_magento_statements_allow_the_drivers_private_acl_and_stay_on_one_bucket() -> None:
-    statements = magento_media_statements("media-b", "arn:aws:kms:eu-west-1:1:key/k", "eu-west-1")
+    statements = magento_media_statements("arn:aws:s3:::media-b", "arn:aws:kms:eu-west-1:1:key/k", "eu-west-1")
     actions = {a for s in statements for a in _actions(s)}
     assert "s3:PutObjectAcl" in actions  # Magento's aws-s3 driver writes with ACL: private
     assert {r for s in statements for r in _resources(s)} == {
@@ -252,7 +261,8 @@ def test_all_four_public_access_blocks_and_acls_disabled(stack: StackGraph) -> N
     for setting in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
         assert pab.inputs[setting] is True, setting
     ownership = _one_for_bucket(stack, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
-    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    # ACLs enabled, bucket owner preferred: Magento writes with `x-amz-acl: private` (see test_magento_media.py).
+    assert ownership.inputs["rule"] == {"objectOwnership": MEDIA_OBJECT_OWNERSHIP} == {"objectOwnership": "BucketOwnerPreferred"}
 
 
 def test_lifecycle_expires_noncurrent_versions_after_the_configured_days(stack: StackGraph) -> None:
