@@ -257,6 +257,8 @@ def declare_shop() -> None:
             instance_tag_value=frontend.instance_tag_value,
             cache_global_datastore_id=frontend.cache_global_datastore_id,
             cache_replication_group_id=frontend.cache_replication_group_id,
+            peer_cluster_arn=None if primary_stack is None else primary_stack.require_output("dbClusterArn"),
+            peer_function_role_name=None if primary_stack is None else primary_stack.require_output("failoverRoleName"),
         ),
         opts=local,
     )
@@ -329,6 +331,7 @@ def declare_shop() -> None:
         pulumi.export("releasePublisherRoleArn", release.publisher_role_arn)
     pulumi.export("failoverFunctionName", failover.function_name)
     pulumi.export("failoverFunctionArn", failover.function_arn)
+    pulumi.export("failoverRoleName", failover.role_name)
     pulumi.export("failoverDeadLetterQueueUrl", failover.dead_letter_queue_url)
     pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
     pulumi.export("failoverAlarmNames", failover.alarm_names)

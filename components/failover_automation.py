@@ -23,7 +23,14 @@ import pulumi_aws as aws
 from . import rto
 from .config import StackSettings
 from .contracts import METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
-from .failover_iam import FailoverScope, function_policy, lambda_trust_policy, scheduler_policy, scheduler_trust_policy
+from .failover_iam import (
+    FailoverScope,
+    function_policy,
+    lambda_trust_policy,
+    peer_promotion_policy,
+    scheduler_policy,
+    scheduler_trust_policy,
+)
 from .naming import health_url, physical_name
 from .release import release_parameter_name
 
@@ -173,6 +180,11 @@ class FailoverAutomationArgs:
     cache_replication_group_id: pulumi.Input[str] | None = None
     release_parameter_name: str = ""
     """The release version parameter (components/release.py); the handler reports both regions' values."""
+    peer_cluster_arn: pulumi.Input[str] | None = None
+    """Secondary: the primary's cluster (its export dbClusterArn), named in this function's promotion grant."""
+    peer_function_role_name: pulumi.Input[str] | None = None
+    """Secondary: the primary's function role (its export failoverRoleName), which gets the grant on this
+    region's cluster that the primary, deployed first, cannot write itself."""
     handler_root: Path = PROJECT_ROOT
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -211,6 +223,8 @@ class FailoverAutomationArgs:
         instance_tag_value: pulumi.Input[str],
         cache_global_datastore_id: pulumi.Input[str] | None = None,
         cache_replication_group_id: pulumi.Input[str] | None = None,
+        peer_cluster_arn: pulumi.Input[str] | None = None,
+        peer_function_role_name: pulumi.Input[str] | None = None,
     ) -> FailoverAutomationArgs:
         """Args from the stack settings plus the ids other components own (what __main__.py passes)."""
         failover = settings.failover
@@ -243,6 +257,8 @@ class FailoverAutomationArgs:
             cache_global_datastore_id=cache_global_datastore_id,
             cache_replication_group_id=cache_replication_group_id,
             release_parameter_name=release_parameter_name(settings.dns.shop_hostname),
+            peer_cluster_arn=peer_cluster_arn,
+            peer_function_role_name=peer_function_role_name,
         )
 
     @property
@@ -320,6 +336,8 @@ class FailoverAutomation(pulumi.ComponentResource):
     """ARN of the failover function."""
     role_arn: pulumi.Output[str]
     """The function's only role."""
+    role_name: pulumi.Output[str]
+    """The role's name (the secondary adds the grant on its own cluster to the primary's)."""
     dead_letter_queue_url: pulumi.Output[str]
     """Where failed asynchronous evaluations and undeliverable schedule events land."""
     run_command_document_name: pulumi.Output[str]
@@ -395,6 +413,7 @@ class FailoverAutomation(pulumi.ComponentResource):
             instance_tag_value=args.instance_tag_value,
             cache_global_datastore_id=args.cache_global_datastore_id or "",
             cache_replication_group_id=args.cache_replication_group_id or "",
+            peer_cluster_arn=args.peer_cluster_arn or "",
         ).apply(
             lambda v: FailoverScope(
                 region=args.region,
@@ -411,6 +430,15 @@ class FailoverAutomation(pulumi.ComponentResource):
             policy=scope.apply(lambda s: json.dumps(function_policy(s))),
             opts=child,
         )
+        if args.peer_function_role_name is not None:
+            # The primary's function promotes its own cluster while this region holds the writer
+            # (failback, or a failover back): the grant on this cluster comes from here.
+            aws.iam.RolePolicy(
+                f"{name}-peer-promotion",
+                role=args.peer_function_role_name,
+                policy=scope.apply(lambda s: json.dumps(peer_promotion_policy(s.global_cluster_arn, s.cluster_arn))),
+                opts=child,
+            )
 
         function = aws.lambda_.Function(
             f"{name}-function",
@@ -604,6 +632,7 @@ class FailoverAutomation(pulumi.ComponentResource):
         self.function_name = function.name
         self.function_arn = function.arn
         self.role_arn = role.arn
+        self.role_name = role.name
         self.dead_letter_queue_url = dead_letters.url
         self.run_command_document_name = document.name
         self.writer_alarm_name = writer.name

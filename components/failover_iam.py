@@ -30,6 +30,15 @@ NO_RESOURCE_LEVEL_ACTIONS = frozenset(
 )
 
 
+# Both require the `cluster` and `global-cluster` resource types and take no condition keys (Service
+# Authorization Reference, Amazon RDS). AWS's sample policy for ARC's Aurora block grants them on the
+# global cluster and every member cluster; which members a request is authorized against is not
+# documented (docs/aws-assumptions.md).
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+# https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_aurora.html
+PROMOTION_ACTIONS = ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster")
+
+
 @dataclass(frozen=True)
 class FailoverScope:
     """The resources one region's failover function may touch, as plain strings."""
@@ -54,6 +63,9 @@ class FailoverScope:
     cache_replication_group_id: str = ""
     release_parameter_name: str = ""
     """The release version parameter (same name in both regions); "" grants nothing for it."""
+    peer_cluster_arn: str = ""
+    """The peer region's cluster when this stack knows it (the secondary reads the primary's); the
+    primary's function gets its grant on the peer's cluster from the secondary (peer_promotion_policy)."""
 
     def __post_init__(self) -> None:
         if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
@@ -75,10 +87,13 @@ class FailoverScope:
 def function_policy(s: FailoverScope) -> dict[str, Any]:
     """The failover function's only permissions."""
     p, acct, region = s.partition, s.account_id, s.region
+    members = [s.cluster_arn, *([s.peer_cluster_arn] if s.peer_cluster_arn else [])]
     statements = [
-        # Promote this region's cluster (FailoverGlobalCluster with AllowDataLoss,
-        # or SwitchoverGlobalCluster) — both authorize the global cluster and the target.
-        allow("PromoteThisRegionsCluster", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"], [s.global_cluster_arn, s.cluster_arn]),
+        # Promote this region's cluster (FailoverGlobalCluster with AllowDataLoss, or
+        # SwitchoverGlobalCluster). Both require a `global-cluster` and a `cluster` resource; which
+        # member clusters RDS authorizes (the target, the current writer, or both) is not documented,
+        # so the grant names both of the pair, as AWS's own ARC sample does (PROMOTION_ACTIONS).
+        allow("PromoteThisRegionsCluster", list(PROMOTION_ACTIONS), [s.global_cluster_arn, *members]),
         allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.global_cluster_arn]),
         allow("DescribeThisRegionsCluster", ["rds:DescribeDBClusters"], [s.cluster_arn]),
         # Probe only: the peer's cluster id is read from the global cluster at run
@@ -150,6 +165,16 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
             )
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def peer_promotion_policy(global_cluster_arn: str, cluster_arn: str) -> dict[str, Any]:
+    """Attached by the secondary to the primary's function role: the promotion actions on the
+    secondary's cluster too, which the primary (deployed first) cannot name. With it the primary's
+    function may fail back (switch over) or fail over while the secondary holds the writer."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [allow("PromoteWhileThePeerHoldsTheWriter", list(PROMOTION_ACTIONS), [global_cluster_arn, cluster_arn])],
+    }
 
 
 def lambda_trust_policy(account_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import boto3
 import pytest
 
 from components.failover_iam import NO_RESOURCE_LEVEL_ACTIONS, FailoverScope, function_policy, scheduler_policy
+from emulator.iam_policy import Request, evaluate
 
 HANDLER_ADAPTER = Path(__file__).resolve().parents[2] / "handlers" / "aws.py"
 # Client attribute in handlers/aws.py -> boto3 service name.
@@ -185,3 +187,31 @@ def test_scheduler_may_only_invoke_this_function() -> None:
     assert set(grants) == {"lambda:InvokeFunction", "sqs:SendMessage"}
     function = "arn:aws:lambda:eu-west-1:123456789012:function:f"
     assert grants["lambda:InvokeFunction"][0]["Resource"] == [function, f"{function}:*"]
+
+
+# ---------------------------------------------------------------- the role as deployed, both stacks together
+def _function_role_policies(role_name: str, *graphs: Any) -> list[dict[str, Any]]:
+    """Every inline policy on the role, whichever stack declares it (the secondary adds one to the primary's)."""
+    return [
+        json.loads(p.inputs["policy"])
+        for graph in graphs
+        for p in graph.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == role_name
+    ]
+
+
+@pytest.mark.parametrize("action", ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"])
+@pytest.mark.parametrize("stack_name", ["primary", "secondary"])
+def test_each_function_may_promote_its_cluster_whoever_holds_the_writer(action: str, stack_name: str, primary: Any, secondary: Any) -> None:
+    """RDS authorizes a `global-cluster` and a `cluster`; whether the cluster is only the target or the
+    current writer too is not documented. Each function's role, as both stacks leave it, covers the global
+    cluster, its own cluster (the target) and the peer's (the writer it takes over from)."""
+    own, peer = (primary, secondary) if stack_name == "primary" else (secondary, primary)
+    global_arn = f"arn:aws:rds::123456789012:global-cluster:{own.exports['globalClusterId']}"
+    policies = _function_role_policies(own.exports["failoverRoleName"], primary, secondary)
+    request = Request(action, (global_arn, own.exports["dbClusterArn"], peer.exports["dbClusterArn"]))
+    decision = evaluate(request, policies)
+    assert decision.allowed, decision.reason
+    # ...and nothing beyond the pair: another cluster in the peer's region is not promotable.
+    other = own.exports["dbClusterArn"].replace(own.exports["dbClusterArn"].rsplit(":", 1)[1], "someone-elses-db")
+    assert not evaluate(Request(action, (global_arn, other)), policies).allowed
