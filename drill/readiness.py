@@ -26,7 +26,13 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.failover_automation import RESERVED_CONCURRENCY
+from components.failover_iam import PROMOTION_ACTIONS
+from components.media_bucket import MEDIA_OBJECT_OWNERSHIP
+from drill.preflight import concurrency_problem
+from emulator.iam_policy import Request as IamRequest
 from emulator.iam_policy import denied_actions
+from emulator.iam_policy import evaluate as iam_evaluate
 
 # Every AWS action handlers/aws.py calls (docs/failover-automation.md "Permissions");
 # tests/drill/test_readiness.py checks the stacks' failover role grants each one.
@@ -125,6 +131,10 @@ class Readiness:
             self.check_functions,
             self.check_permissions,
             self.check_health_checks,
+            self.check_lambda_concurrency,
+            self.check_promotion_grants,
+            self.check_cache_member,
+            self.check_media_ownership,
             self.check_last_drill,
         ):
             try:
@@ -258,6 +268,82 @@ class Readiness:
             )
         return out
 
+    # ---------------------------------------------------------------- AWS behaviour the program assumes
+    # (docs/aws-assumptions.md): each check reads what a real account answers, read-only.
+    def check_lambda_concurrency(self) -> list[Check]:
+        """Both functions hold their reservation, and Lambda's 100-unreserved rule still admits it."""
+        out = []
+        for o in (self.p, self.s):
+            lam = self.client("lambda", o["region"])
+            reserved = int(lam.get_function_concurrency(FunctionName=o["failoverFunctionName"]).get("ReservedConcurrentExecutions") or 0)
+            problem = concurrency_problem(lam.get_account_settings(), reserved)
+            held = reserved == RESERVED_CONCURRENCY
+            detail = f"{o['failoverFunctionName']} reserves {reserved} (wants {RESERVED_CONCURRENCY})"
+            if not held:
+                detail += ": without it the function is throttled when other functions use the account's concurrency; run pulumi up"
+            out.append(Check(f"{o['region']} reserved concurrency", held and problem is None, problem or detail))
+        return out
+
+    def check_promotion_grants(self) -> list[Check]:
+        """Each function's role may promote with the global cluster and *both* clusters named: which member
+        RDS authorizes is undocumented (components/failover_iam.PROMOTION_ACTIONS)."""
+        out = []
+        for own, peer in ((self.p, self.s), (self.s, self.p)):
+            role_arn = self.client("lambda", own["region"]).get_function_configuration(FunctionName=own["failoverFunctionName"])["Role"]
+            account = own["dbClusterArn"].split(":")[4]
+            resources = [f"arn:aws:rds::{account}:global-cluster:{own['globalClusterId']}", own["dbClusterArn"], peer["dbClusterArn"]]
+            denied = simulate_on_resources(self.client("iam", own["region"]), role_arn, PROMOTION_ACTIONS, resources)
+            out.append(
+                Check(
+                    f"{own['region']} promotion grant",
+                    not denied,
+                    f"{', '.join(PROMOTION_ACTIONS)} on the global cluster and both clusters" if not denied else "denied: " + "; ".join(denied),
+                )
+            )
+        return out
+
+    def check_cache_member(self) -> list[Check]:
+        """The standby's group joined the Global Datastore and inherited encryption from its primary,
+        with its own AUTH token (components/session_cache.MEMBER_INHERITS)."""
+        group_id, datastore = self.s.get("cacheReplicationGroupId"), self.s.get("cacheGlobalDatastoreId")
+        if not group_id or not datastore:
+            return [Check("standby cache member", False, "no cacheReplicationGroupId/cacheGlobalDatastoreId exported", warning=True)]
+        groups = self.client("elasticache", self.s["region"]).describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"]
+        group = groups[0] if groups else {}
+        info = group.get("GlobalReplicationGroupInfo") or {}
+        wrong = [
+            what
+            for what, ok in (
+                (f"not a member of {datastore}", info.get("GlobalReplicationGroupId") == datastore),
+                ("not encrypted at rest", group.get("AtRestEncryptionEnabled") is True),
+                ("not encrypted in transit", group.get("TransitEncryptionEnabled") is True),
+                ("no AUTH token", group.get("AuthTokenEnabled") is True),
+            )
+            if not ok
+        ]
+        detail = "; ".join(wrong) if wrong else f"member of {datastore}, encrypted at rest and in transit, AUTH on"
+        return [Check("standby cache member", not wrong, f"{group_id}: {detail}")]
+
+    def check_media_ownership(self) -> list[Check]:
+        """Both media buckets accept the ACL Magento's driver sends (docs/media.md "What Magento sends")."""
+        out = []
+        for o in (self.p, self.s):
+            bucket = o.get("mediaBucketName")
+            if not bucket:
+                out.append(Check(f"{o['region']} media bucket", False, "no mediaBucketName exported", warning=True))
+                continue
+            rules = self.client("s3", o["region"]).get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+            ownership = rules[0]["ObjectOwnership"] if rules else "none"
+            out.append(
+                Check(
+                    f"{o['region']} media bucket",
+                    ownership == MEDIA_OBJECT_OWNERSHIP,
+                    f"{bucket} ObjectOwnership={ownership}"
+                    + ("" if ownership == MEDIA_OBJECT_OWNERSHIP else f"; Magento's x-amz-acl: private needs {MEDIA_OBJECT_OWNERSHIP} (run pulumi up)"),
+                )
+            )
+        return out
+
     def check_last_drill(self) -> list[Check]:
         newest = last_executed_drill(self.reports_dir)
         if newest is None:
@@ -292,6 +378,32 @@ def last_executed_drill(reports_dir: Path) -> float | None:
 
 
 # ---------------------------------------------------------------- IAM simulation
+def simulate_on_resources(iam: Any, role_arn: str, actions: Iterable[str], resources: list[str]) -> list[str]:
+    """'action on resource' the role may not do when one request names all `resources` (each must be
+    allowed): iam:SimulatePrincipalPolicy, or the emulator's evaluation of the role's policies."""
+    actions = list(actions)
+    try:
+        resp = iam.simulate_principal_policy(PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=resources)
+        denied = []
+        for result in resp["EvaluationResults"]:
+            whole = {"EvalResourceName": result.get("EvalResourceName"), "EvalResourceDecision": result["EvalDecision"]}
+            for per in result.get("ResourceSpecificResults") or [whole]:
+                if per.get("EvalResourceDecision") != "allowed":
+                    denied.append(f"{result['EvalActionName']} on {per.get('EvalResourceName')}")
+        return denied
+    except ClientError as exc:
+        if "NotImplemented" not in str(exc) and "not yet been implemented" not in str(exc):
+            raise
+    except NotImplementedError:
+        pass
+    policies = role_policies(iam, role_arn.rsplit("/", 1)[-1])
+    return [
+        f"{action}: {decision.reason}"
+        for action in actions
+        if not (decision := iam_evaluate(IamRequest(action, tuple(resources)), policies)).allowed
+    ]
+
+
 def simulate(iam: Any, role_arn: str, actions: Iterable[str]) -> list[str]:
     """Actions the role is not allowed (resource "*"): iam:SimulatePrincipalPolicy, or a local
     evaluation of the role's policies where that API is unavailable (an emulator)."""

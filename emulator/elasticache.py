@@ -181,6 +181,33 @@ def _resp_disassociate(self: ElastiCacheResponse) -> ActionResult:
     return ActionResult({"GlobalReplicationGroup": ds.to_dict(show_members=True)})
 
 
+# AWS, CreateReplicationGroup with GlobalReplicationGroupId: "ElastiCache ... will infer the values from
+# the primary replication group of the global replication group for the following parameters ...
+# CacheNodeType, Engine, EngineVersion, ... EnableTransitEncryption, AtRestEncryptionEnabled".
+# The AUTH token and KMS key stay the member's own.
+# https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html
+INHERITED_ATTRIBUTES = (
+    "engine",
+    "engine_version",
+    "cache_node_type",
+    "transit_encryption_enabled",
+    "transit_encryption_mode",
+    "at_rest_encryption_enabled",
+)
+
+
+def _inherit_from_primary(account: str, ds: GlobalDatastore, member_id: str, region: str) -> None:
+    primary = next((m for m in ds.members if m.role == "primary"), None)
+    if primary is None:
+        return
+    source = elasticache_backends[account][primary.region].replication_groups.get(primary.replication_group_id)
+    target = elasticache_backends[account][region].replication_groups.get(member_id)
+    if source is None or target is None:
+        return
+    for attribute in INHERITED_ATTRIBUTES:
+        setattr(target, attribute, getattr(source, attribute))
+
+
 def install_elasticache() -> None:
     original_create_rg = ElastiCacheResponse.create_replication_group
 
@@ -191,7 +218,9 @@ def install_elasticache() -> None:
         result = original_create_rg(self)
         if gid:
             ds = _get(self.current_account, gid)
-            ds.members.append(Member(self._get_param("ReplicationGroupId"), self.region, "secondary"))
+            member_id = self._get_param("ReplicationGroupId")
+            ds.members.append(Member(member_id, self.region, "secondary"))
+            _inherit_from_primary(self.current_account, ds, member_id, self.region)
         return result
 
     if not getattr(ElastiCacheResponse, "_mdr_installed", False):

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import emulator
 from drill.readiness import HANDLER_ACTIONS, Check, Readiness, evaluate_locally, planned_drill
 from offline.runner import StackGraph
 
@@ -31,12 +32,17 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": P}.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    emulator.install()  # GetAccountSettings and the Global Datastore, which moto lacks
     with mock_aws():
+        emulator.reset()
         yield
 
 
-def _world(engine_secondary: str = "8.0.mysql_aurora.3.10.0", health_checks: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+def _world(
+    engine_secondary: str = "8.0.mysql_aurora.3.10.0", health_checks: bool = True, reserve: bool = True, media_ownership: str = "BucketOwnerPreferred"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     outputs: dict[str, dict[str, Any]] = {}
+    datastore = ""
     iam = boto3.client("iam", region_name=P)
     role = iam.create_role(RoleName="failover", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     iam.put_role_policy(
@@ -62,14 +68,34 @@ def _world(engine_secondary: str = "8.0.mysql_aurora.3.10.0", health_checks: boo
             DesiredCapacity=1,
             AvailabilityZones=[f"{region}a"],
         )
-        boto3.client("lambda", region_name=region).create_function(
+        lam = boto3.client("lambda", region_name=region)
+        lam.create_function(
             FunctionName=f"{stack}-failover",
-            Runtime="python3.12",
+            Runtime="python3.13",
             Role=role,
             Handler="handlers.failover.lambda_handler",
             Code={"ZipFile": _zip()},
             Environment={"Variables": {"MDR_MODE": "automatic", "MDR_RPO_SECONDS": "60"}},
         )
+        if reserve:
+            lam.put_function_concurrency(FunctionName=f"{stack}-failover", ReservedConcurrentExecutions=1)
+        s3 = boto3.client("s3", region_name=region)
+        bucket = f"{stack}-media"
+        s3.create_bucket(Bucket=bucket, **({} if region == P else {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": media_ownership}]})
+        cache = boto3.client("elasticache", region_name=region)
+        cache_kwargs: dict[str, Any] = (
+            {"Engine": "valkey", "EngineVersion": "8.0", "CacheNodeType": "cache.r7g.large", "AtRestEncryptionEnabled": True, "TransitEncryptionEnabled": True}
+            if stack == "primary"
+            else {"GlobalReplicationGroupId": datastore}
+        )
+        cache.create_replication_group(
+            ReplicationGroupId=f"{stack}-sessions", ReplicationGroupDescription="x", AuthToken="a" * 32, NumCacheClusters=2, **cache_kwargs
+        )
+        if stack == "primary":
+            datastore = cache.create_global_replication_group(GlobalReplicationGroupIdSuffix="sessions", PrimaryReplicationGroupId="primary-sessions")[
+                "GlobalReplicationGroup"
+            ]["GlobalReplicationGroupId"]
         ids = {}
         if health_checks:
             for kind in ("https", "writer", "calculated"):
@@ -86,6 +112,9 @@ def _world(engine_secondary: str = "8.0.mysql_aurora.3.10.0", health_checks: boo
             "failoverFunctionName": f"{stack}-failover",
             "productionCapacity": {"min_size": 2, "desired_capacity": 3, "max_size": 8},
             "healthCheckIds": ids or {"https": "gone-1"},
+            "mediaBucketName": bucket,
+            "cacheReplicationGroupId": f"{stack}-sessions",
+            "cacheGlobalDatastoreId": datastore,
         }
     boto3.client("cloudwatch", region_name=S).put_metric_data(
         Namespace="AWS/RDS",
@@ -166,3 +195,50 @@ def test_execute_is_planned_only_and_stops_at_the_first_failure() -> None:
     assert [c[2]["action"] for c in calls] == ["switchover", "failback"]
     assert all(c[2]["force"] is False and c[2]["dry_run"] is False for c in calls)
     assert [c.ok for c in checks] == [True, False]
+
+
+def test_a_new_accounts_concurrency_quota_and_a_missing_reservation_fail_with_the_fix(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOTO_LAMBDA_CONCURRENCY_QUOTA", "10")  # a new account's reduced quota
+    p, s = _world(reserve=False)
+    checks = _by_name(Readiness(p, s, reports_dir=tmp_path).run())
+    check = checks["eu-west-1 reserved concurrency"]
+    assert not check.ok and "Concurrent executions" in check.detail and "at least 101" in check.detail
+
+
+def test_a_function_without_its_reservation_is_not_ready(aws: None, tmp_path: Path) -> None:
+    p, s = _world(reserve=False)
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["us-east-1 reserved concurrency"]
+    assert not check.ok and "reserves 0 (wants 1)" in check.detail and "throttled" in check.detail
+
+
+def test_the_standby_cache_inherits_encryption_from_the_datastore(aws: None, tmp_path: Path) -> None:
+    p, s = _world()
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["standby cache member"]
+    assert check.ok and "encrypted at rest and in transit, AUTH on" in check.detail
+
+
+def test_media_buckets_with_acls_disabled_are_not_ready(aws: None, tmp_path: Path) -> None:
+    p, s = _world(media_ownership="BucketOwnerEnforced")
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["eu-west-1 media bucket"]
+    assert not check.ok and "BucketOwnerPreferred" in check.detail
+
+
+def test_a_promotion_grant_on_the_own_cluster_only_is_not_ready(aws: None, tmp_path: Path) -> None:
+    p, s = _world()
+    iam = boto3.client("iam", region_name=P)
+    narrow = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": [a for a in HANDLER_ACTIONS if "GlobalCluster" not in a or "Describe" in a], "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
+                "Resource": ["arn:aws:rds::123456789012:global-cluster:gdb", s["dbClusterArn"]],
+            },
+        ],
+    }
+    iam.put_role_policy(RoleName="failover", PolicyName="handler", PolicyDocument=json.dumps(narrow))
+    checks = _by_name(Readiness(p, s, reports_dir=tmp_path).run())
+    assert checks["eu-west-1 promotion grant"].ok is False and p["dbClusterArn"] in checks["eu-west-1 promotion grant"].detail
