@@ -61,6 +61,7 @@ class ComputedAttributes:
             "aws:cloudfront/distribution:Distribution": self._distribution,
             "aws:s3/bucket:Bucket": self._bucket,
             "aws:kms/key:Key": self._kms_key,
+            "aws:sqs/queue:Queue": self._queue,
             "aws:elasticache/replicationGroup:ReplicationGroup": self._replication_group,
             "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": self._global_replication_group,
             "aws:opensearch/domain:Domain": self._search_domain,
@@ -217,6 +218,10 @@ class ComputedAttributes:
             "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com",
             "bucketDomainName": f"{physical}.s3.amazonaws.com",
         }
+
+    def _queue(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        # SQS: https://sqs.<region>.amazonaws.com/<account>/<name> (the queue's url and id).
+        return {"url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"}
 
     def _kms_key(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return {"keyId": self._key_id(physical, region)}
