@@ -33,8 +33,9 @@ lint-workflows: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core; a file's tests share a worker, so its module fixtures are built once.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 ## policy-pack: the CrossGuard wrapper's tests, in the pack's own venv (the rules run in `unit`)
 policy-pack: $(POLICY_STAMP)

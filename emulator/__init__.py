@@ -23,9 +23,23 @@ client in this process.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from .state import STATE, EmulatorState, Fault
+
+
+def _builtin_amis_only() -> None:
+    """moto loads some 1,400 AMIs into every region's EC2 backend (a quarter of a second of CPU each
+    time a test or drill touches EC2 or Auto Scaling in a region, and again when moto resets) unless
+    MOTO_AMIS_PATH names a file of them. The emulated world launches one AMI (drill/world.MOTO_AMI,
+    one of moto's built-ins, copied into amis.json). moto reads the variable when its EC2 models are
+    first imported: this runs before that, on import of the emulator."""
+    os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("amis.json")))
+
+
+_builtin_amis_only()
 
 __all__ = [
     "STATE",

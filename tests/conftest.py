@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import botocore.loaders
+import botocore.session
 import pytest
 
+import emulator  # noqa: F401 - first: it sets MOTO_AMIS_PATH before any test imports moto's EC2 models
 from offline.runner import StackGraph, run_database_standby, run_stack
+
+# The handler builds a boto3 Session per adapter, and every new botocore Session gets a new data
+# loader that parses botocore's JSON models (endpoints.json, ssm, rds, ec2 ...) again: most of a
+# second of CPU per handler test. Within one Session botocore shares its loader's parsed models among
+# all clients; here every Session shares one loader (the bundled model files do not change during a
+# run). Behaviour under test is unchanged.
+_SHARED_LOADER = botocore.loaders.create_loader()
+
+
+def _register_shared_data_loader(self: botocore.session.Session) -> None:
+    self._components.lazy_register_component("data_loader", lambda: _SHARED_LOADER)
+
+
+botocore.session.Session._register_data_loader = _register_shared_data_loader  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
