@@ -186,6 +186,22 @@ def _resp_disassociate(self: ElastiCacheResponse) -> ActionResult:
 # CacheNodeType, Engine, EngineVersion, ... EnableTransitEncryption, AtRestEncryptionEnabled".
 # The AUTH token and KMS key stay the member's own.
 # https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html
+# The same page: "Do not pass in values for these parameters" (the emulator refuses them, as the
+# provider's ConflictsWith does at preview; the API's exact error for them is not documented).
+MEMBER_MUST_NOT_PASS = (
+    "PrimaryClusterId",
+    "AutomaticFailoverEnabled",
+    "NumNodeGroups",
+    "CacheParameterGroupName",
+    "CacheNodeType",
+    "Engine",
+    "EngineVersion",
+    "CacheSecurityGroupNames",
+    "TransitEncryptionEnabled",
+    "AtRestEncryptionEnabled",
+    "SnapshotArns",
+    "SnapshotName",
+)
 INHERITED_ATTRIBUTES = (
     "engine",
     "engine_version",
@@ -215,6 +231,12 @@ def install_elasticache() -> None:
         gid = self._get_param("GlobalReplicationGroupId")
         if gid:
             _get(self.current_account, gid)
+            passed = [p for p in MEMBER_MUST_NOT_PASS if self._get_param(p) is not None]
+            if passed:
+                raise _Fault(
+                    "InvalidParameterCombination",
+                    f"{', '.join(passed)}: a member of {gid} takes these from the datastore's primary; do not pass them",
+                )
         result = original_create_rg(self)
         if gid:
             ds = _get(self.current_account, gid)

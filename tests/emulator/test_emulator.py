@@ -378,3 +378,23 @@ def test_a_switchover_is_cancelled_when_another_member_region_goes_dark(aws3: di
     emulator.advance(emulator.STATE.promotion_seconds + emulator.STATE.pending_seconds + 1)
     assert "FailoverState" not in _gc(aws3["w"]) and _writer(aws3["w"]) == aws3["p"]
     assert emulator.STATE.promotions[-1] == ("gdb", aws3["s"], "switchover")
+
+
+def test_a_datastore_member_inherits_from_the_primary_and_refuses_what_it_must_not_pass(aws: dict[str, Any]) -> None:
+    """AWS (CreateReplicationGroup, GlobalReplicationGroupId): the member takes engine, version, node type and
+    the encryption flags from the datastore's primary — "Do not pass in values for these parameters"."""
+    e = boto3.client("elasticache", region_name=E)
+    w = boto3.client("elasticache", region_name=W)
+    e.create_replication_group(
+        ReplicationGroupId="a", ReplicationGroupDescription="d", Engine="valkey", EngineVersion="8.0", CacheNodeType="cache.r7g.large",
+        NumCacheClusters=2, AtRestEncryptionEnabled=True, TransitEncryptionEnabled=True, AuthToken="a" * 32,
+    )
+    created = e.create_global_replication_group(GlobalReplicationGroupIdSuffix="shop", PrimaryReplicationGroupId="a")
+    gid = created["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
+    with pytest.raises(ClientError) as refused:
+        w.create_replication_group(ReplicationGroupId="b", ReplicationGroupDescription="d", GlobalReplicationGroupId=gid, AtRestEncryptionEnabled=True)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterCombination" and "AtRestEncryptionEnabled" in str(refused.value)
+    w.create_replication_group(ReplicationGroupId="b", ReplicationGroupDescription="d", GlobalReplicationGroupId=gid, AuthToken="b" * 32)
+    member = w.describe_replication_groups(ReplicationGroupId="b")["ReplicationGroups"][0]
+    assert member["AtRestEncryptionEnabled"] is True and member["TransitEncryptionEnabled"] is True and member["AuthTokenEnabled"] is True
+    assert member["CacheNodeType"] == "cache.r7g.large"
