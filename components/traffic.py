@@ -40,16 +40,17 @@ WRITER_ALARM_PERIOD_SECONDS = 60
 # still arrive late or not at all (Scheduler delivery, a throttled tick): with a
 # single period that one empty minute cost the writer its vote (the drill's late
 # writer datapoint shows it). DatapointsToAlarm equals EvaluationPeriods on purpose:
+# "Route 53 does not support "M out of N" alarms"
+# (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-types.html).
 # Route 53 evaluates the alarm's data stream itself ("Route 53 monitors the data
 # stream for the corresponding alarm instead of monitoring the alarm state",
-# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)
-# and its CloudWatchAlarmConfiguration carries EvaluationPeriods but no
-# DatapointsToAlarm or TreatMissingData, so an "M out of N" or a missing-data
-# rule might not be honoured there (unverified); N out of N reads the same
-# either way. The price: a region that stops holding the writer loses its vote
-# one minute later. Its deep check keeps it out first (it fails wherever the
-# writer is not), which is why a primary back from a short outage no longer
-# flaps back (the drill's short-outage scenario checks it).
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html);
+# whether it applies treatMissingData or reads a missing period from older
+# datapoints, as CloudWatch's own evaluation does, is not documented: the drill
+# plays both readings (drill/traffic.py). The price: a region that stops holding
+# the writer loses its vote one minute later. Its deep check keeps it out first
+# (it fails wherever the writer is not), which is why a primary back from a short
+# outage still does not flap back (the drill's short-outage scenario checks it).
 WRITER_ALARM_EVALUATION_PERIODS = 2
 
 

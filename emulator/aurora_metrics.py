@@ -13,7 +13,10 @@ Database", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-g
   and "the amount of data loss depends on the ... replication lag ... at the time of the failure".
 
 What AWS does *not* document is what these metrics do in the secondary's region while the primary's
-region is dark. The emulator plays each plausible answer (:class:`LagModel.during_outage`):
+region is dark. The nearest statement is about a network disruption between regions, for Aurora
+MySQL 3.09+ ("the replication lag may continue to increase until the resolution of the unplanned
+event", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-secondary-availability.html,
+about AuroraGlobalDBProgressLag). The emulator plays each plausible answer (:class:`LagModel.during_outage`):
 
 * ``"stops"`` — no datapoints while the writer's region is dark (the last ones stay);
 * ``"grows"`` — a datapoint every minute with the time since replication stopped (it keeps growing).
