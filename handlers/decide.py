@@ -289,9 +289,10 @@ def sync_for_failover(snap: Snapshot) -> tuple[str, str]:
 
 
 def needs_rpo_evidence(snap: Snapshot, trigger: Trigger, policy: Policy) -> bool:
-    """Whether the decision may judge the RPO (the shell then reads the lag window)."""
+    """Whether the decision may judge the RPO (the shell then reads the lag window). `status` shows
+    it too, in a region that could be promoted: what a failover now would be judged on."""
     if isinstance(trigger, OperatorCommand):
-        return trigger.action == "failover"
+        return trigger.action == "failover" or (trigger.action == "status" and snap.local_is_member and not snap.local_is_writer)
     return peer_lost(snap.probes, policy)
 
 

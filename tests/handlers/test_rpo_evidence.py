@@ -171,3 +171,15 @@ def test_the_decision_uses_the_recorded_evidence_when_cloudwatch_does_not_answer
     result = world.run(SCHEDULED)
     assert result["action"] == "promote", result
     assert result["operation"]["rpo_evidence"]["lag_seconds"] == pytest.approx(0.5)
+
+
+def test_status_shows_what_a_failover_would_be_judged_on(world: World) -> None:
+    dark = _lose_contact(world)
+    world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    emulator.STATE.calls.clear()
+    status = world.run({"action": "status"})
+    evidence = status["status"]["rpo_evidence"]
+    assert evidence["lag_metric"] == REPLICATION_LAG_METRIC and evidence["lag_seconds"] == pytest.approx(0.5)
+    assert datetime.fromisoformat(evidence["contact_lost_at"]).timestamp() == pytest.approx(dark, abs=1)
+    writes = [op for (_s, op, _r) in emulator.STATE.calls if not op.startswith(("Describe", "Get", "List"))]
+    assert writes == []  # still read-only
