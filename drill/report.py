@@ -11,7 +11,8 @@ from xml.sax.saxutils import escape
 
 from .scenario import DrillResult, StandbyRecord
 
-SCHEMA_VERSION = 1
+# 2: the variant (drill/variants.py) and its expected outcome; settings without replication_lag_ms (the emulator plays the lag).
+SCHEMA_VERSION = 2
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 
