@@ -16,7 +16,7 @@ from drill.run import DrillRun, run_emulator_drill
 from drill.scenario import DrillOptions, StandbyRecord, standby_end_findings, standby_member_findings
 from drill.topology import StandbyTopology, Topology
 
-FAST = {"speed": 0.0, "promotion_seconds": 40.0, "resync_seconds": 60.0, "cache_failover_seconds": 10.0, "recovery_periods": 3}
+from ._common import EVIDENCE_STEP, FAST, invariant_ok
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +33,6 @@ def flap(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     return run, out.getvalue()
 
 
-def _invariant(run: DrillRun, name: str) -> bool:
-    return next(i for i in run.result.invariants if i.name == name).ok
-
-
 def test_full_scenario_runs_every_phase_in_order(full: tuple[DrillRun, str]) -> None:
     run, _ = full
     assert [p.name for p in run.result.phases] == ["steady", "outage", "recovery", "failback"]
@@ -46,7 +42,7 @@ def test_full_scenario_runs_every_phase_in_order(full: tuple[DrillRun, str]) -> 
 
 @pytest.mark.parametrize("name", ["single-writer", "rpo-guard", "steps-once", "one-promotion-per-phase", "db-standby-never-promoted", "db-standby-reconnected"])
 def test_full_scenario_database_invariants_hold(full: tuple[DrillRun, str], name: str) -> None:
-    assert _invariant(full[0], name), [i.violations for i in full[0].result.invariants if i.name == name]
+    assert invariant_ok(full[0], name), [i.violations for i in full[0].result.invariants if i.name == name]
 
 
 def test_failover_figures_are_positive_and_consistent(full: tuple[DrillRun, str]) -> None:
@@ -73,17 +69,6 @@ def test_full_drill_passes(full: tuple[DrillRun, str]) -> None:
     m = run.result.measurements["failover"]
     assert m["traffic_shift_seconds"] is not None and m["promotion_seconds"] is not None
     assert m["traffic_shift_seconds"] < m["total_seconds"] and m["promotion_seconds"] <= m["total_seconds"]  # type: ignore[operator]
-
-
-def test_short_outage_after_a_fast_failover_does_not_flap_back(pair_topology: Topology, tmp_path: Path) -> None:
-    # Also the drill without a database standby (--no-database-standby): no standby invariants, none in the report.
-    options = DrillOptions(scenario="full", **{**FAST, "outage_min_seconds": 0.0, "recovery_periods": 2})  # type: ignore[arg-type]
-    run = run_emulator_drill(options, tmp_path, io.StringIO(), pair_topology)
-    assert _invariant(run, "no-flap-back"), [i.violations for i in run.result.invariants if i.name == "no-flap-back"]
-    assert not [i.name for i in run.result.invariants if i.name.startswith("db-standby")] and run.result.standbys == []
-    report = json.loads(run.json_path.read_text())
-    jsonschema.validate(report, DRILL_REPORT_SCHEMA)
-    assert report["database_standbys"] == [] and report["topology"]["database_standbys"] == []
 
 
 def test_full_scenario_database_standby_is_rebuilt_never_promoted_and_ends_a_connected_reader(full: tuple[DrillRun, str]) -> None:
@@ -168,7 +153,7 @@ def test_flap_ends_with_no_failover(flap: tuple[DrillRun, str]) -> None:
     steps = {s.name: s.ok for s in run.result.steps}
     assert steps["primary back during confirmation"] and steps["no failover"] and steps["traffic stayed on the primary"]
     for name in ("single-writer", "one-promotion-per-phase", "traffic-follows-writer", "steps-once", "db-standby-never-promoted", "db-standby-reconnected"):
-        assert _invariant(run, name), name
+        assert invariant_ok(run, name), name
     # No failover: the database standby was never rebuilt and ends as it began.
     (rec,) = run.result.standbys
     assert rec.sync_changes == [] and rec.end == {"member": True, "is_writer": False, "synchronization_status": "connected"}
@@ -194,46 +179,6 @@ def test_cli_aws_needs_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "--outputs-primary" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------- what AWS leaves open: every variant, its expected outcome
-EVIDENCE_STEP = "RPO judged on the lag before the loss of contact"
-VARIANT_STEPS = {
-    "lag-stops": [EVIDENCE_STEP],
-    "lag-above-rpo": ["no failover", "one notification naming the guard", "traffic back on the primary", "primary still the writer"],
-    "rpo-lag-unpublished": [EVIDENCE_STEP],
-    "sync-flips": [EVIDENCE_STEP, "a synchronization status that changed during the outage is reported, not judged"],
-    "promotion-refused": [EVIDENCE_STEP, "promotion refused for longer than the look-back, then accepted on the same evidence"],
-    "crash": [EVIDENCE_STEP, "a killed run is resumed within about two minutes"],
-    "route53-lookback": [EVIDENCE_STEP, "writer vote kept through a missing minute", "traffic on the secondary"],
-}
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANT_STEPS))
-def test_each_variant_ends_with_the_outcome_an_sre_expects(pair_topology: Topology, tmp_path: Path, variant: str) -> None:
-    from drill.variants import VARIANTS
-
-    v = VARIANTS[variant]
-    out = io.StringIO()
-    # The outage is what a variant changes: the drill ends with its outcome (the default run goes on to the failback).
-    quick = {**FAST, "stop_after_outage": v.expect_failover, "late_writer_datapoint": v.route53_reading != "strict"}
-    run = run_emulator_drill(DrillOptions(scenario="full", variant=variant, **quick), tmp_path, out, pair_topology)  # type: ignore[arg-type]
-    text = out.getvalue()
-    assert run.result.ok, text[-4000:]
-    outage = next(p for p in run.result.phases if p.name == "outage")
-    assert outage.promotions == ([("eu-west-1", "failover")] if v.expect_failover else [])
-    steps = {s.name: s for s in run.result.steps}
-    for name in VARIANT_STEPS[variant]:
-        assert name in steps and steps[name].ok, (name, steps.get(name))
-    report = json.loads(run.json_path.read_text())
-    jsonschema.validate(report, DRILL_REPORT_SCHEMA)
-    assert report["variant"]["name"] == variant and report["variant"]["expect_failover"] is v.expect_failover
-    assert f"variant: {variant} — " in text and run.json_path.name.endswith(f"-{variant}.json")
-    if v.expect_failover:
-        assert f"{v.lag_metric} 0.8s" in steps[EVIDENCE_STEP].detail  # the function reported the figure Aurora published before
-    else:
-        assert [p.name for p in run.result.phases] == ["steady", "outage", "recovery"]
-        assert run.result.measurements["failover"]["notified_seconds"] is not None
-
-
 def test_the_default_run_shows_the_evidence_the_writer_vote_and_a_minute_of_failed_probes(full: tuple[DrillRun, str]) -> None:
     run, text = full
     steps = {s.name: s for s in run.result.steps}
@@ -243,21 +188,6 @@ def test_the_default_run_shows_the_evidence_the_writer_vote_and_a_minute_of_fail
     # The README's promise: a full minute from the first failed probe to the decision.
     assert run.result.measurements["failover"]["evidence_seconds"] >= 60  # type: ignore[operator]
     assert "evidence (first failed probe → decision)" in text
-
-
-def test_a_single_period_writer_alarm_loses_the_writer_its_vote_on_one_late_datapoint(pair_topology: Topology, tmp_path: Path) -> None:
-    """The writer alarm as it was (1 period): the drill's late writer datapoint costs the primary its vote."""
-    from dataclasses import replace
-
-    p = pair_topology.primary
-    single = replace(p.writer_alarm, evaluation_periods=1, datapoints_to_alarm=1)
-    checks = {k: (replace(c, alarm=replace(c.alarm, evaluation_periods=1, datapoints_to_alarm=1)) if c.alarm else c) for k, c in p.health_checks.items()}
-    old = replace(pair_topology, primary=replace(p, writer_alarm=single, health_checks=checks))
-    options = DrillOptions(scenario="flap", **FAST)  # type: ignore[arg-type]
-    run = run_emulator_drill(options, tmp_path, io.StringIO(), old)
-    vote = next(i for i in run.result.invariants if i.name == "writer-vote-steady")
-    assert not vote.ok and "us-east-1 holds the writer but its Route 53 writer check is unhealthy" in vote.violations[0]["detail"]
-    assert not next(s for s in run.result.steps if s.name == "writer vote kept through a missing minute").ok
 
 
 def test_cli_lists_the_variants_and_refuses_one_with_flap(capsys: pytest.CaptureFixture[str]) -> None:
