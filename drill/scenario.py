@@ -286,6 +286,7 @@ class Drill:
                 during_outage=self.v.lag_during_outage,
                 steady_ms=self.v.lag_before_outage_ms,
                 rpo_lag_published=self.v.rpo_lag_published,
+                dimensions=self.v.lag_dimensions,
             )
         )
         emulator.set_sync_during_outage(self.v.sync_during_outage)

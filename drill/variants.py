@@ -34,6 +34,8 @@ class Variant:
     #: Route 53 reads a missing writer datapoint per the alarm's treatMissingData ("strict") or as
     #: CloudWatch's own evaluation does, from the most recent real datapoints ("lookback").
     route53_reading: str = "strict"
+    #: The dimension sets Aurora publishes its lag metrics under (undocumented): emulator.LagModel.dimensions.
+    lag_dimensions: str = "cluster"
     #: The outcome an SRE expects: an automatic failover, or none and one "action needed" naming `blocked_by`.
     expect_failover: bool = True
     blocked_by: str = ""
@@ -87,6 +89,12 @@ VARIANTS: dict[str, Variant] = {
             "the secondary's function dies right after the writer is confirmed; expected: the next evaluations "
             "resume the steps within about two minutes",
             crash_after_promotion=True,
+        ),
+        Variant(
+            "lag-by-source-region",
+            "Aurora publishes its lag metrics only under DBClusterIdentifier and SourceRegion (the dimensions are not "
+            "documented); expected: failover judged on the lag under that dimension set",
+            lag_dimensions="cluster+source",
         ),
         Variant(
             "route53-lookback",

@@ -21,6 +21,10 @@ about AuroraGlobalDBProgressLag). The emulator plays each plausible answer (:cla
 * ``"stops"`` — no datapoints while the writer's region is dark (the last ones stay);
 * ``"grows"`` — a datapoint every minute with the time since replication stopped (it keeps growing).
 
+Nor does AWS document the metrics' dimensions. An AWS workshop reads them in the secondary's region
+under ``DBClusterIdentifier`` alone and under ``DBClusterIdentifier, SourceRegion``; the emulator
+publishes under either or both (:attr:`LagModel.dimensions`).
+
 Whether ``AuroraGlobalDBRPOLag`` exists at all follows the engine version (``rpo_lag_published``:
 False plays an Aurora MySQL below 3.04 / 2.12). A secondary that is itself being rebuilt
 (``pending-resync`` after a failover) publishes nothing (unverified; it has nothing to measure yet).
@@ -45,6 +49,8 @@ RPO_LAG_METRIC = "AuroraGlobalDBRPOLag"
 REPLICATION_LAG_METRIC = "AuroraGlobalDBReplicationLag"
 NAMESPACE = "AWS/RDS"
 OUTAGE_BEHAVIOURS = ("stops", "grows")
+#: The dimension sets a datapoint is published under: the cluster alone, with the source region, or both.
+DIMENSION_SETS = ("cluster", "cluster+source", "both")
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,19 @@ class LagModel:
     #: AuroraGlobalDBRPOLag is published (Aurora MySQL >= 3.04 / 2.12); AuroraGlobalDBReplicationLag always is.
     rpo_lag_published: bool = True
     period_seconds: float = 60.0
+    #: Which dimension sets Aurora publishes under (unverified): one of DIMENSION_SETS.
+    dimensions: str = "cluster"
 
     def __post_init__(self) -> None:
         if self.during_outage not in OUTAGE_BEHAVIOURS:
             raise ValueError(f"LagModel.during_outage {self.during_outage!r}: one of {OUTAGE_BEHAVIOURS}")
+        if self.dimensions not in DIMENSION_SETS:
+            raise ValueError(f"LagModel.dimensions {self.dimensions!r}: one of {DIMENSION_SETS}")
+
+    def dimension_sets(self, cluster_id: str, source_region: str) -> list[list[dict[str, str]]]:
+        cluster = [{"Name": "DBClusterIdentifier", "Value": cluster_id}]
+        with_source = [*cluster, {"Name": "SourceRegion", "Value": source_region}]
+        return {"cluster": [cluster], "cluster+source": [with_source], "both": [cluster, with_source]}[self.dimensions]
 
     def lag_ms(self, now: float, writer_dark_since: float | None) -> float | None:
         """The lag a secondary reports at ``now`` (None: no datapoint), the writer dark since ``writer_dark_since``."""
@@ -110,14 +125,9 @@ def refresh(account: str) -> None:
             if value is None:
                 continue
             data = [
-                {
-                    "MetricName": name,
-                    "Value": value,
-                    "Unit": "Milliseconds",
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.db_cluster_identifier}],
-                    "Timestamp": stamp,
-                }
+                {"MetricName": name, "Value": value, "Unit": "Milliseconds", "Dimensions": dims, "Timestamp": stamp}
                 for name in model.metrics
+                for dims in model.dimension_sets(member.db_cluster_identifier, writer_region)
             ]
             cloudwatch_backends[account][region].put_metric_data(NAMESPACE, data)
             STATE.aurora_lag_log.extend((now, arn, name, value) for name in model.metrics)

@@ -28,6 +28,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDataQueryTypeDef, MetricStatTypeDef
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_elasticache import ElastiCacheClient
     from mypy_boto3_rds import RDSClient
@@ -152,33 +153,36 @@ class AwsAdapter:
         """How far behind this region's cluster was in [window_start, window_end): one GetMetricData
         call for both lag metrics (one-minute Maximum), the preferred metric with data wins (decide.pick_lag).
 
+        AWS does not document the metrics' dimensions; an AWS workshop reads them under
+        `DBClusterIdentifier` alone and under `DBClusterIdentifier, SourceRegion` (the writer's region,
+        the peer's while this region is a secondary). Both sets are queried in the same call and their
+        datapoints pooled, so the figure is found under either answer.
+
         Metric unit: milliseconds. EndTime is exclusive; callers pass whole minutes.
         """
+        cluster: list[DimensionTypeDef] = [{"Name": "DBClusterIdentifier", "Value": self.s.local_cluster_id}]
+        source: DimensionTypeDef = {"Name": "SourceRegion", "Value": self.s.peer_region}
+        dimension_sets = (cluster, [*cluster, source])
+        queries = [(metric, dims) for metric in LAG_METRICS for dims in dimension_sets]
+        def query(i: int, metric: str, dims: list[DimensionTypeDef]) -> MetricDataQueryTypeDef:
+            stat: MetricStatTypeDef = {
+                "Metric": {"Namespace": "AWS/RDS", "MetricName": metric, "Dimensions": dims},
+                "Period": LAG_PERIOD_SECONDS,
+                "Stat": "Maximum",
+            }
+            return {"Id": f"lag{i}", "MetricStat": stat, "ReturnData": True}
+
+        metric_queries = [query(i, metric, dims) for i, (metric, dims) in enumerate(queries)]
         resp = self.cloudwatch.get_metric_data(
-            MetricDataQueries=[
-                {
-                    "Id": f"lag{i}",
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": "AWS/RDS",
-                            "MetricName": metric,
-                            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": self.s.local_cluster_id}],
-                        },
-                        "Period": LAG_PERIOD_SECONDS,
-                        "Stat": "Maximum",
-                    },
-                    "ReturnData": True,
-                }
-                for i, metric in enumerate(LAG_METRICS)
-            ],
+            MetricDataQueries=metric_queries,
             StartTime=datetime.fromtimestamp(window_start, UTC),
             EndTime=datetime.fromtimestamp(window_end, UTC),
         )
         values: dict[str, list[float]] = {metric: [] for metric in LAG_METRICS}
         for result in resp.get("MetricDataResults", []):
             ident = str(result.get("Id", ""))
-            if ident.startswith("lag") and ident[3:].isdigit() and int(ident[3:]) < len(LAG_METRICS):
-                values[LAG_METRICS[int(ident[3:])]].extend(float(v) / 1000.0 for v in result.get("Values", []))
+            if ident.startswith("lag") and ident[3:].isdigit() and int(ident[3:]) < len(queries):
+                values[queries[int(ident[3:])][0]].extend(float(v) / 1000.0 for v in result.get("Values", []))
         return pick_lag(values, window_start, window_end)
 
     # ---- probes (peer) --------------------------------------------------------

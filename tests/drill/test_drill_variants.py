@@ -40,6 +40,7 @@ VARIANT_STEPS = {
     "promotion-refused": [EVIDENCE_STEP, "promotion refused for longer than the look-back, then accepted on the same evidence"],
     "crash": [EVIDENCE_STEP, "a killed run is resumed within about two minutes"],
     "route53-lookback": [EVIDENCE_STEP, "writer vote kept through a missing minute", "traffic on the secondary"],
+    "lag-by-source-region": [EVIDENCE_STEP],
 }
 
 

@@ -96,15 +96,19 @@ class World:
         g = ec.describe_global_replication_groups(GlobalReplicationGroupId=gid, ShowMemberInfo=True)["GlobalReplicationGroups"][0]
         return {m["ReplicationGroupRegion"]: m["Role"] for m in g["Members"]}
 
-    def set_lag_ms(self, value: float, metric: str = "AuroraGlobalDBReplicationLag", minutes: int = 6) -> None:
-        """Aurora's lag history for this region's cluster: one datapoint a minute for the last `minutes` minutes."""
+    def set_lag_ms(self, value: float, metric: str = "AuroraGlobalDBReplicationLag", minutes: int = 6, source_region: str = "") -> None:
+        """Aurora's lag history for this region's cluster: one datapoint a minute for the last `minutes` minutes
+        (with `source_region`, under DBClusterIdentifier and SourceRegion instead of DBClusterIdentifier alone)."""
         now = emulator.STATE.now()
+        dimensions = [{"Name": "DBClusterIdentifier", "Value": "shop-secondary"}]
+        if source_region:
+            dimensions.append({"Name": "SourceRegion", "Value": source_region})
         self.client("cloudwatch").put_metric_data(
             Namespace="AWS/RDS",
             MetricData=[
                 {
                     "MetricName": metric,
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "shop-secondary"}],
+                    "Dimensions": dimensions,
                     "Value": value,
                     "Unit": "Milliseconds",
                     "Timestamp": datetime.fromtimestamp(now - 60 * k, UTC),
