@@ -33,6 +33,7 @@ from drill.preflight import concurrency_problem
 from emulator.iam_policy import Request as IamRequest
 from emulator.iam_policy import denied_actions
 from emulator.iam_policy import evaluate as iam_evaluate
+from handlers.decide import LAG_METRICS
 
 # Every AWS action handlers/aws.py calls (docs/failover-automation.md "Permissions");
 # tests/drill/test_readiness.py checks the stacks' failover role grants each one.
@@ -59,7 +60,7 @@ HANDLER_ACTIONS = (
 # Service Quotas: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", in vCPUs.
 # https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html
 EC2_STANDARD_VCPU_QUOTA = ("ec2", "L-1216C47A")
-LAG_METRIC = ("AWS/RDS", "AuroraGlobalDBReplicationLag")
+LAG_NAMESPACE = "AWS/RDS"
 
 
 @dataclass
@@ -179,24 +180,39 @@ class Readiness:
         ]
 
     def check_replication_lag(self) -> list[Check]:
+        """The lag the failover function would judge, found as it finds it: AuroraGlobalDBRPOLag before
+        AuroraGlobalDBReplicationLag, under whichever dimension sets the account publishes them (not
+        documented: ListMetrics shows which, which is also the answer docs/aws-assumptions.md A5 asks)."""
         rpo = float(self._env(self.s).get("MDR_RPO_SECONDS", "60"))
+        cw = self.client("cloudwatch", self.s["region"])
         end = datetime.fromtimestamp(self.now + 60, UTC)  # whole periods; the newest datapoint counts
-        resp = self.client("cloudwatch", self.s["region"]).get_metric_statistics(
-            Namespace=LAG_METRIC[0],
-            MetricName=LAG_METRIC[1],
-            Dimensions=[{"Name": "DBClusterIdentifier", "Value": self.s["dbClusterId"]}],
-            StartTime=end - timedelta(minutes=10),
-            EndTime=end,
-            Period=60,
-            Statistics=["Maximum"],
-        )
-        points = [float(d["Maximum"]) / 1000.0 for d in resp.get("Datapoints", [])]
-        if not points:
-            return [
-                Check("replication lag ≤ RPO", False, "no AuroraGlobalDBReplicationLag datapoints in 10 minutes (the failover guard would block)", warning=True)
-            ]
-        lag = max(points)
-        return [Check("replication lag ≤ RPO", lag <= rpo, f"max {lag:.1f}s over 10 min, RPO {rpo:g}s")]
+        cluster = {"Name": "DBClusterIdentifier", "Value": self.s["dbClusterId"]}
+        for metric in LAG_METRICS:
+            published = cw.list_metrics(Namespace=LAG_NAMESPACE, MetricName=metric, Dimensions=[cluster]).get("Metrics", [])
+            points: list[float] = []
+            for found in published:
+                resp = cw.get_metric_statistics(
+                    Namespace=LAG_NAMESPACE,
+                    MetricName=metric,
+                    Dimensions=found["Dimensions"],
+                    StartTime=end - timedelta(minutes=10),
+                    EndTime=end,
+                    Period=60,
+                    Statistics=["Maximum"],
+                )
+                points += [float(d["Maximum"]) / 1000.0 for d in resp.get("Datapoints", [])]
+            if points:
+                sets = "; ".join(sorted({", ".join(d["Name"] for d in m["Dimensions"]) for m in published}))
+                lag = max(points)
+                return [Check("replication lag ≤ RPO", lag <= rpo, f"{metric} max {lag:.1f}s over 10 min, RPO {rpo:g}s (published under: {sets})")]
+        return [
+            Check(
+                "replication lag ≤ RPO",
+                False,
+                f"no {' or '.join(LAG_METRICS)} datapoints for {self.s['dbClusterId']} in 10 minutes (the failover guard would block)",
+                warning=True,
+            )
+        ]
 
     # ---------------------------------------------------------------- capacity
     def check_capacity(self) -> list[Check]:

@@ -242,3 +242,22 @@ def test_a_promotion_grant_on_the_own_cluster_only_is_not_ready(aws: None, tmp_p
     iam.put_role_policy(RoleName="failover", PolicyName="handler", PolicyDocument=json.dumps(narrow))
     checks = _by_name(Readiness(p, s, reports_dir=tmp_path).run())
     assert checks["eu-west-1 promotion grant"].ok is False and p["dbClusterArn"] in checks["eu-west-1 promotion grant"].detail
+
+
+def test_the_lag_is_found_as_the_function_finds_it_and_says_under_which_dimensions(aws: None, tmp_path: Path) -> None:
+    """AWS documents neither dimension set: the check reads the one the account publishes and names it."""
+    p, s = _world()
+    boto3.client("cloudwatch", region_name=S).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "AuroraGlobalDBRPOLag",
+                "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "secondary-db"}, {"Name": "SourceRegion", "Value": P}],
+                "Value": 90_000.0,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["replication lag ≤ RPO"]
+    # AWS's RPO figure wins over the replication lag (0.7 s in the world), found under the SourceRegion set.
+    assert not check.ok and "AuroraGlobalDBRPOLag max 90.0s" in check.detail and "DBClusterIdentifier, SourceRegion" in check.detail
