@@ -4,6 +4,8 @@ The handler (handlers/) cannot import this package (it ships without Pulumi), so
 it keeps its own copies and tests/test_contracts.py checks the two agree.
 """
 
+from typing import Any
+
 # CloudWatch metric the failover function publishes on every evaluation:
 # 1 when this region's cluster holds the global writer, else 0. A per-region
 # alarm on it feeds the Route 53 health check, so traffic follows the writer.
@@ -21,3 +23,17 @@ def ssm_prefix(stack: str) -> str:
 
 
 ACTIVE_PARAMETER = "active"
+
+
+# Aurora's global-database lag metrics, in the order the failover function prefers them (the handler's
+# decide.LAG_METRICS): AuroraGlobalDBRPOLag (Aurora MySQL 3.04+), AuroraGlobalDBReplicationLag.
+# Their dimensions are not documented (docs/aws-assumptions.md A5): the cluster alone, or the cluster
+# and the source (writer's) region; the function, the readiness check and the lag alarms read both.
+LAG_NAMESPACE = "AWS/RDS"
+LAG_METRICS = ("AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag")
+
+
+def lag_dimension_sets(cluster_id: Any, source_region: str) -> list[dict[str, Any]]:
+    """The dimension sets Aurora may publish a secondary's lag under (values may be Pulumi inputs)."""
+    return [{"DBClusterIdentifier": cluster_id}, {"DBClusterIdentifier": cluster_id, "SourceRegion": source_region}]
+

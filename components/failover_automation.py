@@ -31,6 +31,7 @@ from .failover_iam import (
     scheduler_policy,
     scheduler_trust_policy,
 )
+from .lag_alarm import lag_alarm_queries
 from .naming import health_url, physical_name
 from .release import release_parameter_name
 from .traffic import WRITER_ALARM_EVALUATION_PERIODS
@@ -616,15 +617,14 @@ class FailoverAutomation(pulumi.ComponentResource):
         )
         # Published by the secondary cluster of the global database, in its
         # region; whichever region is the secondary now raises it, the other
-        # has no data (not breaching). Metric unit: milliseconds.
+        # has no data (not breaching). Metric unit: milliseconds. Both lag
+        # metrics under both dimension sets AWS may use (the function judges the
+        # same figures): components/contracts.lag_alarm_queries.
         # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html
-        alarms.metric(
+        alarms.math(
             "replication-lag",
-            f"Aurora global replication lag into {args.region} is above the RPO objective of {args.rpo_seconds}s",
-            namespace="AWS/RDS",
-            metric_name="AuroraGlobalDBReplicationLag",
-            dimensions={"DBClusterIdentifier": args.cluster_id},
-            statistic="Maximum",
+            f"Aurora global lag into {args.region} is above the RPO objective of {args.rpo_seconds}s",
+            queries=lag_alarm_queries(args.cluster_id, args.peer_region, 60),
             comparison="GreaterThanThreshold",
             threshold=args.rpo_seconds * 1000,
         )
@@ -737,6 +737,34 @@ class _Alarms:
             treat_missing_data=missing,
             alarm_actions=[self.topic_arn],
             ok_actions=[self.topic_arn] if notify_ok else [],
+            opts=pulumi.ResourceOptions(parent=self.parent),
+        )
+        self.created.append(alarm)
+        return alarm
+
+    def math(
+        self,
+        part: str,
+        description: str,
+        *,
+        queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgs],
+        comparison: str,
+        threshold: float,
+        periods: int = 1,
+        missing: str = "notBreaching",
+    ) -> aws.cloudwatch.MetricAlarm:
+        """An alarm on a metric-math expression (the query that returns data), with the same defaults."""
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{self.name}-{part}",
+            name=f"{self.physical_prefix}-{part}",
+            alarm_description=description,
+            metric_queries=queries,
+            comparison_operator=comparison,
+            threshold=threshold,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            treat_missing_data=missing,
+            alarm_actions=[self.topic_arn],
             opts=pulumi.ResourceOptions(parent=self.parent),
         )
         self.created.append(alarm)

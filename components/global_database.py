@@ -22,6 +22,7 @@ import pulumi_random as random
 
 from .config import DB_INSTANCE_CLASS_RE, ConfigError, Role, StackSettings
 from .kms import key_policy, service_use_statement
+from .lag_alarm import lag_alarm_queries
 from .naming import physical_name
 
 # --------------------------------------------------------------------------- AWS facts
@@ -321,8 +322,10 @@ class GlobalDatabaseArgs:
     protect: bool = True
     alarm_topic_arn: pulumi.Input[str] | None = None
     replication_lag_alarm_seconds: int | None = None
-    """Secondary: alarm when AuroraGlobalDBReplicationLag exceeds this (a database standby's RPO; shop
+    """Secondary: alarm when the global-database lag exceeds this (a database standby's RPO; shop
     stacks get the same alarm from FailoverAutomation)."""
+    source_region: str = ""
+    """Secondary: the writer's region in steady state (the primary's), a dimension the lag may be published under."""
     # primary role
     replica_providers: Mapping[str, pulumi.ProviderResource] = field(default_factory=dict)
     """Region -> provider for every secondary region that gets a replica of the credentials."""
@@ -707,17 +710,27 @@ class GlobalDatabase(pulumi.ComponentResource):
                  "less than 512 MiB freeable memory for 15 minutes", "Minimum", 300, "notBreaching"),
             ]
             if args.replication_lag_alarm_seconds is not None:
-                # Published by a secondary cluster in its own region, in milliseconds. Missing data
-                # breaches: no datapoints means the copy is not replicating (rebuilt after a failover,
-                # detached, stalled) or holds the writer; each is worth an operator's look.
+                # Published by a secondary cluster in its own region, in milliseconds, under dimensions
+                # AWS does not document: the alarm reads both lag metrics under both sets (metric math,
+                # components/contracts.lag_alarm_queries). Missing data breaches: no datapoints means the
+                # copy is not replicating (rebuilt after a failover, detached, stalled) or holds the
+                # writer; each is worth an operator's look.
                 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html
-                checks.append((
-                    "replication-lag", "AuroraGlobalDBReplicationLag", "GreaterThanThreshold",
-                    args.replication_lag_alarm_seconds * 1000,
-                    f"replication lag into {args.region} above the RPO objective of {args.replication_lag_alarm_seconds}s, "
-                    f"or no lag reported (not replicating: being rebuilt, detached, or holding the writer)",
-                    "Maximum", 60, "breaching",
-                ))
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-replication-lag-alarm",
+                    alarm_description=(
+                        f"{names.cluster}: lag into {args.region} above the RPO objective of {args.replication_lag_alarm_seconds}s, "
+                        f"or no lag reported (not replicating: being rebuilt, detached, or holding the writer)"
+                    ),
+                    metric_queries=lag_alarm_queries(cluster.cluster_identifier, args.source_region, 60),
+                    evaluation_periods=3,
+                    threshold=args.replication_lag_alarm_seconds * 1000,
+                    comparison_operator="GreaterThanThreshold",
+                    treat_missing_data="breaching",
+                    alarm_actions=[args.alarm_topic_arn],
+                    ok_actions=[args.alarm_topic_arn],
+                    opts=child,
+                )
             for alarm_name, metric, comparison, threshold, why, statistic, period, missing in checks:
                 aws.cloudwatch.MetricAlarm(
                     f"{name}-{alarm_name}-alarm",
@@ -826,6 +839,7 @@ def database_args(
         "primary_instance_count": primary_stack.get_output("dbInstanceCount"),
         # A database standby has no FailoverAutomation (whose lag alarm covers shop secondaries).
         "replication_lag_alarm_seconds": None if settings.serves_shop else settings.failover.rpo_seconds,
+        "source_region": settings.peer.region,
     }
     if db.credentials == "copy":
         return GlobalDatabaseArgs(**common, **shared, credentials_copy=primary_stack.require_output("dbCredentialsDocument"))

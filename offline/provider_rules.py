@@ -395,6 +395,30 @@ RULES: dict[str, tuple[Rule, ...]] = {
         length("metricName", 1, 255, source=TF + "cloudwatch/metric_alarm.go"),
         length("alarmDescription", 0, 1024, source=TF + "cloudwatch/metric_alarm.go"),
         custom("", _alarm_period, source=TF + "cloudwatch/metric_alarm.go period"),
+        # metric_query: id Required (1-255), expression 1-1024, metric.{metric_name, period, stat} Required,
+        # metric.period 1/5/10/30 or a multiple of 60; CustomizeDiff: "No metric_query may have both
+        # `expression` and a `metric` specified". AWS (PutMetricAlarm): ids start with a lower-case letter,
+        # and exactly one query returns data, the one the alarm watches.
+        length("metricQueries[].id", 1, 255, source=TF + "cloudwatch/metric_alarm.go"),
+        matches("metricQueries[].id", r"^[a-z][a-zA-Z0-9_]*$", source="CloudWatch API MetricDataQuery.Id"),
+        length("metricQueries[].expression", 1, 1024, source=TF + "cloudwatch/metric_alarm.go"),
+        exactly_one_of("expression", "metric", block="metricQueries[]", source=TF + "cloudwatch/metric_alarm.go CustomizeDiff"),
+        custom(
+            "metricQueries[].metric",
+            lambda m: None
+            if m.get("metricName") and m.get("stat") and m.get("period") is not None and (int(float(m["period"])) in (1, 5, 10, 30) or int(float(m["period"])) % 60 == 0)
+            else "metric_query.metric needs metric_name, stat and a period of 1, 5, 10, 30 or a multiple of 60",
+            source=TF + "cloudwatch/metric_alarm.go",
+        ),
+        custom(
+            "",
+            lambda o: None
+            if not o.get("metricQueries") or sum(1 for q in o["metricQueries"] if q.get("returnData")) == 1
+            else "exactly one metric query must return data (the expression the alarm watches)",
+            source="CloudWatch API PutMetricAlarm Metrics",
+        ),
+        # AWS: an alarm's math may use at most 10 metrics.
+        custom("", lambda o: None if len([q for q in o.get("metricQueries") or [] if q.get("metric")]) <= 10 else "more than 10 metrics in the alarm's math", source="CloudWatch metric math alarms"),
         custom("", _datapoints_within_periods, source="CloudWatch API PutMetricAlarm"),
         # metric_alarm.go: at most 5 actions per state.
         custom("", lambda o: next((f"{k} has {len(o[k])} actions (at most 5)" for k in ("alarmActions", "okActions") if len(o.get(k) or []) > 5), None), source=TF + "cloudwatch/metric_alarm.go"),
@@ -604,8 +628,8 @@ REVIEWED: dict[str, frozenset[str]] = {
     "aws:cloudwatch/eventTarget:EventTarget": frozenset({"arn", "deadLetterConfig", "input", "roleArn", "rule"}),
     "aws:cloudwatch/logGroup:LogGroup": frozenset({"kmsKeyId", "name", "retentionInDays"}),
     "aws:cloudwatch/metricAlarm:MetricAlarm": frozenset(
-        {"alarmActions", "alarmDescription", "comparisonOperator", "datapointsToAlarm", "dimensions", "evaluationPeriods", "metricName", "name",
-         "namespace", "okActions", "period", "statistic", "threshold", "treatMissingData"}
+        {"alarmActions", "alarmDescription", "comparisonOperator", "datapointsToAlarm", "dimensions", "evaluationPeriods", "metricName", "metricQueries",
+         "name", "namespace", "okActions", "period", "statistic", "threshold", "treatMissingData"}
     ),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": frozenset({"egress", "ingress", "vpcId"}),
     "aws:ec2/eip:Eip": frozenset({"domain", "tags"}),

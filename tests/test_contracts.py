@@ -24,3 +24,10 @@ def test_the_lease_blocked_alarm_is_sized_from_the_handlers_own_lease() -> None:
     from handlers import lease
 
     assert failover_automation.LEASE_TTL_SECONDS == lease.LEASE_TTL_SECONDS
+
+
+def test_the_stacks_alarm_on_the_lag_metrics_the_function_judges() -> None:
+    from components import contracts
+    from handlers import decide
+
+    assert contracts.LAG_METRICS == decide.LAG_METRICS

@@ -86,6 +86,18 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "odd period", {"period": 90}, "not 10, 20, 30 or a multiple of 60"),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "m of n", {"evaluationPeriods": 2, "datapointsToAlarm": 3}, "datapointsToAlarm 3 > evaluationPeriods 2"),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "missing data", {"treatMissingData": "zero"}, "treatMissingData 'zero'"),
+    (
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "math and a metric in one query",
+        {"metricQueries": [{"id": "m0", "expression": "MAX([m0])", "metric": {"metricName": "x", "stat": "Maximum", "period": 60}, "returnData": True}]},
+        "exactly one of expression, metric",
+    ),
+    (
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "math and metricName",
+        {"metricName": "x", "metricQueries": [{"id": "e", "expression": "1", "returnData": True}]},
+        "metricName conflicts with metricQueries",
+    ),
     ("aws:ssm/parameter:Parameter", "both values", {"insecureValue": "a", "value": "b", "type": "String"}, "exactly one of insecureValue, value, valueWo"),
     ("aws:lambda/function:Function", "timeout", {"timeout": 901}, "timeout 901"),
     ("aws:secretsmanager/secret:Secret", "window", {"recoveryWindowInDays": 3}, "neither 0 nor 7..30"),
