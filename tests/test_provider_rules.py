@@ -77,7 +77,12 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("aws:elasticache/replicationGroup:ReplicationGroup", "long id", {"replicationGroupId": "x" * 41}, "41 characters"),
     ("aws:route53/record:Record", "alias with ttl", {"aliases": [{"name": "a"}], "ttl": 60}, "aliases conflicts with ttl"),
-    ("aws:route53/record:Record", "failover without set id", {"records": ["1.2.3.4"], "ttl": 60, "failoverRoutingPolicies": [{"type": "PRIMARY"}]}, "requires setIdentifier"),
+    (
+        "aws:route53/record:Record",
+        "failover without set id",
+        {"records": ["1.2.3.4"], "ttl": 60, "failoverRoutingPolicies": [{"type": "PRIMARY"}]},
+        "requires setIdentifier",
+    ),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "odd period", {"period": 90}, "not 10, 20, 30 or a multiple of 60"),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "m of n", {"evaluationPeriods": 2, "datapointsToAlarm": 3}, "datapointsToAlarm 3 > evaluationPeriods 2"),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "missing data", {"treatMissingData": "zero"}, "treatMissingData 'zero'"),
@@ -85,9 +90,19 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("aws:lambda/function:Function", "timeout", {"timeout": 901}, "timeout 901"),
     ("aws:secretsmanager/secret:Secret", "window", {"recoveryWindowInDays": 3}, "neither 0 nor 7..30"),
     ("aws:route53/healthCheck:HealthCheck", "interval", {"type": "HTTPS", "fqdn": "x", "requestInterval": 20}, "requestInterval 20"),
-    ("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "filter without marker", {"rules": [{"status": "Enabled", "filter": {"prefix": ""}}]}, "filter requires deleteMarkerReplication"),
+    (
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "filter without marker",
+        {"rules": [{"status": "Enabled", "filter": {"prefix": ""}}]},
+        "filter requires deleteMarkerReplication",
+    ),
     ("aws:opensearch/domain:Domain", "long name", {"domainName": "magento-dr-a-very-long-stack-search"}, "domainName"),
-    ("aws:autoscaling/group:Group", "capacity", {"minSize": 3, "desiredCapacity": 2, "maxSize": 4, "launchTemplate": {"id": "lt"}}, "minSize <= desiredCapacity <= maxSize"),
+    (
+        "aws:autoscaling/group:Group",
+        "capacity",
+        {"minSize": 3, "desiredCapacity": 2, "maxSize": 4, "launchTemplate": {"id": "lt"}},
+        "minSize <= desiredCapacity <= maxSize",
+    ),
 ]
 
 
