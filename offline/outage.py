@@ -16,7 +16,8 @@ declares, which only the stack's state knows, is deleted by a whole-stack update
 and the mock graph cannot name it to exclude it. With `--target`, nothing outside the list is
 created, updated, replaced or deleted ("Other resources will not be updated", pulumi up --help;
 Pulumi docs, "Targeted updates"). `--target-dependents` is not used either: it would pull in the
-dark region's dependents; the reachable ones are listed instead.
+dark region's dependents; the direct readers of what changes that available regions serve are
+listed instead (see `readers`).
 
 It refuses (exit 1) when the change would alter anything AWS cannot serve now, declare fewer
 resources than before, or make a lookup through an unavailable region; RUNBOOK.md, "Changing
@@ -493,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
     except ProgramFailed as exc:
-        print(f"the program stops in outage mode: {exc.cause}", file=sys.stderr)
+        print(f"the program stops: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(run.to_dict(), indent=2) if args.json else report(run))
     return 0 if run.plan.ok and not run.after_return else 1

@@ -8,7 +8,9 @@ helper the RUNBOOK's "Changing infrastructure during an outage" prints commands 
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -253,3 +255,12 @@ def test_a_primary_outside_us_east_1_looks_nothing_up_there_in_outage_mode() -> 
     assert graph.invokes and not plan_update(graph, graph, ["us-east-1"]).dark_lookups
     assert {r.inputs["zoneId"] for r in graph.of_type("aws:route53/record:Record")} == {"Z0123456789ABCDEFGHIJ"}
     assert graph.exports["hostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+
+
+def test_the_runbooks_outage_commands_name_resources_the_stacks_declare(primary: StackGraph, secondary: StackGraph) -> None:
+    """RUNBOOK §11 shows the helper's output; a renamed resource must not leave it with dead URNs."""
+    section = (Path(__file__).resolve().parent.parent / "RUNBOOK.md").read_text().split("## 11.", 1)[1]
+    named = set(re.findall(r"--target(?:-replace)? '(urn:[^']+)'", section))
+    assert len(named) >= 4
+    declared = {*engine_urns(primary).values(), *engine_urns(secondary).values()}
+    assert named <= declared, sorted(named - declared)
