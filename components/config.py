@@ -157,7 +157,7 @@ class FailoverSettings:
     rpo_seconds: int = 60
     rto_seconds: int = 300
     probe_interval_seconds: int = 10
-    consecutive_failures: int = 6
+    consecutive_failures: int = 7
     health_check_interval_seconds: int = 10
     health_check_failure_threshold: int = 3
     notification_emails: tuple[str, ...] = ()

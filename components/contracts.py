@@ -10,6 +10,9 @@ it keeps its own copies and tests/test_contracts.py checks the two agree.
 METRIC_NAMESPACE = "MagentoDR"
 WRITER_METRIC = "RegionHoldsWriter"
 WRITER_METRIC_DIMENSIONS = ("Stack", "Region")
+# Published (1) by every evaluation another holder's failover lease blocked; an
+# alarm fires when evaluations stay blocked longer than any holder should work.
+LEASE_BLOCKED_METRIC = "FailoverLeaseBlocked"
 
 # SSM parameter (under the stack's prefix) that says whether this region is
 # active: cron and queue consumers run only where it is "true".

@@ -22,7 +22,7 @@ import pulumi_aws as aws
 
 from . import rto
 from .config import StackSettings
-from .contracts import METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
+from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
     function_policy,
@@ -33,6 +33,7 @@ from .failover_iam import (
 )
 from .naming import health_url, physical_name
 from .release import release_parameter_name
+from .traffic import WRITER_ALARM_EVALUATION_PERIODS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER_PACKAGE = "handlers"
@@ -44,15 +45,23 @@ HANDLER_ENTRY_POINT = "handlers.failover.lambda_handler"
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
 MEMORY_MB = 256
-# Lambda's maximum. The wait for promotion is not split across invocations: the
-# handler persists the operation and could resume, but its SSM lease
-# (2 x promotion timeout + 300 s) would keep a successor out, so one invocation
-# must cover probing, the promotion wait and the cache failover wait.
+# Lambda's maximum. One invocation covers probing, the promotion wait and the
+# post-promotion steps' own budgets (below), so a normal failover finishes in
+# the invocation that started it. One that dies anyway (timeout, out of memory)
+# stops renewing its lease, which lapses LEASE_TTL_SECONDS later; the next
+# scheduled evaluation resumes from the persisted operation.
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
 TIMEOUT_SECONDS = 900
 # The handler's deadline for each wait (MDR_PROMOTION_TIMEOUT_SECONDS): five
 # times AWS's typical promotion figure.
 PROMOTION_TIMEOUT_SECONDS = 5 * rto.AURORA_PROMOTION_TYPICAL_SECONDS
+# The post-promotion steps' budgets per invocation (MDR_CACHE_FAILOVER_TIMEOUT_SECONDS,
+# MDR_RUN_COMMAND_TIMEOUT_SECONDS); a step that runs out is recorded failed and retried.
+CACHE_FAILOVER_BUDGET_SECONDS = 120
+RUN_COMMAND_BUDGET_SECONDS = 180
+# The failover lease's TTL (handlers/lease.py LEASE_TTL_SECONDS; tests/test_contracts.py
+# keeps the two equal): a holder that dies keeps others out this long after its last renewal.
+LEASE_TTL_SECONDS = 120
 # One evaluation at a time: a second concurrent promotion attempt is never useful.
 RESERVED_CONCURRENCY = 1
 # Events queued while a promotion runs (scheduled ticks, RDS events) wait for it
@@ -145,6 +154,19 @@ def rds_event_pattern() -> dict[str, Any]:
 def heartbeat_periods(minutes: int = HEARTBEAT_MINUTES) -> int:
     """Evaluation periods (60 s each) of the heartbeat alarm."""
     return max(1, math.ceil(minutes * 60 / rto.SCHEDULE_PERIOD_SECONDS))
+
+
+def longest_lease_hold_seconds() -> int:
+    """How long a live holder can legitimately keep the lease: the promotion wait and both step
+    budgets, plus one TTL for a holder that died at the end of it. Scheduled evaluations are
+    blocked only by a holder outside the function's single concurrency slot (the operator's CLI)
+    or by a dead one; blocked longer than this, something is wrong (RUNBOOK §6.4)."""
+    return PROMOTION_TIMEOUT_SECONDS + CACHE_FAILOVER_BUDGET_SECONDS + RUN_COMMAND_BUDGET_SECONDS + LEASE_TTL_SECONDS
+
+
+def lease_blocked_periods() -> int:
+    """Evaluation periods (60 s each) of the lease-blocked alarm: every minute of longest_lease_hold_seconds."""
+    return math.ceil(longest_lease_hold_seconds() / rto.SCHEDULE_PERIOD_SECONDS)
 
 
 # ---------------------------------------------------------------- args
@@ -288,7 +310,8 @@ def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, documen
 
     Deliberately unset: MDR_PEER_SSM_PREFIX (the peer fences itself; writing
     to the peer region is not on the failover path) and the handler's timing
-    knobs whose defaults we accept (poll, lag look-back, boto3 timeouts).
+    knobs whose defaults we accept (poll, lag look-back, boto3 timeouts). The
+    step budgets are set: the lease-blocked alarm is sized from them.
     """
     env: dict[str, Any] = {
         "MDR_STACK": args.stack,
@@ -312,6 +335,8 @@ def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, documen
         "MDR_PROBES_PER_INVOCATION": str(args.probes_per_invocation),
         "MDR_PROBE_TIMEOUT_SECONDS": str(args.probe_timeout_seconds),
         "MDR_PROMOTION_TIMEOUT_SECONDS": str(PROMOTION_TIMEOUT_SECONDS),
+        "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS": str(CACHE_FAILOVER_BUDGET_SECONDS),
+        "MDR_RUN_COMMAND_TIMEOUT_SECONDS": str(RUN_COMMAND_BUDGET_SECONDS),
         "MDR_RUN_COMMAND_DOCUMENT": document_name,
         "MDR_INSTANCE_TAG_KEY": args.instance_tag_key,
         "MDR_INSTANCE_TAG_VALUE": args.instance_tag_value,
@@ -615,6 +640,9 @@ class FailoverAutomation(pulumi.ComponentResource):
             threshold=1,
             missing="breaching",
             notify_ok=True,
+            # Two periods, as the Route 53 writer alarm (components/traffic.py): one late or
+            # missing datapoint is not news.
+            periods=WRITER_ALARM_EVALUATION_PERIODS,
         )
         alarms.metric(
             "heartbeat",
@@ -628,6 +656,20 @@ class FailoverAutomation(pulumi.ComponentResource):
             threshold=1,
             missing="breaching",
             periods=heartbeat_periods(),
+        )
+        alarms.metric(
+            "lease-blocked",
+            f"Failover evaluations have been blocked by another holder's failover lease for "
+            f"{lease_blocked_periods()} minutes, longer than any legitimate holder works: run status; RUNBOOK §6.4",
+            namespace=METRIC_NAMESPACE,
+            metric_name=LEASE_BLOCKED_METRIC,
+            dimensions={"Stack": args.stack, "Region": args.region},
+            statistic="Sum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            # Published only by a blocked evaluation: silence means nobody is blocked.
+            missing="notBreaching",
+            periods=lease_blocked_periods(),
         )
         self.function_name = function.name
         self.function_arn = function.arn

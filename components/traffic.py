@@ -34,14 +34,24 @@ from .naming import physical_name
 # Route 53 alarms must use standard-resolution metrics and a basic statistic.
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html
 WRITER_ALARM_PERIOD_SECONDS = 60
-# One silent or zero minute and a region loses its writer vote; one good datapoint
-# restores it. With two periods (tried first) a primary that came back less than
-# two minutes after going dark — after a fast failover had already moved the
-# writer — still looked like the writer, and Route 53 sent shoppers back to it for
-# about 30 s (found by the drill's short-outage scenario). The failover function
-# publishes at the start and the end of each ~55 s evaluation, so a healthy
-# region puts a datapoint into every period even when invocations drift.
-WRITER_ALARM_EVALUATION_PERIODS = 1
+# Two silent or zero minutes in a row and a region loses its writer vote; one good
+# datapoint restores it. The failover function publishes at the start and the end
+# of each ~55 s evaluation and every 30 s of a long one, but an evaluation can
+# still arrive late or not at all (Scheduler delivery, a throttled tick): with a
+# single period that one empty minute cost the writer its vote (the drill's late
+# writer datapoint shows it). DatapointsToAlarm equals EvaluationPeriods on purpose:
+# "Route 53 does not support "M out of N" alarms"
+# (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-types.html).
+# Route 53 evaluates the alarm's data stream itself ("Route 53 monitors the data
+# stream for the corresponding alarm instead of monitoring the alarm state",
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html);
+# whether it applies treatMissingData or reads a missing period from older
+# datapoints, as CloudWatch's own evaluation does, is not documented: the drill
+# plays both readings (drill/traffic.py). The price: a region that stops holding
+# the writer loses its vote one minute later. Its deep check keeps it out first
+# (it fails wherever the writer is not), which is why a primary back from a short
+# outage still does not flap back (the drill's short-outage scenario checks it).
+WRITER_ALARM_EVALUATION_PERIODS = 2
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """`python -m drill`: the regional-failover drill (emulator by default; `--target aws` for a real account).
 
-    python -m drill                                   # full scenario on the embedded emulator
+    python -m drill                                   # full scenario on the embedded emulator (variant "default")
+    python -m drill --variant lag-above-rpo           # one answer to what AWS leaves open (see --help for the list)
     python -m drill --scenario flap                   # primary back during confirmation: no failover
     python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
     python -m drill --outage-operations               # emergency `pulumi up` of each surviving stack while the other region is dark (offline)
@@ -18,12 +19,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .scenario import DrillOptions
+from .variants import VARIANTS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drill", description="magento-dr regional failover drill")
+    parser = argparse.ArgumentParser(
+        prog="python -m drill",
+        description="magento-dr regional failover drill",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="variants (--variant; each plays one answer to what AWS leaves open, with the outcome expected):\n"
+        + "\n".join(f"  {v.name:<20} {v.description}" for v in VARIANTS.values()),
+    )
     parser.add_argument("--target", choices=["emulator", "aws"], default="emulator")
     parser.add_argument("--scenario", choices=["full", "flap"], default="full")
+    parser.add_argument("--variant", choices=list(VARIANTS), default="default", help="emulator: what AWS does that it does not document (list below)")
     parser.add_argument("--speed", type=float, default=100.0, help="emulator seconds per wall second (0: no pacing); default 100")
     parser.add_argument("--promotion-seconds", type=float, default=60.0, help="Aurora promotion time in emulator seconds (default 60, AWS's typical figure)")
     parser.add_argument(
@@ -61,10 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_aws(args.outputs_primary, args.outputs_secondary, args.reports, execute=args.execute, max_drill_age_days=args.max_drill_age_days)
     if args.execute:
         parser.error("--execute only applies to --target aws (the emulator drill always executes)")
+    if args.scenario == "flap" and args.variant != "default":
+        parser.error("--variant applies to --scenario full (the flap scenario never fails over)")
 
     from .run import run_emulator_drill
 
-    options = DrillOptions(scenario=args.scenario, speed=args.speed, promotion_seconds=args.promotion_seconds)
+    options = DrillOptions(scenario=args.scenario, variant=args.variant, speed=args.speed, promotion_seconds=args.promotion_seconds)
     run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby)
     return 0 if run.result.ok else 1
 

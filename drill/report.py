@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from xml.sax.saxutils import escape
 
 from .scenario import DrillResult, StandbyRecord
 
-SCHEMA_VERSION = 1
+# 2: the variant (drill/variants.py) and its expected outcome; settings without replication_lag_ms (the emulator plays the lag).
+SCHEMA_VERSION = 2
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 
@@ -31,6 +33,7 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
         "ok",
         "target",
         "scenario",
+        "variant",
         "started_at",
         "finished_at",
         "wall_seconds",
@@ -53,6 +56,12 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
         "ok": {"type": "boolean"},
         "target": {"enum": ["emulator"]},
         "scenario": {"enum": ["full", "flap"]},
+        # What AWS leaves open, played one way (drill/variants.py), and the outcome expected of it.
+        "variant": {
+            "type": "object",
+            "required": ["name", "description", "expect_failover", "lag_during_outage", "lag_before_outage_ms", "rpo_lag_published"],
+            "properties": {"name": {"type": "string"}, "expect_failover": {"type": "boolean"}},
+        },
         "started_at": {"type": "string", "format": "date-time"},
         "finished_at": {"type": "string", "format": "date-time"},
         "wall_seconds": {"type": "number", "minimum": 0},
@@ -65,7 +74,6 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
                 "pending_seconds",
                 "resync_seconds",
                 "cache_failover_seconds",
-                "replication_lag_ms",
                 "grace_seconds",
                 "grace_derivation",
             ],
@@ -210,6 +218,7 @@ def to_json(result: DrillResult) -> dict[str, Any]:
         "ok": result.ok,
         "target": "emulator",
         "scenario": o.scenario,
+        "variant": asdict(result.variant),
         "started_at": _iso(t0),
         "finished_at": _iso(result.t_end),
         "wall_seconds": result.wall_seconds,
@@ -220,7 +229,7 @@ def to_json(result: DrillResult) -> dict[str, Any]:
             "pending_seconds": o.pending_seconds,
             "resync_seconds": o.resync_seconds,
             "cache_failover_seconds": o.cache_failover_seconds,
-            "replication_lag_ms": o.replication_lag_ms,
+            "late_writer_datapoint": o.late_writer_datapoint,
             "grace_seconds": result.grace_seconds,
             "grace_derivation": result.grace_derivation,
         },
@@ -290,11 +299,17 @@ def summary_table(result: DrillResult) -> str:
     b = result.topology.secondary.rto_budget
     m = result.measurements.get("failover", {})
     fb = result.measurements.get("failback", {})
-    lines = ["", "Summary (emulator time)", ""]
-    if m:
+    variant = result.variant
+    lines = ["", "Summary (emulator time)", "", f"  variant: {variant.name} — {variant.description}", ""]
+    if m and not variant.expect_failover:
+        lines.append(f"  {'outage (the evidence says no failover)':<52} {'measured':>9}")
+        lines.append(f"  {'detection (dark → first failed probe)':<52} {_fmt(m.get('detection_seconds')):>9}")
+        lines.append(f"  {'operator told (dark → the one notification)':<52} {_fmt(m.get('notified_seconds')):>9}")
+    elif m:
         rows = [
             ("detection (dark → first failed probe)", m.get("detection_seconds"), None),
             ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("writes_seconds")),
+            ("  evidence (first failed probe → decision)", m.get("evidence_seconds"), None),
             ("promotion (dark → writer in the secondary)", m.get("promotion_seconds"), None),
             ("  of which Aurora promotion", m.get("aurora_promotion_duration_seconds"), b.get("aurora_promotion_typical_seconds")),
             ("post-failover steps done", m.get("post_steps_done_seconds"), None),
@@ -415,9 +430,9 @@ def to_svg(result: DrillResult) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 30}" height="{height}" '
         'font-family="sans-serif" font-size="12">',
-        f"<title>magento-dr drill ({escape(result.options.scenario)}) — {'passed' if result.ok else 'FAILED'}</title>",
+        f"<title>magento-dr drill ({escape(result.options.scenario)}, {escape(result.variant.name)}) — {'passed' if result.ok else 'FAILED'}</title>",
         f'<text x="10" y="20" font-size="15" font-weight="bold">'
-        f"magento-dr drill: {escape(result.options.scenario)} — {'passed' if result.ok else 'FAILED'}</text>",
+        f"magento-dr drill: {escape(result.options.scenario)}, variant {escape(result.variant.name)} — {'passed' if result.ok else 'FAILED'}</text>",
     ]
     for ph in result.phases:
         x0, x1 = x(ph.started_at - result.t0), x((ph.ended_at or result.t_end) - result.t0)
@@ -456,7 +471,7 @@ def write_reports(result: DrillResult, reports_dir: Path) -> tuple[Path, Path]:
     """Write reports/drill-<UTC timestamp>.json and .svg; returns both paths."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    base = reports_dir / f"drill-{stamp}"
+    base = reports_dir / f"drill-{stamp}-{result.variant.name}"
     json_path, svg_path = base.with_suffix(".json"), base.with_suffix(".svg")
     json_path.write_text(json.dumps(to_json(result), indent=2, default=str) + "\n")
     svg_path.write_text(to_svg(result) + "\n")

@@ -28,19 +28,26 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import emulator
-from handlers import failover
+from handlers import failover, runner
 
 from .topology import RegionTopology, StandbyTopology, Topology, scheduler_event
 from .traffic import TrafficModel, grace_seconds
+from .variants import VARIANTS, Variant
 from .world import World, read_inbox
 
 POST_STEPS = ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify")
-LAG_METRIC = ("AWS/RDS", "AuroraGlobalDBReplicationLag")  # published by Aurora in the secondary's region
+LAG_METRICS = ("AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag")  # published by Aurora in a secondary's region
+
+
+class Killed(BaseException):
+    """The Lambda runtime ends the invocation (timeout, out of memory): no `finally`, no lease released."""
 
 
 @dataclass
 class DrillOptions:
     scenario: str = "full"  # full | flap
+    #: What AWS leaves open, played one way (drill/variants.py); the default run is "default".
+    variant: str = "default"
     speed: float = 100.0  # emulator seconds per wall second; 0 = as fast as possible
     # Aurora promotion (emulator seconds). AWS: a secondary Region is promoted "typically in less than a
     # minute" (https://aws.amazon.com/rds/aurora/global-database/; components/rto.py cites the same).
@@ -48,8 +55,12 @@ class DrillOptions:
     pending_seconds: float = 5.0
     resync_seconds: float = 180.0
     cache_failover_seconds: float = 30.0
-    replication_lag_ms: float = 800.0
     steady_periods: int = 3
+    #: In the steady phase (and after the failback), one of the writer region's scheduled evaluations is
+    #: dropped and the next arrives late, so a whole writer-alarm period gets no datapoint.
+    late_writer_datapoint: bool = True
+    #: End the drill once the outage phase has its outcome (tests of the variants; `make drill` runs everything).
+    stop_after_outage: bool = False
     outage_offset_seconds: float = 25.0  # outage starts this long after the secondary's last evaluation
     recovery_periods: int = 5
     # How long the primary region stays dark at least. A shorter outage than the writer alarm's window after a fast
@@ -187,6 +198,7 @@ class DrillResult:
     standbys: list[StandbyRecord] = field(default_factory=list)
     #: owner (stack) -> region -> calls its failover function made there.
     function_calls_by_region: dict[str, Counter[str]] = field(default_factory=dict)
+    variant: Variant = VARIANTS["default"]
 
     @property
     def ok(self) -> bool:
@@ -254,6 +266,9 @@ class Drill:
         self.t = topology
         self.world = world
         self.o = options
+        if options.variant not in VARIANTS:
+            raise ValueError(f"unknown drill variant {options.variant!r}; one of {', '.join(VARIANTS)}")
+        self.v: Variant = VARIANTS[options.variant]
         self.clock = DrillClock(self)
         self.wall0 = time.monotonic()
         emulator.set_promotion_time(
@@ -265,9 +280,18 @@ class Drill:
         # A dark region blackholes packets: each probe signal waits out its timeout, as the
         # stack's functions would (their MDR_PROBE_TIMEOUT_SECONDS), instead of failing at once.
         emulator.set_dark_timeouts(True, http_seconds=float(topology.secondary.function_env.get("MDR_PROBE_TIMEOUT_SECONDS", "2")))
+        # Aurora publishes its lag metrics (and members their sync status) as this variant plays them.
+        emulator.set_aurora_lag(
+            emulator.LagModel(
+                during_outage=self.v.lag_during_outage,
+                steady_ms=self.v.lag_before_outage_ms,
+                rpo_lag_published=self.v.rpo_lag_published,
+            )
+        )
+        emulator.set_sync_during_outage(self.v.sync_during_outage)
         self.t0 = emulator.STATE.now()
         self.printer = Printer(out or sys.stdout, self.t0)
-        self.traffic = TrafficModel(topology, self.t0)
+        self.traffic = TrafficModel(topology, self.t0, reading=self.v.route53_reading)
         self.grace, self.grace_derivation = grace_seconds(topology)
         self.phase = Phase("setup", self.t0)
         self.phases: list[Phase] = []
@@ -281,8 +305,11 @@ class Drill:
             topology.primary.region: self.t0 + topology.primary.schedule_period_seconds,
             topology.secondary.region: self.t0 + 0.5 * topology.secondary.schedule_period_seconds,
         }
-        self.next_lag_at = self.t0
-        self.last_lag: dict[str, tuple[float, float]] = {}  # cluster ARN -> (t, seconds)
+        #: A scheduled evaluation the Scheduler drops (region -> count), and the next one delivered no earlier than (region -> t).
+        self.drop_ticks: dict[str, int] = {}
+        self.late_until: dict[str, float] = {}
+        self.killed_at: float | None = None
+        self.refused_until: float | None = None
         self.writer_arn: str = topology.primary.cluster_arn
         self.writer_changed_at: float | None = None
         self.world_changed_at = self.t0  # last time a region went dark or came back
@@ -311,9 +338,19 @@ class Drill:
             ("single-writer", "never two writers (DescribeGlobalClusters members' IsWriter)"),
             (
                 "traffic-follows-writer",
-                f"Route 53 answers with the writer's region once {self.grace:g}s have passed since the writer moved or a region went dark/came back",
+                f"Route 53 answers with the writer's region, while it is reachable, once {self.grace:g}s have passed since the writer "
+                "moved or a region went dark/came back",
             ),
-            ("rpo-guard", "a data-loss failover (AllowDataLoss) only while the last known replication lag was within the RPO (the drill never forces)"),
+            (
+                "writer-vote-steady",
+                f"the writer region's Route 53 writer check stays healthy while it holds the writer and is reachable (after {self.grace:g}s): "
+                "a late or missing writer datapoint does not cost it its vote",
+            ),
+            (
+                "rpo-guard",
+                "a data-loss failover only when the lag Aurora reported before the loss of contact was within the RPO, and the "
+                "function reports the figure it judged (the drill never forces)",
+            ),
             ("steps-once", "no post-failover step completes twice in a phase (operation records, SendCommand calls, SNS reports)"),
             ("one-promotion-per-phase", "exactly the promotions each phase expects, and no others"),
             ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"),
@@ -444,10 +481,11 @@ class Drill:
     def tick(self) -> None:
         now = emulator.STATE.now()
         with self._owner("drill"):
-            self._observe_global()
-            self._publish_lag(now)
+            self._observe_global()  # also lets Aurora publish this minute's lag (emulator/aurora_metrics.py)
             self._watch_running()
             self._read_inboxes()
+            for r in self.t.regions:  # the writer datapoints of running functions too: the alarm sees them as sent
+                self._observe_writer_metric(r, now)
         writer_region = self.writer_arn.split(":")[3] if self.writer_arn else None
         for r in self.t.regions:  # the shop's deep health check answers only where the writer is
             self.world.health.set_healthy(r.region, r.region == writer_region)
@@ -513,53 +551,44 @@ class Drill:
                 rec.sync_changes.append((emulator.STATE.now(), self.phase.name, sync))
                 rec.last_sync = sync
 
+    def lag_before(self, cluster_arn: str, until: float, lookback: float) -> tuple[str, float | None]:
+        """What Aurora reported for `cluster_arn` in the `lookback` before `until`: the metric the function
+        should prefer and its maximum in seconds (None: no datapoint)."""
+        log = emulator.STATE.aurora_lag_log
+        for metric in LAG_METRICS:
+            values = [v for (t, arn, name, v) in log if arn == cluster_arn and name == metric and until - lookback <= t < until]
+            if values:
+                return metric, max(values) / 1000.0
+        return "", None
+
     def _check_rpo(self, target_arn: str) -> None:
         r = next((x for x in self.t.regions if x.cluster_arn == target_arn), None)
         if r is None:
             return  # a database standby: db-standby-never-promoted has reported it
+        dark = self.marks.get(f"{self.phase.name}:dark")
+        if dark is None:
+            return  # no outage in this phase: not a failover this drill plays
         lookback = float(r.function_env.get("MDR_LAG_LOOKBACK_SECONDS", "300"))
-        last = self.last_lag.get(target_arn)
-        now = emulator.STATE.now()
-        if last is None or now - last[0] > lookback + 60:
-            self.violate("rpo-guard", f"failover to {r.region} with no replication-lag datapoint in the last {lookback:g}s")
-        elif last[1] > r.rpo_seconds:
-            self.violate("rpo-guard", f"failover to {r.region} while the last known lag was {last[1]:.1f}s > RPO {r.rpo_seconds:g}s")
+        metric, seconds = self.lag_before(target_arn, dark, lookback)
+        if seconds is None:
+            self.violate("rpo-guard", f"failover to {r.region} although Aurora reported no lag in the {lookback:g}s before the outage")
+        elif seconds > r.rpo_seconds:
+            self.violate("rpo-guard", f"failover to {r.region} although {metric} was {seconds:.1f}s before the outage > RPO {r.rpo_seconds:g}s")
         else:
-            self.log("drill", f"RPO guard held: last known lag {last[1]:.1f}s ≤ RPO {r.rpo_seconds:g}s", r.region)
+            self.log("drill", f"RPO guard held: {metric} was {seconds:.1f}s before the outage ≤ RPO {r.rpo_seconds:g}s", r.region)
 
-    def _publish_lag(self, now: float) -> None:
-        """Aurora publishes AuroraGlobalDBReplicationLag for each secondary cluster while replication flows."""
-        if now < self.next_lag_at:
-            return
-        self.next_lag_at = now + 60
-        writer_region = self.writer_arn.split(":")[3]
-        if writer_region in self.dark:
-            return  # nothing replicates from a dark writer; the last datapoints stay
-        for r in self.t.regions:
-            if r.cluster_arn == self.writer_arn or r.region in self.dark:
-                continue
-            self._lag_datapoint(r.region, r.cluster_id, r.cluster_arn, now)
-        for rec in self.standbys:  # a standby being rebuilt (pending-resync) replicates nothing yet
-            sb = rec.standby
-            if rec.last_sync != "connected" or sb.cluster_arn == self.writer_arn or sb.region in self.dark:
-                continue
-            self._lag_datapoint(sb.region, sb.cluster_id, sb.cluster_arn, now)
-
-    def _lag_datapoint(self, region: str, cluster_id: str, cluster_arn: str, now: float) -> None:
-        """One AuroraGlobalDBReplicationLag datapoint for a secondary cluster, as Aurora publishes it."""
-        self.world.client("cloudwatch", region).put_metric_data(
-            Namespace=LAG_METRIC[0],
-            MetricData=[
-                {
-                    "MetricName": LAG_METRIC[1],
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster_id}],
-                    "Value": self.o.replication_lag_ms,
-                    "Unit": "Milliseconds",
-                    "Timestamp": datetime.fromtimestamp(now, UTC),
-                }
-            ],
-        )
-        self.last_lag[cluster_arn] = (now, self.o.replication_lag_ms / 1000.0)
+    def _check_reported_evidence(self, region: RegionTopology, op: dict[str, Any]) -> bool:
+        """The function's report names the figure it judged: the metric Aurora publishes for this engine, from before the outage."""
+        evidence = op.get("rpo_evidence") or {}
+        dark = self.marks.get("outage:dark")
+        if dark is None:
+            return True
+        metric, seconds = self.lag_before(region.cluster_arn, dark, float(region.function_env.get("MDR_LAG_LOOKBACK_SECONDS", "300")))
+        got = (evidence.get("lag_metric"), evidence.get("lag_seconds"))
+        if got[0] != metric or got[1] is None or seconds is None or abs(float(got[1]) - seconds) > 0.01:
+            self.violate("rpo-guard", f"the failover report says it judged {got}, but before the outage Aurora reported {metric} {seconds}s")
+            return False
+        return True
 
     def _watch_running(self) -> None:
         """Follow a running function's persisted state live (probe counter, operation timeline)."""
@@ -633,9 +662,22 @@ class Drill:
             self.marks.setdefault(f"{self.phase.name}:traffic_to:{answer}", now)
             self.log("route53", f"{self.t.shop_hostname} now answers with {answer}", answer)
         writer_region = self.writer_arn.split(":")[3]
-        if answer != writer_region:
+        since = max(self.writer_changed_at or self.t0, self.world_changed_at)
+        settled = now - since > self.grace and writer_region not in self.dark
+        if settled and not self.traffic.writer_checks_healthy(writer_region):
+            if not self._open.get(("violation", "vote")):
+                self._open[("violation", "vote")] = now
+                self.violate(
+                    "writer-vote-steady",
+                    f"{writer_region} holds the writer but its Route 53 writer check is unhealthy ({self.traffic.health()[writer_region]['writer_alarm']}), "
+                    f"{now - since:.0f}s after the last change",
+                )
+        else:
+            self._open.pop(("violation", "vote"), None)
+        if answer != writer_region and writer_region not in self.dark:
             # Route 53 may lag a change of the world by the grace; after that it must answer with the writer.
-            since = max(self.writer_changed_at or self.t0, self.world_changed_at)
+            # (While the writer's region is dark there is nowhere better: the design sends shoppers to the
+            # secondary, read-only, in parallel with the promotion, or for good when a guard blocks it.)
             if now - since > self.grace and not self._open.get(("violation", "traffic")):
                 self._open[("violation", "traffic")] = now
                 self.violate(
@@ -653,10 +695,18 @@ class Drill:
     def _fire_schedules(self, now: float) -> None:
         for r in self.t.regions:
             while now >= self.next_run[r.region]:
+                if now < self.late_until.get(r.region, 0.0):
+                    break  # delivered late: this tick's event arrives at late_until
+                if self.late_until.pop(r.region, None) is not None and not self.drop_ticks.get(r.region):
+                    self.log("drill", f"this evaluation's event arrives {now - self.next_run[r.region]:.0f}s late", r.region)
                 scheduled = self.next_run[r.region]
                 self.next_run[r.region] += r.schedule_period_seconds
                 if r.region in self.dark:
                     continue  # the Scheduler of a dark region is dark too
+                if self.drop_ticks.get(r.region):
+                    self.drop_ticks[r.region] -= 1
+                    self.log("drill", "EventBridge Scheduler drops this evaluation (its events live at most 60 s)", r.region)
+                    continue
                 event = scheduler_event(r, datetime.fromtimestamp(scheduled, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), str(uuid.uuid4()))
                 if r.region in self.running:
                     # Reserved concurrency 1: the asynchronous event waits and runs after the current invocation.
@@ -670,9 +720,13 @@ class Drill:
         self._interval(f"function:{r.region}", "running", True)
         started = emulator.STATE.now()
         try:
-            with self._owner(r.stack):
+            with self._owner(r.stack), self._kill_after_promotion(r):
                 try:
                     outcome = failover.handle(event, environ=self.world.env(r), clock=self.clock)
+                except Killed:
+                    self.killed_at = emulator.STATE.now()
+                    outcome = {"ok": False, "action": "killed", "reason": "the Lambda runtime ended the invocation right after the writer "
+                               "was confirmed (variant crash: timeout / out of memory); its lease stays until it lapses"}
                 except Exception as exc:  # noqa: BLE001 - a crash is a drill finding, reported as a failed step
                     outcome = {"ok": False, "action": "crashed", "reason": f"{type(exc).__name__}: {exc}", "error": str(exc)}
         finally:
@@ -698,6 +752,29 @@ class Drill:
         self._drain_queue(r)
         return outcome
 
+    @contextmanager
+    def _kill_after_promotion(self, r: RegionTopology) -> Iterator[None]:
+        """Variant crash: the first invocation of the secondary's function that confirms the promotion dies right
+        there, as when Lambda ends it: nothing after that line runs, its `finally` included (the lease stays)."""
+        if not (self.v.crash_after_promotion and self.killed_at is None and r.region == self.t.secondary.region and self.phase.name == "outage"):
+            yield
+            return
+        real_steps, real_release = runner.Runner._post_steps, runner.Runner._release_lease
+
+        def die(runner_self: runner.Runner, op: runner.Operation) -> None:
+            raise Killed
+
+        def released_by_nobody(runner_self: runner.Runner) -> None:
+            return None
+
+        runner.Runner._post_steps = die  # type: ignore[method-assign,assignment]
+        runner.Runner._release_lease = released_by_nobody  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            runner.Runner._post_steps = real_steps  # type: ignore[method-assign]
+            runner.Runner._release_lease = real_release  # type: ignore[method-assign]
+
     def _drain_queue(self, r: RegionTopology) -> None:
         while self.queued[r.region] and r.region not in self.dark:
             self.invoke(r, self.queued[r.region].pop(0), "schedule (queued)")
@@ -715,7 +792,8 @@ class Drill:
         a = r.writer_alarm
         since = self.metric_seen_until.get(r.region)
         start = datetime.fromtimestamp(math.floor(since if since is not None else at - 86400), UTC)
-        end = datetime.fromtimestamp(math.floor(at) + 1, UTC)
+        # Whole seconds only: a datapoint sent later in the current second is read next time, not lost.
+        end = datetime.fromtimestamp(math.floor(at), UTC)
         if start >= end:
             return
         resp = self.world.client("cloudwatch", r.region).get_metric_statistics(
@@ -762,14 +840,7 @@ class Drill:
 
     # ------------------------------------------------------------------ helpers for the scenario
     def op_complete(self, region: str, since: float) -> bool:
-        for op in self.ops.values():
-            if (
-                op.get("op_id", "").startswith(self.t.by_region(region).stack)
-                and op.get("status") == "complete"
-                and float(op.get("started_at", 0)) >= since - 1
-            ):
-                return True
-        return False
+        return self._complete_op(region, since) is not None
 
     def active_flag(self, r: RegionTopology) -> str | None:
         with self._owner("drill"):
@@ -802,6 +873,7 @@ class Drill:
         for sb in self.t.database_standbys:
             self.log("drill", f"database standby {sb.cluster_id} ({sb.stack}) joined the global cluster as a reader; no failover function there", sb.region)
         self.log("drill", f"promotion takes {self.o.promotion_seconds:g}s of emulator time; traffic grace {self.grace_derivation}")
+        self.log("drill", f"variant {self.v.name}: {self.v.description}")
         self.begin("steady")
         self.wait(self.o.steady_periods * s.schedule_period_seconds, "steady state")
         ok = self.wait_until(lambda: self.traffic.regions[p.region].healthy, 5 * p.schedule_period_seconds, "waiting for the primary's Route 53 check")
@@ -810,6 +882,8 @@ class Drill:
             ok and self.traffic.answer == p.region,
             f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}",
         )
+        if self.o.late_writer_datapoint:
+            self._late_writer_datapoint(p)
         # Start the outage a fixed offset after the secondary's last evaluation (worst case is just after it).
         until = (self.next_run[s.region] - s.schedule_period_seconds + self.o.outage_offset_seconds) - emulator.STATE.now()
         self.wait(until % s.schedule_period_seconds, "steady state")
@@ -860,21 +934,61 @@ class Drill:
         self.step("no failover", not promoted and not self.phase.promotions, f"{len(self.phase.promotions)} promotion(s), {len(promoted)} promote decision(s)")
         self.step("traffic stayed on the primary", self.traffic.answer == p.region, f"Route 53 answers {self.traffic.answer}")
 
+    def _late_writer_datapoint(self, r: RegionTopology) -> None:
+        """One of `r`'s evaluations is dropped (EventBridge Scheduler gives up on an event older than 60 s) and the
+        next is delivered late, so that one whole writer-alarm period gets no datapoint from `r`, the writer. Its
+        Route 53 writer check must stay healthy (the writer-vote-steady invariant watches every tick)."""
+        self.wait_until(lambda: r.region not in self.running, 2 * r.schedule_period_seconds, "waiting for the evaluation under way")
+        period = r.writer_alarm.period_seconds
+        published = [t for w in self.traffic.regions[r.region].writer.values() for (t, _v) in w.datapoints]
+        last = max(published, default=emulator.STATE.now())
+        empty_from = (math.floor(last / period) + 1) * period  # the first period that starts after the last datapoint
+        deliver_at = empty_from + period + 1  # the next datapoint lands in the period after it
+        self.drop_ticks[r.region] = 1
+        self.late_until[r.region] = max(deliver_at, self.next_run[r.region] + r.schedule_period_seconds)
+        late = self.late_until[r.region] - (self.next_run[r.region] + r.schedule_period_seconds)
+        self.log("drill", f"the next evaluation is dropped and the one after arrives {late:.0f}s late: no writer datapoint from "
+                          f"{r.region} in T+{empty_from - self.t0:.0f}s…T+{empty_from + period - self.t0:.0f}s", r.region)
+        violations = len(self.invariants["writer-vote-steady"].violations)
+        self.wait_until(lambda: emulator.STATE.now() >= empty_from + 2 * period + 5, 6 * period, "a late writer datapoint")
+        points = [t for w in self.traffic.regions[r.region].writer.values() for (t, _v) in w.datapoints]
+        empty = not any(empty_from <= t < empty_from + period for t in points)
+        kept = len(self.invariants["writer-vote-steady"].violations) == violations and self.traffic.writer_checks_healthy(r.region)
+        self.step(
+            "writer vote kept through a missing minute",
+            empty and kept,
+            f"no writer datapoint from {r.region} for a whole period: {empty}; its Route 53 writer check stayed healthy: {kept} "
+            f"(the alarm needs {r.writer_alarm.datapoints_to_alarm} of {r.writer_alarm.evaluation_periods} periods; reading {self.v.route53_reading})",
+        )
+
     def _run_full(self) -> None:
         p, s = self.t.primary, self.t.secondary
         timeout = self.o.phase_timeout_seconds
-        # ---- outage: automatic failover
-        self.begin("outage", expected=[(s.region, "failover")])
+        # ---- outage: automatic failover (or, when the evidence says no, none)
+        self.begin("outage", expected=[(s.region, "failover")] if self.v.expect_failover else [])
         self._set_dark(p.region, True, f"{p.region} goes dark: every API call and health probe to it fails")
         dark_at = emulator.STATE.now()
+        if self.v.promotion_refused_seconds:
+            self.refused_until = dark_at + self.v.promotion_refused_seconds
+            emulator.inject_fault(
+                "error", service="rds", operation="FailoverGlobalCluster", error_code="InvalidGlobalClusterStateFault",
+                message="the global cluster is being modified; try again later", remaining=None, until=self.refused_until,
+            )
+            self.log("drill", f"AWS refuses FailoverGlobalCluster for the next {self.v.promotion_refused_seconds:g}s", s.region)
+        if not self.v.expect_failover:
+            self._run_blocked(dark_at)
+            return
         done = self.wait_until(lambda: self.op_complete(s.region, dark_at), timeout, "waiting for the secondary's function")
         self.step("secondary promoted and post-failover steps done", done, f"operation complete in {s.region}" if done else "no complete operation")
+        self._expected_failover_evidence(s, dark_at)
         moved = self.wait_until(lambda: self.traffic.answer == s.region, timeout / 2, "waiting for Route 53 to move shoppers")
         self.step("traffic on the secondary", moved, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
         cap = self.asg_capacity(s)
         want = (int(s.function_env["MDR_SCALE_MIN"]), int(s.function_env["MDR_SCALE_DESIRED"]), int(s.function_env["MDR_SCALE_MAX"]))
         self.step("secondary scaled to production", cap == want, f"{s.asg_name} min/desired/max {cap}, wanted {want}")
         self.step("secondary marked active", self.active_flag(s) == "true", f"{s.active_parameter}={self.active_flag(s)}")
+        if self.o.stop_after_outage:
+            return
         left = dark_at + self.o.outage_min_seconds - emulator.STATE.now()
         if left > 0:
             self.wait(left, f"{p.region} stays dark")
@@ -908,6 +1022,78 @@ class Drill:
                 f"RUNBOOK.md 'Failback' step 5 returns it to {s.asg_min}/{s.asg_desired}/{s.asg_max}"
             )
 
+    def _complete_op(self, region: str, since: float) -> dict[str, Any] | None:
+        stack = self.t.by_region(region).stack
+        for op in self.ops.values():
+            if op.get("op_id", "").startswith(stack) and op.get("status") == "complete" and float(op.get("started_at", 0)) >= since - 1:
+                return op
+        return None
+
+    def _expected_failover_evidence(self, s: RegionTopology, dark_at: float) -> None:
+        """What this variant expects of a failover that happened: the figure it was judged on, and how it got there."""
+        op = self._complete_op(s.region, dark_at) or {}
+        evidence = op.get("rpo_evidence") or {}
+        held = self._check_reported_evidence(s, op)
+        self.step(
+            "RPO judged on the lag before the loss of contact",
+            held and evidence.get("lag_metric") == self.v.lag_metric,
+            f"{evidence.get('lag_metric')} {evidence.get('lag_seconds')}s in {evidence.get('lag_window')} "
+            f"(contact lost {evidence.get('contact_lost_at')}); this engine's metric: {self.v.lag_metric}",
+        )
+        if self.v.sync_during_outage is not None:
+            judged = (evidence.get("synchronization_status"), evidence.get("synchronization_status_read"))
+            self.step(
+                "a synchronization status that changed during the outage is reported, not judged",
+                judged == ("connected", "read while the peer last answered") and evidence.get("synchronization_status_now") == self.v.sync_during_outage,
+                f"judged {judged[0]} ({judged[1]}); at the decision AWS showed {evidence.get('synchronization_status_now')!r}",
+            )
+        if self.refused_until is not None:
+            refused = [i for i in self.invocations if i.region == s.region and "InvalidGlobalClusterStateFault" in str(i.outcome.get("error", ""))]
+            accepted = self.marks.get("outage:promotion-requested")
+            lookback = float(s.function_env.get("MDR_LAG_LOOKBACK_SECONDS", "300"))
+            self.step(
+                "promotion refused for longer than the look-back, then accepted on the same evidence",
+                bool(refused) and accepted is not None and accepted >= self.refused_until and self.refused_until - dark_at > lookback,
+                f"{len(refused)} refused attempt(s) over {self.refused_until - dark_at:.0f}s (look-back {lookback:g}s); accepted "
+                f"T+{(accepted or 0) - self.t0:.0f}s",
+            )
+        if self.v.crash_after_promotion:
+            resumed = next((i for i in self.invocations if i.region == s.region and self.killed_at is not None and i.started_at > self.killed_at
+                            and i.outcome.get("action") == "finish-steps"), None)
+            blocked = [i for i in self.invocations if i.region == s.region and self.killed_at is not None and i.started_at > self.killed_at
+                       and "holds the failover lease" in str(i.outcome.get("reason", ""))]
+            after = None if resumed is None or self.killed_at is None else resumed.started_at - self.killed_at
+            ttl = 120.0
+            self.step(
+                "a killed run is resumed within about two minutes",
+                after is not None and after <= ttl + s.schedule_period_seconds,
+                f"killed T+{(self.killed_at or 0) - self.t0:.0f}s; {len(blocked)} evaluation(s) blocked by its lease; resumed "
+                f"{'never' if after is None else f'{after:.0f}s later'} (lease TTL {ttl:g}s + one schedule period)",
+            )
+
+    def _run_blocked(self, dark_at: float) -> None:
+        """The evidence says no: no promotion, one notification naming the guard, the shop back on the primary when it returns."""
+        p, s = self.t.primary, self.t.secondary
+        self.wait(self.o.outage_min_seconds, f"{p.region} stays dark")
+        notices = [(t, m) for (t, region, m) in self.messages if region == s.region and t >= dark_at and "action needed" in m["subject"]]
+        guards = [str((m.get("message") or {}).get("guard", "")) for _t, m in notices]
+        self.step("no failover", not self.phase.promotions, f"{len(self.phase.promotions)} promotion(s) accepted by AWS")
+        first = notices[0][0] - dark_at if notices else None
+        self.step(
+            "one notification naming the guard",
+            guards == [self.v.blocked_by] and first is not None and first <= 3 * s.schedule_period_seconds,
+            f"{len(notices)} 'action needed' message(s) {guards}"
+            + ("" if first is None else f", the first {first:.0f}s after the outage began"),
+        )
+        self.marks["outage:notified"] = notices[0][0] if notices else dark_at
+        # ---- recovery: the primary returns; it held the writer all along
+        self.begin("recovery", expected=[])
+        self._set_dark(p.region, False, f"{p.region} is reachable again")
+        back = self.wait_until(lambda: self.traffic.answer == p.region, self.o.phase_timeout_seconds / 2, "waiting for Route 53 to move shoppers home")
+        self.step("traffic back on the primary", back, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
+        self.wait(2 * s.schedule_period_seconds, "settling")
+        self.step("primary still the writer", self.writer_arn == p.cluster_arn, f"writer {self.writer_arn.rsplit(':', 1)[-1]}")
+
     # ------------------------------------------------------------------ measurements
     def _measure(self) -> dict[str, dict[str, float | None]]:
         p, s = self.t.primary, self.t.secondary
@@ -933,7 +1119,16 @@ class Drill:
                 "dns_ttl_seconds": ttl,
                 # Shoppers on the secondary (resolvers followed) and the secondary writable: the later of the two.
                 "total_seconds": _later(None if shift is None else round(shift + ttl, 3), since("outage:writer-promoted")),
+                # The evidence: from the first failed probe to the decision (the claim: at least a minute).
+                "evidence_seconds": _diff(first, self.marks.get("outage:decision")),
             }
+            if self.killed_at is not None:
+                out["failover"]["killed_seconds"] = round(self.killed_at - dark, 3)
+            if not self.v.expect_failover:
+                out["failover"] = {
+                    "detection_seconds": None if first is None else round(first - dark, 3),
+                    "notified_seconds": since("outage:notified"),
+                }
         fb = self.failback_requested_at
         if fb is not None:
 
@@ -990,6 +1185,7 @@ class Drill:
             notes=[*self.t.notes, *self.notes],
             standbys=self.standbys,
             function_calls_by_region=self.calls_by_region,
+            variant=self.v,
         )
 
 

@@ -13,10 +13,17 @@ Every check of both stacks is modelled as declared (drill/topology.py `HealthChe
 * **CLOUDWATCH_METRIC** follows its CloudWatch alarm, evaluated at each period
   boundary over the last `evaluation_periods` complete periods; a period's value
   is the alarm's statistic over the datapoints the failover functions published
-  in it; a missing period breaches when `treatMissingData` is `breaching`. ALARM
-  when at least `datapoints_to_alarm` periods breach, else OK. OK is healthy,
-  ALARM unhealthy, INSUFFICIENT_DATA (the first full window) per
-  `insufficientDataHealthStatus`.
+  in it. ALARM when at least `datapoints_to_alarm` periods breach, else OK. OK is
+  healthy, ALARM unhealthy, INSUFFICIENT_DATA (the first full window) per
+  `insufficientDataHealthStatus`. Route 53 "monitors the data stream for the
+  corresponding alarm instead of monitoring the alarm state" and does not say how
+  it reads a missing period, so two readings are played (`reading`):
+  ``"strict"`` — a missing period is filled per `treatMissingData` (breaching);
+  ``"lookback"`` — as CloudWatch documents its own alarm evaluation ("Configuring
+  how CloudWatch alarms treat missing data"): with at least N real datapoints in
+  the evaluation range (N + 2 periods here, the documented example's 3 -> 5) the N
+  most recent real ones are evaluated; otherwise the missing are filled per
+  `treatMissingData`.
 * **CALCULATED**: healthy when at least `child_health_threshold` children are.
 * **Failover pair**: PRIMARY if its record's check is healthy, else SECONDARY if
   its check is healthy, else PRIMARY (Route 53 fails open).
@@ -63,6 +70,11 @@ def _breaches(alarm: WriterAlarm, value: float) -> bool:
     return ops[alarm.comparison]
 
 
+READINGS = ("strict", "lookback")
+#: Extra periods CloudWatch retrieves beyond EvaluationPeriods (its documented example: 3 -> 5).
+LOOKBACK_EXTRA_PERIODS = 2
+
+
 @dataclass
 class WriterState:
     spec: WriterAlarm
@@ -71,9 +83,20 @@ class WriterState:
     state: str = "INSUFFICIENT_DATA"
     evaluated_boundary: float = -math.inf
     started_at: float = 0.0
+    reading: str = "strict"
 
     def record(self, at: float, value: float) -> None:
         self.datapoints.append((at, value))
+
+    def _period_stat(self, lo: float, hi: float) -> float | None:
+        values = [v for (t, v) in self.datapoints if lo <= t < hi]
+        if not values:
+            return None
+        if self.spec.statistic == "Maximum":
+            return max(values)
+        if self.spec.statistic == "Minimum":
+            return min(values)
+        return sum(values) / len(values)
 
     def evaluate(self, now: float) -> None:
         period = self.spec.period_seconds
@@ -81,23 +104,19 @@ class WriterState:
         if boundary <= self.evaluated_boundary:
             return
         self.evaluated_boundary = boundary
-        if boundary - self.started_at < period * self.spec.evaluation_periods:
+        n = self.spec.evaluation_periods
+        if boundary - self.started_at < period * n:
             return  # not one full evaluation window since the alarm exists
-        breaching = 0
-        for i in range(1, self.spec.evaluation_periods + 1):
-            lo, hi = boundary - i * period, boundary - (i - 1) * period
-            values = [v for (t, v) in self.datapoints if lo <= t < hi]
-            if not values:
-                breaching += 1 if self.spec.treat_missing_data == "breaching" else 0
-                continue
-            if self.spec.statistic == "Maximum":
-                stat = max(values)
-            elif self.spec.statistic == "Minimum":
-                stat = min(values)
-            else:
-                stat = sum(values) / len(values)
-            breaching += 1 if _breaches(self.spec, stat) else 0
-        self.state = "ALARM" if breaching >= self.spec.datapoints_to_alarm else "OK"
+        span = n + (LOOKBACK_EXTRA_PERIODS if self.reading == "lookback" else 0)
+        stats = [self._period_stat(boundary - i * period, boundary - (i - 1) * period) for i in range(1, span + 1)]
+        real = [s for s in stats if s is not None]
+        if self.reading == "lookback" and len(real) >= n:
+            evaluated: list[bool] = [_breaches(self.spec, s) for s in real[:n]]
+        else:
+            window = stats[:n] if self.reading == "strict" else real + [None] * (n - len(real))
+            missing_breaches = self.spec.treat_missing_data == "breaching"
+            evaluated = [missing_breaches if s is None else _breaches(self.spec, s) for s in window]
+        self.state = "ALARM" if sum(evaluated) >= self.spec.datapoints_to_alarm else "OK"
 
     @property
     def healthy(self) -> bool:
@@ -131,7 +150,9 @@ class RegionTraffic:
 class TrafficModel:
     """Advance with `step(now, dark_regions)`; `answer` is the region Route 53 answers with."""
 
-    def __init__(self, topology: Topology, started_at: float) -> None:
+    def __init__(self, topology: Topology, started_at: float, reading: str = "strict") -> None:
+        if reading not in READINGS:
+            raise ValueError(f"Route 53 reading {reading!r}: one of {READINGS}")
         self.regions: dict[str, RegionTraffic] = {}
         for r in topology.regions:
             self.regions[r.region] = RegionTraffic(
@@ -140,7 +161,7 @@ class TrafficModel:
                 record_check=r.record.check_key,
                 checks=dict(r.health_checks),
                 https={k: HttpsState(c.https, next_probe_at=started_at) for k, c in r.health_checks.items() if c.https is not None},
-                writer={k: WriterState(c.alarm, started_at=started_at) for k, c in r.health_checks.items() if c.alarm is not None},
+                writer={k: WriterState(c.alarm, started_at=started_at, reading=reading) for k, c in r.health_checks.items() if c.alarm is not None},
             )
         self.primary = next(r for r in self.regions.values() if r.failover_type == "PRIMARY").region
         self.secondary = next(r for r in self.regions.values() if r.failover_type == "SECONDARY").region
@@ -172,6 +193,10 @@ class TrafficModel:
         if self.regions[self.secondary].healthy:
             return self.secondary
         return self.primary  # fails open
+
+    def writer_checks_healthy(self, region: str) -> bool:
+        """Whether every CLOUDWATCH_METRIC (writer) check of `region` is healthy."""
+        return all(w.healthy for w in self.regions[region].writer.values())
 
     def health(self) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}

@@ -73,13 +73,16 @@ class World:
     route53_ids: dict[str, str] = field(default_factory=dict)
     substitutions: list[Substitution] = field(default_factory=list)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _session: Any = None
 
     def client(self, service: str, region: str) -> Any:
         """A drill-side client (the observer's own; the handler makes its own)."""
         key = (service, region)
         if key not in self._clients:
             cfg = Config(region_name=region, retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
-            self._clients[key] = boto3.session.Session().client(  # type: ignore[call-overload]
+            if self._session is None:
+                self._session = boto3.session.Session()  # one session: its loader parses each service model once
+            self._clients[key] = self._session.client(
                 service, endpoint_url=self.endpoint_url, config=cfg
             )
         return self._clients[key]

@@ -14,6 +14,8 @@ Usage (decorator mode)::
                               error_code="Throttling", remaining=2)
         emulator.advance(31)                               # move emulator time
         emulator.complete_operations()                     # or finish now
+        emulator.set_aurora_lag(LagModel(during_outage="grows"))  # Aurora publishes its lag metrics
+        emulator.set_sync_during_outage("pending-resync")  # what members report while the writer is dark
 
 Server mode: ``server, url = emulator.start_server()`` runs moto's
 ``ThreadedMotoServer`` on loopback with the extension installed; point clients at
@@ -27,6 +29,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .aurora_metrics import LagModel
 from .state import STATE, EmulatorState, Fault
 
 
@@ -45,15 +48,18 @@ __all__ = [
     "STATE",
     "EmulatorState",
     "Fault",
+    "LagModel",
     "advance",
     "clear_faults",
     "complete_operations",
     "inject_fault",
     "install",
     "reset",
+    "set_aurora_lag",
     "set_dark",
     "set_dark_timeouts",
     "set_promotion_time",
+    "set_sync_during_outage",
     "start_server",
 ]
 
@@ -64,14 +70,16 @@ def install() -> EmulatorState:
     """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM) and botocore fault hooks."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import cloudwatch, elasticache, faults, rds, s3
+        from . import aurora_metrics, cloudwatch, elasticache, faults, rds, s3, ssm
 
         rds.install_rds()
         s3.install_s3()
         cloudwatch.install_cloudwatch()
         elasticache.install_elasticache()
+        ssm.install_ssm()
         faults.install_fault_hooks()
-        faults.REFRESHERS.extend([rds.refresh, elasticache.refresh])
+        # Order matters: operations finish (writer moves) before Aurora reports this minute's lag.
+        faults.REFRESHERS.extend([rds.refresh, elasticache.refresh, aurora_metrics.refresh])
         _INSTALLED = True
     return STATE
 
@@ -87,6 +95,20 @@ def reset() -> None:
 def set_dark(region: str, dark: bool = True) -> None:
     """Make every API call to ``region`` (and its loopback health URL) fail as unreachable."""
     STATE.set_dark(region, dark)
+
+
+def set_aurora_lag(model: LagModel | None) -> None:
+    """Make Aurora publish its global-database lag metrics under ``model`` (None: stop publishing)."""
+    with STATE.lock:
+        STATE.aurora_lag = model
+        STATE.aurora_lag_slots.clear()
+
+
+def set_sync_during_outage(status: str | None) -> None:
+    """What every non-writer member reports as SynchronizationStatus while the writer's region is dark
+    (None: its real status; "" : no status at all)."""
+    with STATE.lock:
+        STATE.sync_during_outage = status
 
 
 def set_dark_timeouts(enabled: bool = True, http_seconds: float = 2.0) -> None:

@@ -102,14 +102,23 @@ def _failover_state(self: GlobalCluster) -> dict[str, Any] | None:
 def _members(self: GlobalCluster) -> list[dict[str, Any]]:
     sync = _extra(self)["sync"]
     readers = [m.db_cluster_arn for m in self.members if not m.is_writer]
+    writer = _writer(self)
+    # AWS documents SynchronizationStatus (connected | pending-resync) but not what a secondary shows
+    # while the writer's region is unreachable: STATE.sync_during_outage plays the other answers
+    # (a flip to pending-resync, or no status at all), as reported, without changing the copy itself.
+    outage_sync = STATE.sync_during_outage if writer is not None and STATE.is_dark(_region_of(writer.db_cluster_arn)) else None
     out: list[dict[str, Any]] = []
     for m in self.members:
+        status = sync.get(m.db_cluster_arn, "connected")
+        if outage_sync is not None and not m.is_writer:
+            status = outage_sync
         item: dict[str, Any] = {
             "DBClusterArn": m.db_cluster_arn,
             "IsWriter": bool(m.is_writer),
             "Readers": readers if m.is_writer else [],
-            "SynchronizationStatus": sync.get(m.db_cluster_arn, "connected"),
         }
+        if status:
+            item["SynchronizationStatus"] = status
         if not m.is_writer:
             item["GlobalWriteForwardingStatus"] = "disabled"
         out.append(item)

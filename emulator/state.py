@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -25,6 +26,8 @@ class Fault:
       * ``"read_timeout"`` - ``ReadTimeoutError``. With ``after_processing=True`` the
                         service *did* process the request and the response was lost.
     ``remaining``: how many matching calls are affected (``None`` = until cleared).
+    ``until``: emulator time after which the fault stops matching (``None`` = no end), e.g.
+    "FailoverGlobalCluster refused for six minutes".
     ``service``/``operation``/``region``: ``None`` matches anything. ``operation``
     is the API name, e.g. ``FailoverGlobalCluster``.
     """
@@ -38,10 +41,13 @@ class Fault:
     status: int = 400
     remaining: int | None = 1
     after_processing: bool = False
+    until: float | None = None
     hits: int = 0
 
     def matches(self, service: str, operation: str, region: str | None) -> bool:
         if self.remaining is not None and self.remaining <= 0:
+            return False
+        if self.until is not None and STATE.now() >= self.until:
             return False
         if self.service is not None and self.service != service:
             return False
@@ -81,6 +87,17 @@ class EmulatorState:
     dark_http_seconds: float = 2.0
     #: Every global operation the emulated RDS accepted: (global id, target ARN, "failover"|"switchover").
     promotions: list[tuple[str, str, str]] = field(default_factory=list)
+    #: region -> emulator time it went dark (while it is dark).
+    dark_since: dict[str, float] = field(default_factory=dict)
+    #: How Aurora publishes its global-database lag metrics (emulator/aurora_metrics.py); None: it does not.
+    aurora_lag: Any = None
+    #: cluster ARN -> the last metric period Aurora published its lag for.
+    aurora_lag_slots: dict[str, int] = field(default_factory=dict)
+    #: (emulator time, cluster ARN, metric name, milliseconds) of every lag datapoint Aurora published.
+    aurora_lag_log: list[tuple[float, str, str, float]] = field(default_factory=list)
+    #: When set, every non-writer member reports this SynchronizationStatus while the writer's
+    #: region is dark (AWS does not document what it shows then; "" = the field is absent).
+    sync_during_outage: str | None = None
 
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
@@ -95,9 +112,12 @@ class EmulatorState:
     def set_dark(self, region: str, dark: bool = True) -> None:
         with self.lock:
             if dark:
+                if region not in self.dark_regions:
+                    self.dark_since[region] = self.now()
                 self.dark_regions.add(region)
             else:
                 self.dark_regions.discard(region)
+                self.dark_since.pop(region, None)
 
     def is_dark(self, region: str | None) -> bool:
         return region is not None and region in self.dark_regions
@@ -140,6 +160,11 @@ class EmulatorState:
             self.calls.clear()
             self.client_calls.clear()
             self.promotions.clear()
+            self.dark_since.clear()
+            self.aurora_lag = None
+            self.aurora_lag_slots.clear()
+            self.aurora_lag_log.clear()
+            self.sync_during_outage = None
 
 
 STATE = EmulatorState()

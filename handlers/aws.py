@@ -13,7 +13,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from .decide import LAG_METRICS, LAG_PERIOD_SECONDS, LagReading, pick_lag
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -147,33 +148,38 @@ class AwsAdapter:
                 TargetDbClusterIdentifier=self.s.local_cluster_arn,
             )
 
-    def replication_lag_seconds(self, now: float) -> float | None:
-        # EndTime is exclusive and whole-second: end one period after now so the newest datapoint counts.
-        end = datetime.fromtimestamp(now + 60, UTC)
-        start = end - timedelta(seconds=self.s.lag_lookback_seconds + 60)
+    def lag_reading(self, window_start: float, window_end: float) -> LagReading:
+        """How far behind this region's cluster was in [window_start, window_end): one GetMetricData
+        call for both lag metrics (one-minute Maximum), the preferred metric with data wins (decide.pick_lag).
+
+        Metric unit: milliseconds. EndTime is exclusive; callers pass whole minutes.
+        """
         resp = self.cloudwatch.get_metric_data(
             MetricDataQueries=[
                 {
-                    "Id": "lag",
+                    "Id": f"lag{i}",
                     "MetricStat": {
                         "Metric": {
                             "Namespace": "AWS/RDS",
-                            "MetricName": "AuroraGlobalDBReplicationLag",
+                            "MetricName": metric,
                             "Dimensions": [{"Name": "DBClusterIdentifier", "Value": self.s.local_cluster_id}],
                         },
-                        "Period": 60,
+                        "Period": LAG_PERIOD_SECONDS,
                         "Stat": "Maximum",
                     },
                     "ReturnData": True,
                 }
+                for i, metric in enumerate(LAG_METRICS)
             ],
-            StartTime=start,
-            EndTime=end,
+            StartTime=datetime.fromtimestamp(window_start, UTC),
+            EndTime=datetime.fromtimestamp(window_end, UTC),
         )
-        values: list[float] = []
+        values: dict[str, list[float]] = {metric: [] for metric in LAG_METRICS}
         for result in resp.get("MetricDataResults", []):
-            values.extend(float(v) for v in result.get("Values", []))
-        return max(values) / 1000.0 if values else None  # metric unit: milliseconds
+            ident = str(result.get("Id", ""))
+            if ident.startswith("lag") and ident[3:].isdigit() and int(ident[3:]) < len(LAG_METRICS):
+                values[LAG_METRICS[int(ident[3:])]].extend(float(v) / 1000.0 for v in result.get("Values", []))
+        return pick_lag(values, window_start, window_end)
 
     # ---- probes (peer) --------------------------------------------------------
     def probe_http(self, url: str) -> bool:
@@ -219,6 +225,15 @@ class AwsAdapter:
             for p in resp.get("Parameters", []):
                 out[p["Name"]] = p["Value"]
         return out
+
+    def get_param_written(self, name: str) -> tuple[str, float] | None:
+        """A parameter's value and when SSM last stored it (its LastModifiedDate, epoch seconds); None if absent."""
+        resp = self.ssm.get_parameters(Names=[name])
+        for p in resp.get("Parameters", []):
+            if p["Name"] == name:
+                written = p.get("LastModifiedDate")
+                return p["Value"], written.timestamp() if written is not None else 0.0
+        return None
 
     def put_param(self, name: str, value: str) -> None:
         self.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)

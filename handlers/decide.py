@@ -6,7 +6,10 @@ No I/O, no clock reads (``Snapshot.now`` is supplied by the shell), no boto3.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from .events import Evaluate, OperatorCommand, Trigger
@@ -19,6 +22,23 @@ STEPS: tuple[str, ...] = ("scale_asg", "activate_region", "cache_failover", "run
 OPEN_STATUSES = frozenset({"promoting", "promoted"})
 #: After calling FailoverGlobalCluster, how long we tolerate not yet seeing FailoverState.
 PROMOTION_VISIBILITY_GRACE_SECONDS = 120.0
+
+#: The metrics that say how far this secondary is behind, in the order the RPO guard prefers them.
+#: AWS, "Using switchover or failover in Amazon Aurora Global Database"
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html):
+#: "for Aurora MySQL-based global databases starting with engine versions 3.04.0 and higher or 2.12.0
+#: and higher, use Amazon CloudWatch to view the AuroraGlobalDBRPOLag metric for all secondary DB
+#: clusters. For lower minor versions of Aurora MySQL-based global databases, view the
+#: AuroraGlobalDBReplicationLag metric instead. These metrics show you how far behind (in
+#: milliseconds) replication to a secondary cluster is to the primary DB cluster."
+RPO_LAG_METRIC = "AuroraGlobalDBRPOLag"
+REPLICATION_LAG_METRIC = "AuroraGlobalDBReplicationLag"
+LAG_METRICS: tuple[str, ...] = (RPO_LAG_METRIC, REPLICATION_LAG_METRIC)
+#: Aurora publishes these metrics once a minute; the RPO window is whole minutes of them.
+LAG_PERIOD_SECONDS = 60
+#: Allowance for the wall clock when checking the span of the failed probes (the handler keeps the
+#: cadence with sleeps; wall-clock slew over a minute is milliseconds).
+CLOCK_TOLERANCE_SECONDS = 1.0
 
 
 class Act(StrEnum):
@@ -40,6 +60,10 @@ class Policy:
     #: A failed probe further than this from the previous failed one starts a new count:
     #: failures only add up while they are consecutive in time, not merely in sequence.
     max_probe_gap_seconds: float
+    #: The failed probes must span at least this long (first failed probe's start to the last
+    #: one's start): (consecutive_failures - 1) probe intervals. The count alone could be met
+    #: sooner when two evaluations' probes come closer than the cadence.
+    min_evidence_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -51,11 +75,42 @@ class FailoverView:
 
 
 @dataclass(frozen=True)
+class LagReading:
+    """How far behind this region was, read from CloudWatch over one window.
+
+    ``metric`` is the metric the figure comes from ("" when neither had a datapoint), ``seconds``
+    the maximum over the window (None: no datapoint), ``window_start``/``window_end`` the window
+    (epoch seconds, whole minutes, the end exclusive).
+    """
+
+    metric: str
+    seconds: float | None
+    window_start: float
+    window_end: float
+    datapoints: int = 0
+
+    @property
+    def known(self) -> bool:
+        return self.seconds is not None
+
+
+@dataclass(frozen=True)
 class ProbeState:
     consecutive_failures: int = 0
+    #: Start of the first failed probe of the current count.
     first_failure_at: float | None = None
+    #: Start of the last probe (while the count is non-zero: the last failed one).
     last_probe_at: float | None = None
     operator_notified: bool = False
+    #: Start of the first failed probe since the peer last answered: the loss of contact. Unlike
+    #: ``first_failure_at`` it survives a restart of the count after a gap in probing (the peer has
+    #: not been seen answering since), unless the gap is too long to say (``max_contact_gap``).
+    contact_lost_at: float | None = None
+    #: This cluster's SynchronizationStatus as last read while the peer answered (kept across
+    #: successes; frozen once contact is lost, so it is the status *before* the outage).
+    sync_in_contact: str = ""
+    #: The lag in the window before the loss of contact, read at the first failed probe.
+    lag_at_contact_loss: LagReading | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +142,10 @@ class Snapshot:
     local_sync: str = "connected"
     failover: FailoverView | None = None
     active_flag: bool | None = None
+    #: The current lag (last MDR_LAG_LOOKBACK_SECONDS), for `status` only: never judged.
     lag_seconds: float | None = None
+    #: What the RPO guard judges: the lag in the window that ends at the loss of contact.
+    rpo_evidence: LagReading | None = None
     probes: ProbeState = ProbeState()
     peer_reachable_now: bool | None = None
     operation: OperationView | None = None
@@ -124,23 +182,118 @@ def is_stale(state: ProbeState, now: float, max_gap_seconds: float) -> bool:
     return last is None or now - last > max_gap_seconds
 
 
-def next_probe_state(prev: ProbeState, peer_ok: bool, now: float, max_gap_seconds: float) -> ProbeState:
-    """Fold one probe result into the persistent consecutive-failure counter.
+def next_probe_state(
+    prev: ProbeState, peer_ok: bool, now: float, max_gap_seconds: float, max_contact_gap_seconds: float = math.inf
+) -> ProbeState:
+    """Fold one probe result (``now``: when the probe started) into the persistent counter.
 
     A failure more than ``max_gap_seconds`` after the previous failure (a count left over
-    from an earlier incident, or probes missed for a while) restarts the count at this probe,
-    as a new incident: stale failures never add up to a data-loss failover.
+    from an earlier incident, or probes missed for a while) restarts the count at this probe:
+    stale failures never add up to a data-loss failover. The loss of contact it belongs to is
+    kept, with its evidence, when the gap is at most ``max_contact_gap_seconds`` (as long as our
+    own promotion attempt can keep us from probing): the peer has not answered since, so the
+    lag before *that* loss is still what a failover would lose. After a longer gap the peer may
+    have come back unseen, and this failure is a new loss of contact.
+    A success resets everything but ``sync_in_contact``.
     """
     if peer_ok:
-        return ProbeState(consecutive_failures=0, first_failure_at=None, last_probe_at=now, operator_notified=False)
+        return ProbeState(last_probe_at=now, sync_in_contact=prev.sync_in_contact)
+    contact = prev.contact_lost_at
+    if contact is None and prev.consecutive_failures > 0:
+        contact = prev.first_failure_at  # records written before contact_lost_at existed
     if is_stale(prev, now, max_gap_seconds):
-        return ProbeState(consecutive_failures=1, first_failure_at=now, last_probe_at=now, operator_notified=False)
+        last = last_failure_at(prev)
+        keep = contact is not None and last is not None and now - last <= max_contact_gap_seconds
+        return ProbeState(
+            consecutive_failures=1,
+            first_failure_at=now,
+            last_probe_at=now,
+            contact_lost_at=contact if keep else now,
+            sync_in_contact=prev.sync_in_contact,
+            lag_at_contact_loss=prev.lag_at_contact_loss if keep else None,
+        )
     return replace(
         prev,
         consecutive_failures=prev.consecutive_failures + 1,
         first_failure_at=prev.first_failure_at if prev.first_failure_at is not None else now,
         last_probe_at=now,
+        contact_lost_at=contact if contact is not None else now,
     )
+
+
+def evidence_seconds(state: ProbeState) -> float:
+    """How long the current count of failed probes spans (first failed probe's start to the last one's)."""
+    if state.consecutive_failures <= 0 or state.first_failure_at is None or state.last_probe_at is None:
+        return 0.0
+    return max(0.0, state.last_probe_at - state.first_failure_at)
+
+
+def peer_lost(state: ProbeState, policy: Policy) -> bool:
+    """Enough consecutive failed probes, spanning at least the policy's evidence time."""
+    return (
+        state.consecutive_failures >= policy.consecutive_failures
+        and evidence_seconds(state) >= policy.min_evidence_seconds - CLOCK_TOLERANCE_SECONDS
+    )
+
+
+def rpo_window(contact_lost_at: float, lookback_seconds: float, period: int = LAG_PERIOD_SECONDS) -> tuple[float, float]:
+    """The lag window the RPO guard judges: whole metric periods ending at or before the loss of contact.
+
+    Data a data-loss failover drops is what had not replicated when the primary was lost, so the
+    evidence is the lag *before* contact was lost; datapoints published during the outage (a lag
+    that keeps growing, or none at all) say nothing about it. The period that contains the loss of
+    contact is left out: its maximum could include outage samples. The window is fixed, so a
+    failover decided minutes later (a refused first attempt, an operator who waits) judges the same
+    figures.
+    """
+    end = math.floor(contact_lost_at / period) * period
+    return end - lookback_seconds, end
+
+
+def pick_lag(values: Mapping[str, list[float]], window_start: float, window_end: float) -> LagReading:
+    """The reading of the first metric in LAG_METRICS with datapoints (values in seconds): its maximum."""
+    for metric in LAG_METRICS:
+        found = values.get(metric) or []
+        if found:
+            return LagReading(metric, max(found), window_start, window_end, len(found))
+    return LagReading("", None, window_start, window_end, 0)
+
+
+def merge_lag(recorded: LagReading | None, fresh: LagReading | None) -> LagReading | None:
+    """One window read twice: at the loss of contact and at the decision (late datapoints arrive
+    in between). A reading of the preferred metric wins; for the same metric the larger figure
+    (more datapoints can only raise a maximum). A failed read (None) leaves the other."""
+    readings = [r for r in (recorded, fresh) if r is not None]
+    if fresh is not None and recorded is not None and (recorded.window_start, recorded.window_end) != (fresh.window_start, fresh.window_end):
+        readings = [fresh]
+    known = [r for r in readings if r.known]
+    if not known:
+        return fresh if fresh is not None else recorded
+    best_metric = min(known, key=lambda r: LAG_METRICS.index(r.metric) if r.metric in LAG_METRICS else len(LAG_METRICS)).metric
+    same = [r for r in known if r.metric == best_metric]
+    return max(same, key=lambda r: (r.seconds or 0.0, r.datapoints))
+
+
+def sync_for_failover(snap: Snapshot) -> tuple[str, str]:
+    """(status, where it was read) of this cluster's SynchronizationStatus that a data-loss failover judges.
+
+    AWS documents the values (connected, pending-resync) but not what a secondary shows while the
+    primary's region is unreachable. What matters is whether this copy was complete before the
+    outage: a status that changed after contact was lost is a consequence of the outage, not
+    evidence of an incomplete copy, so once contact is lost the status last read while the peer
+    answered is judged; the one read now is reported beside it.
+    """
+    if snap.probes.contact_lost_at is not None and snap.probes.sync_in_contact:
+        return snap.probes.sync_in_contact, "read while the peer last answered"
+    return snap.local_sync, "read now"
+
+
+def needs_rpo_evidence(snap: Snapshot, trigger: Trigger, policy: Policy) -> bool:
+    """Whether the decision may judge the RPO (the shell then reads the lag window). `status` shows
+    it too, in a region that could be promoted: what a failover now would be judged on."""
+    if isinstance(trigger, OperatorCommand):
+        return trigger.action == "failover" or (trigger.action == "status" and snap.local_is_member and not snap.local_is_writer)
+    return peer_lost(snap.probes, policy)
 
 
 def release_report(local: str | None, peer: str | None) -> dict[str, str | bool | None]:
@@ -172,19 +325,43 @@ def should_probe(snap: Snapshot, trigger: Trigger) -> bool:
     return not (snap.local_is_writer or snap.failover is not None or op_is_open(snap.operation))
 
 
+def describe_window(reading: LagReading) -> str:
+    """The window of a lag reading in words, for refusals and reports."""
+    span = reading.window_end - reading.window_start
+
+    def hm(ts: float) -> str:
+        return datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
+
+    return f"the {span / 60:g} min before {hm(reading.window_end)} UTC ({hm(reading.window_start)}-{hm(reading.window_end)})"
+
+
 def _guard(snap: Snapshot, policy: Policy, *, force: bool, check_lag: bool) -> tuple[str, str, bool]:
-    """Return (guard, reason, forceable) of the first failing guard, or ('', '', True)."""
+    """Return (guard, reason, forceable) of the first failing guard, or ('', '', True).
+
+    ``check_lag``: a data-loss failover (judged on the evidence from before the loss of contact);
+    otherwise a switchover (judged on the cluster's state now: AWS synchronizes first).
+    """
     if snap.local_status != "available":
         return "local-not-available", f"this region's cluster is {snap.local_status or 'unknown'}", False
-    if snap.local_sync not in ("", "connected") and not force:
-        return "local-not-in-sync", f"this region's cluster synchronization is {snap.local_sync}", True
+    sync, where = sync_for_failover(snap) if check_lag else (snap.local_sync, "read now")
+    if sync not in ("", "connected") and not force:
+        now = f"; now {snap.local_sync or 'not reported'}" if where != "read now" else ""
+        return "local-not-in-sync", f"this region's cluster synchronization was {sync} ({where}{now})", True
     if check_lag and not force:
-        if snap.lag_seconds is None:
-            return "lag-unknown", "replication lag unknown (no AuroraGlobalDBReplicationLag datapoints)", True
-        if snap.lag_seconds > policy.rpo_seconds:
+        evidence = snap.rpo_evidence
+        if evidence is None or not evidence.known:
+            window = describe_window(evidence) if evidence is not None else "the window before contact was lost"
+            return (
+                "lag-unknown",
+                f"replication lag unknown: no {RPO_LAG_METRIC} or {REPLICATION_LAG_METRIC} datapoints in {window}",
+                True,
+            )
+        assert evidence.seconds is not None
+        if evidence.seconds > policy.rpo_seconds:
             return (
                 "rpo-exceeded",
-                f"replication lag {snap.lag_seconds:.1f}s exceeds RPO {policy.rpo_seconds:g}s",
+                f"{evidence.metric} was {evidence.seconds:.1f}s in {describe_window(evidence)}, above the RPO of "
+                f"{policy.rpo_seconds:g}s: a failover would lose up to that much",
                 True,
             )
     return "", "", True
@@ -296,7 +473,11 @@ def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
     if failures < needed:
         why = "peer healthy" if failures == 0 else f"peer failing {failures}/{needed} consecutive probes"
         return replace(base, reason=why)
-    lost = f"peer lost ({failures} consecutive failed probes)"
+    span = evidence_seconds(snap.probes)
+    if not peer_lost(snap.probes, policy):
+        return replace(base, reason=f"peer failing {failures} consecutive probes over {span:.0f}s; "
+                                    f"waiting for {policy.min_evidence_seconds:g}s of evidence")
+    lost = f"peer lost ({failures} consecutive failed probes over {span:.0f}s)"
     guard, reason, forceable = _guard(snap, policy, force=False, check_lag=True)
     if guard:
         if snap.probes.operator_notified:

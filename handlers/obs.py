@@ -47,6 +47,10 @@ def get_logger(level: str = "INFO", service: str = "magento-dr-failover") -> log
 # name; tests/test_contracts.py keeps the two equal) and Route 53 follows that
 # alarm, so traffic follows the writer.
 WRITER_METRIC = "RegionHoldsWriter"
+# Published (1) by every evaluation that found another holder's live failover lease in its way.
+# A stack alarm fires when runs stay blocked longer than any legitimate holder works
+# (components/failover_automation.py; tests/test_contracts.py keeps the names equal).
+LEASE_BLOCKED_METRIC = "FailoverLeaseBlocked"
 
 
 @dataclass

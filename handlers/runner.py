@@ -13,23 +13,31 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import lease as leases
 from .decide import (
     STEPS,
     Act,
     Decision,
     FailoverView,
+    LagReading,
     OperationView,
     Policy,
     ProbeState,
     Snapshot,
     decide,
+    describe_window,
+    merge_lag,
+    needs_rpo_evidence,
     next_probe_state,
+    peer_lost,
     release_report,
     remaining_steps,
+    rpo_window,
     should_probe,
+    sync_for_failover,
 )
 from .events import Evaluate, OperatorCommand, Trigger
-from .obs import WRITER_METRIC, Metrics, get_logger
+from .obs import LEASE_BLOCKED_METRIC, WRITER_METRIC, Metrics, get_logger
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -57,6 +65,14 @@ class StepFailed(RuntimeError):
     pass
 
 
+class LeaseLost(RuntimeError):
+    """This invocation's lease was taken over (it stalled past the TTL): it stops acting."""
+
+
+#: Decisions that change AWS state and need the lease.
+LEASED_ACTIONS = frozenset({Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS})
+
+
 def iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
@@ -77,6 +93,9 @@ class Operation:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     #: Steps whose last attempt failed -> reason (cleared when the step succeeds on a retry).
     failed_steps: dict[str, str] = field(default_factory=dict)
+    #: What a data-loss failover was judged on (the lag before the loss of contact, which metric,
+    #: the window, the synchronization status); reported in the completion message.
+    rpo_evidence: dict[str, Any] | None = None
 
     def view(self) -> OperationView:
         return OperationView(self.op_id, self.kind, self.status, self.started_at, tuple(self.steps_done))
@@ -121,15 +140,28 @@ class Runner:
         self.clock: Clock = clock or SystemClock()
         self.log = get_logger(settings.log_level)
         self.policy = Policy(
-            settings.mode, settings.rpo_seconds, settings.consecutive_failures, settings.max_probe_gap_seconds
+            settings.mode,
+            settings.rpo_seconds,
+            settings.consecutive_failures,
+            settings.max_probe_gap_seconds,
+            settings.min_evidence_seconds,
         )
         self.p_probes = f"{settings.state_prefix}/probes"
         self.p_op = f"{settings.state_prefix}/operation"
         self.p_lease = f"{settings.state_prefix}/lease"
         self.owner = ""
+        self.holder = ""
+        #: Set while this invocation holds the lease: when it last renewed it (this clock).
+        self._lease_renewed: float | None = None
+        #: The writer signal as this invocation knows it (published again while it waits).
+        self._writer_value: int | None = None
+        self._writer_published = 0.0
+        self._trigger: Trigger | None = None
 
     # ---------------------------------------------------------------- snapshot
-    def read_snapshot(self) -> tuple[Snapshot, Operation | None, str]:
+    def read_snapshot(self, current_lag: bool = False) -> tuple[Snapshot, Operation | None, str]:
+        """AWS's state and ours. ``current_lag``: also read the lag of the last MDR_LAG_LOOKBACK_SECONDS
+        (for `status` and operator commands; never judged, see :meth:`rpo_evidence`)."""
         now = self.clock.now()
         from .aws import AwsError
 
@@ -165,9 +197,10 @@ class Runner:
             )
         lag: float | None = None
         is_writer = bool(local and local.get("IsWriter"))
-        if local is not None and not is_writer:
+        if current_lag and local is not None and not is_writer:
+            end = float(int(now // 60 + 1) * 60)  # EndTime is exclusive: the minute now is in counts
             try:
-                lag = self.aws.replication_lag_seconds(now)
+                lag = self.aws.lag_reading(end - self.s.lag_lookback_seconds - 60, end).seconds
             except AwsError as exc:
                 self.log.warning("replication lag unavailable", extra={"error": str(exc)})
         snap = Snapshot(
@@ -205,25 +238,66 @@ class Runner:
         A scheduled evaluation keeps probing every `probe_interval_seconds` for
         `probes_per_invocation` rounds even while the peer answers, so the gap
         between two probes never exceeds about one interval (the stack sizes the
-        rounds to fill the one-minute schedule). It stops early only once the
-        consecutive-failure threshold is reached. The counter is persisted only
-        when it changes, so a healthy minute costs no SSM writes.
+        rounds to fill the one-minute schedule). It stops early once the peer is
+        judged lost (`decide.peer_lost`). The cadence also holds across evaluations:
+        while a count is running, the first probe waits until one interval after the
+        previous failed probe started, so N failed probes always span (N - 1)
+        intervals. The counter is persisted only when it changes, so a healthy
+        minute costs no SSM writes.
+
+        Two pieces of evidence are kept with the counter: this cluster's
+        SynchronizationStatus while the peer answers (the snapshot was read before a
+        probe that then succeeded), and, at the loss of contact, the lag in the window
+        before it (`decide.rpo_window`).
         """
-        rounds = self.s.probes_per_invocation if isinstance(trigger, Evaluate) else 1
+        scheduled = isinstance(trigger, Evaluate)
+        rounds = self.s.probes_per_invocation if scheduled else 1
+        interval = self.s.probe_interval_seconds
         state = snap.probes
         results: list[bool] = []
-        for i in range(rounds):
-            started = self.clock.monotonic()
+        next_start: float | None = None
+        if scheduled and state.consecutive_failures > 0 and state.last_probe_at is not None:
+            next_start = state.last_probe_at + interval
+        for _ in range(rounds):
+            if next_start is not None:
+                wait = min(interval, next_start - self.clock.now())
+                if wait > 0:
+                    self.clock.sleep(wait)
+            started = self.clock.now()
             ok = self.probe_once(writer_arn)
             results.append(ok)
-            previous, state = state, next_probe_state(state, ok, self.clock.now(), self.policy.max_probe_gap_seconds)
-            if persist and _counter(state) != _counter(previous):
+            previous = state
+            state = next_probe_state(state, ok, started, self.policy.max_probe_gap_seconds, self.s.max_contact_gap_seconds)
+            if ok and snap.local_sync and state.sync_in_contact != snap.local_sync:
+                state = replace(state, sync_in_contact=snap.local_sync)
+            if state.contact_lost_at is not None and state.contact_lost_at != previous.contact_lost_at:
+                state = replace(state, lag_at_contact_loss=self._read_lag_window(state.contact_lost_at))
+            if persist and _persisted(state) != _persisted(previous):
                 self._save_probes(state)
-            if state.consecutive_failures >= self.s.consecutive_failures:
+            if peer_lost(state, self.policy):
                 break
-            if i < rounds - 1:
-                self.clock.sleep(max(0.0, self.s.probe_interval_seconds - (self.clock.monotonic() - started)))
+            next_start = started + interval
         return replace(snap, probes=state, peer_reachable_now=results[-1] if results else None), results
+
+    def _read_lag_window(self, contact_lost_at: float) -> LagReading | None:
+        """The lag in the RPO window before ``contact_lost_at`` (None when CloudWatch did not answer)."""
+        from .aws import AwsError
+
+        start, end = rpo_window(contact_lost_at, self.s.lag_lookback_seconds)
+        try:
+            return self.aws.lag_reading(start, end)
+        except AwsError as exc:
+            self.log.warning("replication lag unavailable", extra={"error": str(exc)})
+            return None
+
+    def rpo_evidence(self, snap: Snapshot) -> Snapshot:
+        """The lag the RPO guard judges: the window before the loss of contact, read again now (late
+        datapoints) and merged with the reading taken at the loss of contact. Without a loss of
+        contact (an operator's failover while the peer answers) the window ends now."""
+        probes = snap.probes
+        anchor = probes.contact_lost_at if probes.contact_lost_at is not None else snap.now
+        fresh = self._read_lag_window(anchor)
+        return replace(snap, rpo_evidence=merge_lag(probes.lag_at_contact_loss, fresh))
 
     def _save_probes(self, state: ProbeState) -> None:
         from .aws import AwsError
@@ -241,16 +315,21 @@ class Runner:
         read_only = isinstance(trigger, OperatorCommand) and (trigger.dry_run or trigger.action == "status")
         metrics = Metrics({"Region": self.s.region, "Stack": self.s.stack})
         self.owner = uuid.uuid4().hex
-        snap, op, writer_arn = self.read_snapshot()
+        self.holder = (
+            f"{trigger.requested_by or 'operator'} ({trigger.action})" if isinstance(trigger, OperatorCommand) else f"evaluation ({trigger.source})"
+        )
+        self._trigger = trigger
+        snap, op, writer_arn = self.read_snapshot(current_lag=isinstance(trigger, OperatorCommand))
         if not read_only and snap.rds_reachable and snap.global_found and snap.local_is_member:
             # Publish the writer signal now, from the snapshot: the probes below
             # can take most of a minute and the alarm must not wait for them.
-            writer_signal = Metrics({"Region": self.s.region, "Stack": self.s.stack})
-            writer_signal.add(WRITER_METRIC, 1 if snap.local_is_writer else 0, "None")
-            self._flush(writer_signal)
+            self._writer_value = 1 if snap.local_is_writer else 0
+            self._publish_writer()
         probes: list[bool] = []
         if should_probe(snap, trigger):
             snap, probes = self.probe_loop(snap, writer_arn, trigger, persist=not read_only)
+        if needs_rpo_evidence(snap, trigger, self.policy):
+            snap = self.rpo_evidence(snap)
         decision = decide(snap, trigger, self.policy)
         outcome = Outcome(
             ok=decision.action != Act.INCONCLUSIVE and (decision.action != Act.REFUSE or isinstance(trigger, Evaluate)),
@@ -272,22 +351,22 @@ class Runner:
             extra={"trigger": asdict(trigger), "decision": asdict(decision), "probes": probes, "snapshot": outcome.status},
         )
         if not read_only:
-            metrics.add("Decision", 1, "Count", Action=decision.action.value)
             if snap.probes.consecutive_failures:
                 metrics.add("PeerConsecutiveFailures", snap.probes.consecutive_failures, "Count")
             try:
-                self._act(decision, snap, op, outcome, metrics)
+                decision = self._act(decision, snap, op, outcome, metrics)
             except Exception as exc:  # reported, logged, exit non-zero
                 outcome.ok = False
                 outcome.error = f"{type(exc).__name__}: {exc}"
                 metrics.add("StepFailed", 1, "Count")
                 self.log.error("action failed", extra={"error": outcome.error}, exc_info=True)
+            metrics.add("Decision", 1, "Count", Action=decision.action.value)
             # The writer signal again, at the end of the evaluation: with one at the
-            # start, every 60 s alarm period gets a datapoint even when invocations
-            # drift (the Route 53 writer alarm breaches on a single empty period).
+            # start (and one at every lease renewal while it waits), every 60 s alarm
+            # period gets a datapoint even when invocations drift or run long.
             # A promotion confirmed in this run makes this region the writer.
             # (Also when a post-promotion step failed: the writer is here all the same.)
-            promoted = decision.action in (Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS) and (
+            promoted = decision.action in LEASED_ACTIONS and (
                 outcome.operation is not None and outcome.operation.get("status") in ("promoted", "complete")
             )
             final_writer = 1 if promoted else decision.writer
@@ -299,6 +378,14 @@ class Runner:
         outcome.cpu_seconds = time.process_time() - cpu0
         return outcome
 
+    def _publish_writer(self) -> None:
+        if self._writer_value is None:
+            return
+        signal = Metrics({"Region": self.s.region, "Stack": self.s.stack})
+        signal.add(WRITER_METRIC, self._writer_value, "None")
+        self._flush(signal)
+        self._writer_published = self.clock.now()
+
     def _flush(self, metrics: Metrics) -> None:
         from .aws import AwsError
 
@@ -308,7 +395,57 @@ class Runner:
             self.log.warning("metrics not published", extra={"error": str(exc)})
 
     # ---------------------------------------------------------------- actions
-    def _act(self, d: Decision, snap: Snapshot, op: Operation | None, out: Outcome, metrics: Metrics) -> None:
+    def _act(self, d: Decision, snap: Snapshot, op: Operation | None, out: Outcome, metrics: Metrics) -> Decision:
+        """Carry out ``d``; returns the decision actually carried out.
+
+        A decision with side effects was taken on a snapshot read before the probes, up to a
+        minute ago; an operator (the CLI, an ARC plan, the console) may have promoted this
+        region meanwhile. So before acting the global cluster, the operation record and the
+        active flag are read again and the decision is taken again, with the probe results and
+        the RPO evidence already gathered (no new probes). A promotion, its wait and its steps
+        are decided again once more after the lease is taken: only the lease holder acts, and it
+        acts on what AWS and the record say once it holds it.
+        """
+        leased = d.action in LEASED_ACTIONS
+        if not leased and (d.fence or d.abandon_operation or d.action == Act.NOTIFY_OPERATOR):
+            d, snap, op = self._decide_again(snap, out)
+            leased = d.action in LEASED_ACTIONS
+        if leased:
+            if not self._acquire_lease(out, metrics):
+                return replace(d, action=Act.NOOP, fence=False, abandon_operation=False)
+            try:
+                d, snap, op = self._decide_again(snap, out)
+                self._apply(d, snap, op, out, metrics)
+            finally:
+                self._release_lease()
+        else:
+            self._apply(d, snap, op, out, metrics)
+        return d
+
+    def _decide_again(self, snap: Snapshot, out: Outcome) -> tuple[Decision, Snapshot, Operation | None]:
+        assert self._trigger is not None
+        fresh, op, writer_arn = self.read_snapshot()
+        if not (fresh.rds_reachable and fresh.global_found):
+            fresh = replace(snap, now=fresh.now)  # keep the earlier view rather than act on none
+        else:
+            fresh = replace(
+                fresh,
+                probes=snap.probes,
+                peer_reachable_now=snap.peer_reachable_now,
+                rpo_evidence=snap.rpo_evidence,
+                lag_seconds=snap.lag_seconds,
+            )
+        d = decide(fresh, self._trigger, self.policy)
+        if (d.action.value, d.reason) != (out.action, out.reason):
+            self.log.info("decided again on fresh state", extra={"before": out.action, "decision": asdict(d)})
+        out.action, out.reason, out.kind, out.guard, out.command_hint, out.writer = (
+            d.action.value, d.reason, d.kind, d.guard, d.command_hint, d.writer,
+        )
+        out.ok = d.action != Act.INCONCLUSIVE and (d.action != Act.REFUSE or isinstance(self._trigger, Evaluate))
+        out.status = {**out.status, **_status(fresh, writer_arn)}
+        return d, fresh, op
+
+    def _apply(self, d: Decision, snap: Snapshot, op: Operation | None, out: Outcome, metrics: Metrics) -> None:
         if d.fence:
             self.aws.put_param(self.s.active_param, "false")
             out.fenced = True
@@ -322,11 +459,7 @@ class Runner:
             self._notify_operator(d.reason, snap, d, None)
             self._save_probes(replace(snap.probes, operator_notified=True))
             return
-        if d.action not in (Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS):
-            return
-        if not self._acquire_lease():
-            out.action = Act.NOOP.value
-            out.reason = "another invocation holds the failover lease"
+        if d.action not in LEASED_ACTIONS:
             return
         try:
             if op is None or op.status not in ("promoting", "promoted"):
@@ -336,6 +469,7 @@ class Runner:
                     status="promoted" if d.action == Act.FINISH_STEPS else "promoting",
                     started_at=self.clock.now(),
                     first_failure_at=snap.probes.first_failure_at,
+                    rpo_evidence=_evidence_report(snap) if d.kind == "failover" else None,
                 )
                 if d.action == Act.FINISH_STEPS:
                     op.promoted_at = self.clock.now()
@@ -349,14 +483,13 @@ class Runner:
                 self._promote(op, d.kind)
             if op.status == "promoting":
                 self._wait_promotion(op, metrics)
+            self._writer_value = 1
             self._post_steps(op)
             out.operation = asdict(op)
         except Exception:
             if op is not None:
                 out.operation = asdict(op)
             raise
-        finally:
-            self._release_lease()
 
     def _promote(self, op: Operation, kind: str) -> None:
         from .aws import AwsError, error_code
@@ -406,6 +539,7 @@ class Runner:
                 self._event(op, "promotion", "failed", f"not writer after {self.s.promotion_timeout_seconds:g}s")
                 self._save_op(op)
                 raise StepFailed("promotion deadline exceeded")
+            self._keepalive()
             self.clock.sleep(self.s.poll_seconds)
         op.status = "promoted"
         op.promoted_at = self.clock.now()
@@ -432,8 +566,11 @@ class Runner:
         """
         failed: list[str] = []
         for step in remaining_steps(op.view()):
+            self._keepalive(force=True)  # never start a step on a lease that may have lapsed
             try:
                 detail = getattr(self, f"_step_{step}")(op)
+            except LeaseLost:
+                raise
             except Exception as exc:  # noqa: BLE001 - any failure of one step is recorded; the later steps still run
                 reason = f"{type(exc).__name__}: {exc}"
                 op.failed_steps[step] = reason
@@ -514,6 +651,7 @@ class Runner:
                     f"this region's replication group not primary within {budget:g}s "
                     f"(datastore {status or 'unknown'}, role {role}{', failover requested' if requested else ''}{last})"
                 )
+            self._keepalive()
             self.clock.sleep(min(self.s.poll_seconds, max(0.0, deadline - self.clock.monotonic())))
 
     def _step_scale_asg(self, op: Operation) -> str:
@@ -540,6 +678,7 @@ class Runner:
             while instance is None:
                 if self.clock.monotonic() >= deadline:
                     raise StepFailed(f"no running instance to run the Magento commands on within {budget:g}s")
+                self._keepalive()
                 self.clock.sleep(self.s.poll_seconds)
                 instance = self.aws.pick_instance()
             op.instance_id = instance
@@ -555,6 +694,7 @@ class Runner:
             if self.clock.monotonic() >= deadline:
                 # The command keeps running on the instance; a resume polls the same command id.
                 raise StepFailed(f"run command {op.command_id} not finished within {budget:g}s (status {status})")
+            self._keepalive()
             self.clock.sleep(self.s.poll_seconds)
 
     def release_status(self) -> dict[str, Any]:
@@ -589,6 +729,7 @@ class Runner:
             "first_failed_probe_at": iso(op.first_failure_at),
             "writer_promoted_at": iso(op.promoted_at),
             "seconds_first_failed_probe_to_writer_promoted": detection,
+            "rpo_evidence": op.rpo_evidence,
             "release": self.release_status(),
             "timeline": op.timeline,
         }
@@ -607,6 +748,7 @@ class Runner:
             "mode": self.s.mode,
             "guard": d.guard,
             "run_this_to_act": d.command_hint,
+            "rpo_evidence": _evidence_report(snap),
             "status": _status(snap, ""),
             "operation": asdict(op) if op else None,
         }
@@ -629,40 +771,108 @@ class Runner:
             self.log.warning("poll failed", extra={"error": str(exc)})
             return None
 
-    def _acquire_lease(self) -> bool:
-        ttl = self.s.promotion_timeout_seconds * 2 + 300
-        value = json.dumps({"owner": self.owner, "expires_at": self.clock.now() + ttl})
+    def _acquire_lease(self, out: Outcome, metrics: Metrics) -> bool:
+        """Take the lease (atomic create). A lease that stopped counting (its holder stopped renewing
+        it LEASE_TTL_SECONDS ago, by SSM's clock) is taken over. When another holder's live lease
+        blocks this run, it says so: the outcome, a log line and the LeaseBlocked metric, which a
+        stack alarm watches for runs blocked longer than any legitimate holder works."""
+        now = self.clock.now()
+        value = leases.Lease(self.owner, now, now, self.holder).encode()
         if self.aws.create_param(self.p_lease, value):
+            self._lease_renewed = now
             return True
-        current = self.aws.get_params([self.p_lease]).get(self.p_lease)
-        try:
-            expires = float(json.loads(current or "{}").get("expires_at", 0))
-        except (ValueError, TypeError, AttributeError):
-            expires = 0.0
-        if expires > self.clock.now():
+        found = self.aws.get_param_written(self.p_lease)
+        current = leases.decode(found[0]) if found else None
+        written = found[1] if found else None
+        if found is not None and leases.is_live(current, written, now):
+            assert current is not None and written is not None
+            held = max(0.0, now - current.acquired_at)
+            out.action = Act.NOOP.value
+            out.reason = (
+                f"another invocation holds the failover lease ({current.holder or current.owner[:8]}, "
+                f"renewed {now - written:.0f}s ago, lapses in {leases.expires_at(written) - now:.0f}s)"
+            )
+            out.status["lease"] = {"holder": current.holder, "owner": current.owner, "acquired_at": iso(current.acquired_at),
+                                   "renewed_at": iso(written), "expires_at": iso(leases.expires_at(written))}
+            metrics.add(LEASE_BLOCKED_METRIC, 1, "Count")
+            self.log.warning("blocked by the failover lease", extra={"lease": out.status["lease"], "held_seconds": held})
             return False
-        self.aws.delete_param(self.p_lease)  # stale lease of a dead invocation
-        return self.aws.create_param(self.p_lease, value)
+        # Absent by now, unreadable, or lapsed: its holder died. Take over.
+        self.log.warning("taking over a lapsed failover lease", extra={"lease": found[0] if found else None})
+        self.aws.delete_param(self.p_lease)
+        if self.aws.create_param(self.p_lease, value):
+            self._lease_renewed = now
+            return True
+        out.action, out.reason = Act.NOOP.value, "another invocation took the failover lease first"
+        return False
+
+    def _keepalive(self, force: bool = False) -> None:
+        """While holding the lease: renew it every LEASE_RENEW_SECONDS (every step when ``force``),
+        and publish the writer signal with it, so no alarm period of a long wait stays empty."""
+        if self._lease_renewed is None:
+            return
+        now = self.clock.now()
+        if force or leases.renewal_due(self._lease_renewed, now):
+            self._renew_lease(now)
+        if now - self._writer_published >= leases.LEASE_RENEW_SECONDS:
+            self._publish_writer()
+
+    def _renew_lease(self, now: float) -> None:
+        found = self.aws.get_param_written(self.p_lease)
+        current = leases.decode(found[0]) if found else None
+        if current is None or current.owner != self.owner:
+            self._lease_renewed = None
+            taken = f"now held by {current.holder or current.owner[:8]}" if current else "gone"
+            raise LeaseLost(f"the failover lease was taken over ({taken}); this invocation stopped acting")
+        self.aws.put_param(self.p_lease, replace(current, renewed_at=now).encode())
+        self._lease_renewed = now
 
     def _release_lease(self) -> None:
         from .aws import AwsError
 
+        if self._lease_renewed is None:
+            return
+        self._lease_renewed = None
         try:
-            current = self.aws.get_params([self.p_lease]).get(self.p_lease)
-            if current and json.loads(current).get("owner") == self.owner:
+            found = self.aws.get_param_written(self.p_lease)
+            current = leases.decode(found[0]) if found else None
+            if current is not None and current.owner == self.owner:
                 self.aws.delete_param(self.p_lease)
         except AwsError as exc:
             self.log.warning("lease not released", extra={"error": str(exc)})
-        except ValueError as exc:
-            self.log.warning("lease not released", extra={"error": str(exc)})
 
 
-def _counter(state: ProbeState) -> tuple[int, float | None, bool, float | None]:
+def _persisted(state: ProbeState) -> tuple[Any, ...]:
     """The part of the probe state worth persisting: the count and, while it is non-zero,
-    the time of the last (failed) probe, which the staleness rule needs across invocations.
-    A success after a success changes nothing here, so a healthy minute writes nothing."""
+    the time of the last (failed) probe, which the staleness rule needs across invocations,
+    plus the evidence kept with it. A success after a success changes nothing here, so a
+    healthy minute writes nothing."""
     last = state.last_probe_at if state.consecutive_failures else None
-    return (state.consecutive_failures, state.first_failure_at, state.operator_notified, last)
+    return (
+        state.consecutive_failures,
+        state.first_failure_at,
+        state.operator_notified,
+        last,
+        state.contact_lost_at,
+        state.sync_in_contact,
+        state.lag_at_contact_loss,
+    )
+
+
+def _load_lag(data: Any) -> LagReading | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        seconds = data.get("seconds")
+        return LagReading(
+            metric=str(data.get("metric", "")),
+            seconds=None if seconds is None else float(seconds),
+            window_start=float(data["window_start"]),
+            window_end=float(data["window_end"]),
+            datapoints=int(data.get("datapoints", 0)),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _load_probes(raw: str | None) -> ProbeState:
@@ -675,9 +885,30 @@ def _load_probes(raw: str | None) -> ProbeState:
             first_failure_at=data.get("first_failure_at"),
             last_probe_at=data.get("last_probe_at"),
             operator_notified=bool(data.get("operator_notified", False)),
+            contact_lost_at=data.get("contact_lost_at"),
+            sync_in_contact=str(data.get("sync_in_contact", "") or ""),
+            lag_at_contact_loss=_load_lag(data.get("lag_at_contact_loss")),
         )
     except (ValueError, TypeError, AttributeError):
         return ProbeState()
+
+
+def _evidence_report(snap: Snapshot) -> dict[str, Any]:
+    """What a data-loss failover is (or would be) judged on, for operators: the figure, the metric, the window."""
+    lag = snap.rpo_evidence
+    sync, where = sync_for_failover(snap)
+    return {
+        "contact_lost_at": iso(snap.probes.contact_lost_at),
+        "lag_seconds": None if lag is None else lag.seconds,
+        "lag_metric": None if lag is None else (lag.metric or None),
+        "lag_window": None if lag is None else describe_window(lag),
+        "lag_window_start": None if lag is None else iso(lag.window_start),
+        "lag_window_end": None if lag is None else iso(lag.window_end),
+        "lag_datapoints": None if lag is None else lag.datapoints,
+        "synchronization_status": sync,
+        "synchronization_status_read": where,
+        "synchronization_status_now": snap.local_sync,
+    }
 
 
 def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
@@ -692,10 +923,13 @@ def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
         "active_flag": snap.active_flag,
         "lag_seconds": snap.lag_seconds,
         "consecutive_failures": snap.probes.consecutive_failures,
+        "contact_lost_at": iso(snap.probes.contact_lost_at),
+        "sync_in_contact": snap.probes.sync_in_contact,
+        "rpo_evidence": _evidence_report(snap) if snap.rpo_evidence is not None else None,
         "peer_reachable_now": snap.peer_reachable_now,
         "operation": asdict(snap.operation) if snap.operation else None,
         "rds_reachable": snap.rds_reachable,
     }
 
 
-__all__ = ["STEPS", "Clock", "Operation", "Outcome", "Runner", "StepFailed", "SystemClock"]
+__all__ = ["STEPS", "Clock", "LeaseLost", "Operation", "Outcome", "Runner", "StepFailed", "SystemClock"]

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from .lease import LEASE_TTL_SECONDS
+
 #: Every environment variable the handler reads -> one-line meaning.
 #: "(optional, default X)" marks the optional ones; all others are required.
 ENV_VARS: dict[str, str] = {
@@ -29,7 +31,8 @@ ENV_VARS: dict[str, str] = {
     "MDR_TOPIC_ARN": "SNS topic (in this region) for operator notifications and the failover timeline.",
     "MDR_MODE": "(optional, default notify) 'automatic' acts; 'notify' reports and prints the exact command.",
     "MDR_RPO_SECONDS": "(optional, default 60) maximum replication lag accepted for an unforced failover.",
-    "MDR_CONSECUTIVE_FAILURES": "(optional, default 3) consecutive failed peer probes before the peer is lost.",
+    "MDR_CONSECUTIVE_FAILURES": "(optional, default 3) consecutive failed peer probes, spanning at least (N - 1) probe "
+    "intervals, before the peer is lost.",
     "MDR_PROBE_INTERVAL_SECONDS": "(optional, default 10) pause between probes within one invocation.",
     "MDR_PROBES_PER_INVOCATION": "(optional, default 3) probes per scheduled invocation.",
     "MDR_PROBE_TIMEOUT_SECONDS": "(optional, default 3) connect/read timeout of each peer probe.",
@@ -39,7 +42,8 @@ ENV_VARS: dict[str, str] = {
     "MDR_RUN_COMMAND_TIMEOUT_SECONDS": "(optional, default 180) budget of the run_commands step per invocation (finding "
     "an instance + waiting for the command); when it runs out the step is recorded failed and retried next invocation.",
     "MDR_POLL_SECONDS": "(optional, default 5) polling interval while waiting for AWS operations.",
-    "MDR_LAG_LOOKBACK_SECONDS": "(optional, default 300) window of AuroraGlobalDBReplicationLag datapoints (max) used as the lag.",
+    "MDR_LAG_LOOKBACK_SECONDS": "(optional, default 300) length of the window, ending at the loss of contact with the peer, whose "
+    "maximum AuroraGlobalDBRPOLag (else AuroraGlobalDBReplicationLag) the RPO guard judges.",
     "MDR_CACHE_GLOBAL_DATASTORE_ID": "(optional, default '') ElastiCache Global Datastore id; '' skips the step.",
     "MDR_CACHE_REPLICATION_GROUP_ID": "(optional, default '') this region's member replication group.",
     "MDR_RUN_COMMAND_DOCUMENT": "(optional, default '') SSM Command document with the Magento post-failover "
@@ -115,6 +119,20 @@ class Settings:
         three probe intervals plus one schedule period (a scheduled evaluation may start up
         to a minute after the previous one's last probe)."""
         return 3 * self.probe_interval_seconds + SCHEDULE_ALLOWANCE_SECONDS
+
+    @property
+    def min_evidence_seconds(self) -> float:
+        """How long the failed probes must span before the peer is judged lost:
+        (MDR_CONSECUTIVE_FAILURES - 1) probe intervals (7 probes 10 s apart: a full minute)."""
+        return (self.consecutive_failures - 1) * self.probe_interval_seconds
+
+    @property
+    def max_contact_gap_seconds(self) -> float:
+        """The longest gap in probing after which a failure still belongs to the same loss of contact
+        (the RPO evidence is kept): as long as this function's own work can keep it from probing —
+        a promotion wait that ends without a promotion, a dead holder's lease — plus the usual gap.
+        After a longer gap the peer may have come back unseen."""
+        return self.promotion_timeout_seconds + LEASE_TTL_SECONDS + self.max_probe_gap_seconds
 
     @property
     def active_param(self) -> str:

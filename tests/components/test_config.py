@@ -92,7 +92,7 @@ def test_defaults_fill_in_what_the_stack_file_omits() -> None:
     settings = parse_settings("dev", minimal)
     assert settings.network.cidr == "10.10.0.0/16"
     assert settings.database.instance_count == 2 and settings.database.backup_retention_days == 7
-    assert settings.failover.consecutive_failures == 6 and settings.protect is True  # a full minute of failed probes
+    assert settings.failover.consecutive_failures == 7 and settings.protect is True  # (7 - 1) x 10 s: a full minute from the first failed probe to the last
 
 
 def _set(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:

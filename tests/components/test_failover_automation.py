@@ -211,7 +211,9 @@ def test_the_handlers_own_loader_accepts_the_environment(stack: StackGraph) -> N
     assert settings.global_cluster_id == stack.exports["globalClusterId"]
     assert settings.asg_name == stack.exports["asgName"]
     assert settings.topic_arn == _topic_arn(stack)
-    assert settings.mode == "automatic" and settings.rpo_seconds == 60 and settings.consecutive_failures == 6
+    assert settings.mode == "automatic" and settings.rpo_seconds == 60 and settings.consecutive_failures == 7
+    assert settings.min_evidence_seconds == 60  # a full minute from the first failed probe to the last
+    assert (settings.cache_failover_timeout_seconds, settings.run_command_timeout_seconds) == (120, 180)
     assert settings.run_command_document == stack.one("aws:ssm/document:Document", "failover-post-failover").inputs["name"]
     assert (settings.instance_tag_key, settings.instance_tag_value) == (stack.exports["instanceTagKey"], stack.exports["instanceTagValue"])
     assert (settings.cache_global_datastore_id, settings.cache_replication_group_id) == (
@@ -243,7 +245,7 @@ def _alarms(stack: StackGraph) -> dict[str, Resource]:
 
 def test_every_alarm_notifies_this_regions_topic(stack: StackGraph) -> None:
     alarms = _alarms(stack)
-    assert set(alarms) == {"errors", "throttles", "dead-letters", "replication-lag", "writer", "heartbeat"}
+    assert set(alarms) == {"errors", "throttles", "dead-letters", "replication-lag", "writer", "heartbeat", "lease-blocked"}
     for alarm in alarms.values():
         assert alarm.inputs["alarmActions"] == [_topic_arn(stack)], alarm.name
     assert sorted(stack.exports["failoverAlarmNames"]) == sorted(a.inputs["name"] for a in alarms.values())
@@ -277,6 +279,23 @@ def test_writer_and_heartbeat_alarms_watch_the_metric_the_handler_publishes(stac
     assert alarms["writer"].inputs["okActions"] == [_topic_arn(stack)]  # the writer arriving is news too
     assert alarms["heartbeat"].inputs["statistic"] == "SampleCount"
     assert alarms["heartbeat"].inputs["evaluationPeriods"] * alarms["heartbeat"].inputs["period"] == 600
+    # As the Route 53 writer alarm: one late or missing datapoint is not news.
+    assert alarms["writer"].inputs["evaluationPeriods"] == alarms["writer"].inputs["datapointsToAlarm"] == 2
+
+
+def test_lease_blocked_alarm_fires_when_evaluations_stay_blocked_longer_than_any_holder_works(stack: StackGraph) -> None:
+    from components.failover_automation import longest_lease_hold_seconds
+
+    alarm = _alarms(stack)["lease-blocked"].inputs
+    assert (alarm["namespace"], alarm["metricName"]) == (METRIC_NAMESPACE, "FailoverLeaseBlocked")
+    assert alarm["dimensions"] == {"Stack": stack.stack, "Region": stack.exports["region"]}
+    assert alarm["statistic"] == "Sum" and alarm["threshold"] == 1 and alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["treatMissingData"] == "notBreaching"  # published only by a blocked evaluation
+    # Every minute of the longest legitimate hold: the promotion wait + both step budgets + one lease TTL.
+    env = _environment(stack)
+    hold = sum(int(env[k]) for k in ("MDR_PROMOTION_TIMEOUT_SECONDS", "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS", "MDR_RUN_COMMAND_TIMEOUT_SECONDS")) + 120
+    assert hold == longest_lease_hold_seconds() == 720
+    assert alarm["evaluationPeriods"] == alarm["datapointsToAlarm"] == 12 and alarm["period"] == 60
 
 
 def test_the_stack_also_alarms_on_s3_replication_failures_in_this_region(stack: StackGraph) -> None:

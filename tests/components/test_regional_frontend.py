@@ -363,9 +363,10 @@ def test_writer_alarm_watches_the_metric_the_handler_publishes(stack: StackGraph
     assert alarm["dimensions"] == {"Stack": stack.stack, "Region": stack.exports["region"]}
     assert alarm["comparisonOperator"] == "LessThanThreshold" and alarm["threshold"] == 1
     assert alarm["treatMissingData"] == "breaching"  # silence never counts as holding the writer
-    # One empty or zero minute is enough: with two, a primary back within two minutes of a fast
-    # failover still looked like the writer and took traffic back (the drill's short-outage case).
-    assert alarm["evaluationPeriods"] == 1 and alarm["datapointsToAlarm"] == 1
+    # Two empty or zero minutes in a row: one late or missing datapoint must not cost the writer its
+    # vote. N out of N (no "M out of N"): Route 53 reads the data stream itself and its alarm
+    # configuration carries no DatapointsToAlarm (components/traffic.py).
+    assert alarm["evaluationPeriods"] == 2 and alarm["datapointsToAlarm"] == 2
     assert alarm["period"] == 60 and alarm["statistic"] in ("Maximum", "Minimum", "Average")
 
 

@@ -209,7 +209,8 @@ def test_rto_budget_is_exported_per_stack(stack: StackGraph) -> None:
         assert sum(t["seconds"] for t in terms) == exported[f"{path}_seconds"]
     assert exported["aurora_promotion_typical_seconds"] == 60
     assert exported["aurora_promotion_source"].startswith("https://")
-    # The example stacks wait for six failed probes (a full minute of both signals failing) before a
-    # data-loss failover: writes 13 + 5 x 10 + 4 + 2 = 69 s, still inside the 90 s traffic path.
-    assert exported["writes_seconds"] == 69
-    assert exported["with_typical_promotion_seconds"] == max(exported["traffic_seconds"], exported["writes_seconds"] + 60) == 129
+    # The example stacks wait for seven failed probes, 10 s apart (a full minute from the first failed
+    # probe to the last) before a data-loss failover: writes 13 + 6 x 10 + 4 + 2 = 79 s, still inside the
+    # 90 s traffic path.
+    assert exported["writes_seconds"] == 79
+    assert exported["with_typical_promotion_seconds"] == max(exported["traffic_seconds"], exported["writes_seconds"] + 60) == 139

@@ -62,6 +62,36 @@ def test_the_stacks_routing(topology: Topology) -> None:
 
 def test_grace_is_schedule_plus_alarm_plus_https(topology: Topology) -> None:
     g, why = grace_seconds(topology)
-    assert g == 60 + 1 * 60 + 3 * 10 and "150s" in why  # the writer alarm breaches on one empty/zero period
+    assert g == 60 + 2 * 60 + 3 * 10 and "210s" in why  # the writer alarm breaches on two empty/zero periods
     slower = replace(topology, secondary=replace(topology.secondary, schedule_period_seconds=120))
-    assert grace_seconds(slower)[0] == 210
+    assert grace_seconds(slower)[0] == 270
+
+
+def _writer_state_after(datapoints: list[float], reading: str, alarm: WriterAlarm = ALARM) -> list[str]:
+    """The alarm's state at each boundary from 120 s to 420 s, with one datapoint (1.0) at each given time."""
+    w = WriterState(alarm, started_at=0, reading=reading)
+    for t in datapoints:
+        w.record(t, 1.0)
+    states = []
+    for boundary in range(120, 421, 60):
+        w.evaluate(boundary)
+        states.append(w.state)
+    return states
+
+
+# A writer that publishes every minute, but nothing lands in [240, 300): one late or missing evaluation.
+ONE_EMPTY_MINUTE = [5, 65, 125, 185, 305, 365]
+
+
+def test_one_empty_minute_costs_a_single_period_alarm_the_writer_vote_but_not_two_of_two() -> None:
+    single = replace(ALARM, evaluation_periods=1, datapoints_to_alarm=1)
+    assert _writer_state_after(ONE_EMPTY_MINUTE, "strict", single) == ["OK", "OK", "OK", "ALARM", "OK", "OK"]
+    assert _writer_state_after(ONE_EMPTY_MINUTE, "strict") == ["OK"] * 6
+
+
+def test_a_lookback_reading_fills_a_missing_period_from_older_real_datapoints() -> None:
+    single = replace(ALARM, evaluation_periods=1, datapoints_to_alarm=1)
+    assert _writer_state_after(ONE_EMPTY_MINUTE, "lookback", single) == ["OK"] * 6
+    # A region that stops publishing keeps its stale vote until the evaluation range (N + 2 periods) is empty.
+    assert _writer_state_after([5, 65, 125], "lookback", single) == ["OK", "OK", "OK", "OK", "ALARM", "ALARM"]
+    assert _writer_state_after([5, 65, 125], "strict", single) == ["OK", "OK", "ALARM", "ALARM", "ALARM", "ALARM"]

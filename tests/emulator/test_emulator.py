@@ -398,3 +398,88 @@ def test_a_datastore_member_inherits_from_the_primary_and_refuses_what_it_must_n
     member = w.describe_replication_groups(ReplicationGroupId="b")["ReplicationGroups"][0]
     assert member["AtRestEncryptionEnabled"] is True and member["TransitEncryptionEnabled"] is True and member["AuthTokenEnabled"] is True
     assert member["CacheNodeType"] == "cache.r7g.large"
+
+
+# ---------------------------------------------------------------- what AWS does not document: every answer played
+def _lag_points(region: str, metric: str) -> list[tuple[float, float]]:
+    from datetime import UTC, datetime
+
+    cw = boto3.client("cloudwatch", region_name=region)
+    points = cw.get_metric_statistics(
+        Namespace="AWS/RDS", MetricName=metric, Dimensions=[{"Name": "DBClusterIdentifier", "Value": "s"}],
+        StartTime=datetime(2000, 1, 1, tzinfo=UTC), EndTime=datetime(2100, 1, 1, tzinfo=UTC), Period=60, Statistics=["Maximum"],
+    )["Datapoints"]
+    return sorted((p["Timestamp"].timestamp(), p["Maximum"]) for p in points)
+
+
+@pytest.mark.parametrize(
+    ("model", "during_outage_ms"),
+    [
+        (emulator.LagModel(during_outage="stops"), []),
+        (emulator.LagModel(during_outage="grows"), [60_800.0, 120_800.0]),
+    ],
+    ids=["stops", "grows"],
+)
+def test_aurora_publishes_its_lag_once_a_minute_under_each_outage_model(
+    aws: dict[str, Any], model: emulator.LagModel, during_outage_ms: list[float]
+) -> None:
+    emulator.set_aurora_lag(model)
+    for _ in range(3):  # three minutes of replication
+        _gc(aws["w"])
+        emulator.advance(60)
+    emulator.set_dark(E)
+    for _ in range(2):
+        emulator.advance(60)
+        _gc(aws["w"])
+    for metric in ("AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag"):
+        values = [v for _t, v in _lag_points(W, metric)]
+        assert values == pytest.approx([800.0] * 3 + during_outage_ms, abs=5), (metric, values)
+    # Only secondaries publish it: the writer's own cluster has none.
+    assert not [p for p in emulator.STATE.aurora_lag_log if p[1] == aws["p"]]
+
+
+def test_an_engine_before_aurora_mysql_3_04_publishes_no_rpo_lag(aws: dict[str, Any]) -> None:
+    emulator.set_aurora_lag(emulator.LagModel(rpo_lag_published=False))
+    _gc(aws["w"])
+    assert _lag_points(W, "AuroraGlobalDBRPOLag") == []
+    assert [v for _t, v in _lag_points(W, "AuroraGlobalDBReplicationLag")] == [800.0]
+
+
+@pytest.mark.parametrize("status", ["pending-resync", ""])
+def test_members_report_the_played_sync_status_only_while_the_writer_is_dark(aws: dict[str, Any], status: str) -> None:
+    emulator.set_sync_during_outage(status)
+
+    def sync() -> dict[str, str | None]:
+        return {m["DBClusterArn"]: m.get("SynchronizationStatus") for m in _gc(aws["w"])["GlobalClusterMembers"]}
+
+    assert sync() == {aws["p"]: "connected", aws["s"]: "connected"}
+    emulator.set_dark(E)
+    assert sync() == {aws["p"]: "connected", aws["s"]: status or None}
+    emulator.set_dark(E, False)
+    assert sync()[aws["s"]] == "connected"
+    # A data-loss failover is still accepted (AWS: it "doesn't wait for data to synchronize").
+    emulator.set_dark(E)
+    aws["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws["s"], AllowDataLoss=True)
+
+
+def test_a_fault_can_last_a_stretch_of_emulator_time(aws: dict[str, Any]) -> None:
+    fault = emulator.inject_fault("error", service="rds", operation="FailoverGlobalCluster", error_code="InvalidGlobalClusterStateFault",
+                                  remaining=None, until=emulator.STATE.now() + 300)
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            aws["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws["s"], AllowDataLoss=True)
+        emulator.advance(120)
+    emulator.advance(61)
+    aws["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws["s"], AllowDataLoss=True)
+    assert fault.hits == 2
+
+
+def test_ssm_stamps_parameters_with_emulator_time() -> None:
+    emulator.install()
+    with mock_aws():
+        emulator.reset()
+        emulator.advance(7200)
+        ssm = boto3.client("ssm", region_name=W)
+        ssm.put_parameter(Name="/x", Value="1", Type="String")
+        written = ssm.get_parameters(Names=["/x"])["Parameters"][0]["LastModifiedDate"].timestamp()
+        assert abs(written - emulator.STATE.now()) < 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -95,16 +96,20 @@ class World:
         g = ec.describe_global_replication_groups(GlobalReplicationGroupId=gid, ShowMemberInfo=True)["GlobalReplicationGroups"][0]
         return {m["ReplicationGroupRegion"]: m["Role"] for m in g["Members"]}
 
-    def set_lag_ms(self, value: float) -> None:
+    def set_lag_ms(self, value: float, metric: str = "AuroraGlobalDBReplicationLag", minutes: int = 6) -> None:
+        """Aurora's lag history for this region's cluster: one datapoint a minute for the last `minutes` minutes."""
+        now = emulator.STATE.now()
         self.client("cloudwatch").put_metric_data(
             Namespace="AWS/RDS",
             MetricData=[
                 {
-                    "MetricName": "AuroraGlobalDBReplicationLag",
+                    "MetricName": metric,
                     "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "shop-secondary"}],
                     "Value": value,
                     "Unit": "Milliseconds",
+                    "Timestamp": datetime.fromtimestamp(now - 60 * k, UTC),
                 }
+                for k in range(minutes)
             ],
         )
 

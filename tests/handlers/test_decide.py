@@ -7,17 +7,25 @@ from dataclasses import replace
 import pytest
 
 from handlers.decide import (
+    REPLICATION_LAG_METRIC,
+    RPO_LAG_METRIC,
     STEPS,
     Act,
     FailoverView,
+    LagReading,
     OperationView,
     Policy,
     ProbeState,
     Snapshot,
     decide,
+    evidence_seconds,
     is_stale,
+    merge_lag,
     next_probe_state,
+    peer_lost,
+    pick_lag,
     remaining_steps,
+    rpo_window,
     should_probe,
 )
 from handlers.events import Evaluate, OperatorCommand
@@ -25,12 +33,19 @@ from handlers.events import Evaluate, OperatorCommand
 LOCAL = "arn:aws:rds:us-west-2:1:cluster:local"
 PEER = "arn:aws:rds:us-east-1:1:cluster:peer"
 BUNKER = "arn:aws:rds:eu-central-1:1:cluster:bunker"  # a database standby outside the pair
-AUTO = Policy(mode="automatic", rpo_seconds=60, consecutive_failures=3, max_probe_gap_seconds=90)
+AUTO = Policy(mode="automatic", rpo_seconds=60, consecutive_failures=3, max_probe_gap_seconds=90, min_evidence_seconds=20)
 GAP = AUTO.max_probe_gap_seconds
 NOTIFY = replace(AUTO, mode="notify")
 TICK = Evaluate(source="schedule")
-LOST = ProbeState(consecutive_failures=3, first_failure_at=0.0)
-BASE = Snapshot(now=1000.0, local_arn=LOCAL, writer_arn=PEER, active_flag=False, lag_seconds=1.0)
+LOST = ProbeState(consecutive_failures=3, first_failure_at=0.0, last_probe_at=20.0, contact_lost_at=0.0, sync_in_contact="connected")
+
+
+def lag(seconds: float | None, metric: str = RPO_LAG_METRIC) -> LagReading:
+    """The RPO evidence: the lag in the window before the loss of contact (at 0.0)."""
+    return LagReading(metric if seconds is not None else "", seconds, -300.0, 0.0, 5 if seconds is not None else 0)
+
+
+BASE = Snapshot(now=1000.0, local_arn=LOCAL, writer_arn=PEER, active_flag=False, rpo_evidence=lag(1.0))
 OPEN = OperationView("op", "failover", "promoted", 900.0, ("cache_failover",))
 
 
@@ -48,12 +63,25 @@ CASES = [
     ("lost-auto", replace(BASE, probes=LOST), TICK, AUTO, Act.PROMOTE, "failover"),
     ("lost-notify", replace(BASE, probes=LOST), TICK, NOTIFY, Act.NOTIFY_OPERATOR, "mode-notify"),
     ("lost-notify-again", replace(BASE, probes=replace(LOST, operator_notified=True)), TICK, NOTIFY, Act.NOOP, ""),
-    ("lost-lag", replace(BASE, probes=LOST, lag_seconds=61), TICK, AUTO, Act.NOTIFY_OPERATOR, "rpo-exceeded"),
-    ("lost-lag-unknown", replace(BASE, probes=LOST, lag_seconds=None), TICK, AUTO, Act.NOTIFY_OPERATOR, "lag-unknown"),
-    ("lost-lag-notified", replace(BASE, probes=replace(LOST, operator_notified=True), lag_seconds=61),
+    ("lost-lag", replace(BASE, probes=LOST, rpo_evidence=lag(61)), TICK, AUTO, Act.NOTIFY_OPERATOR, "rpo-exceeded"),
+    ("lost-lag-unknown", replace(BASE, probes=LOST, rpo_evidence=lag(None)), TICK, AUTO, Act.NOTIFY_OPERATOR, "lag-unknown"),
+    ("lost-lag-not-read", replace(BASE, probes=LOST, rpo_evidence=None), TICK, AUTO, Act.NOTIFY_OPERATOR, "lag-unknown"),
+    ("lost-lag-notified", replace(BASE, probes=replace(LOST, operator_notified=True), rpo_evidence=lag(61)),
      TICK, AUTO, Act.REFUSE, "rpo-exceeded"),
+    # The current lag (status only) is never judged: a lag growing during the outage blocks nothing.
+    ("lost-lag-growing-now", replace(BASE, probes=LOST, lag_seconds=900.0), TICK, AUTO, Act.PROMOTE, "failover"),
+    ("lost-replication-lag-fallback", replace(BASE, probes=LOST, rpo_evidence=lag(30, REPLICATION_LAG_METRIC)), TICK, AUTO,
+     Act.PROMOTE, "failover"),
+    # Enough failed probes, but they span less than (3 - 1) x 10 s: wait for the evidence.
+    ("lost-count-short-span", replace(BASE, probes=replace(LOST, last_probe_at=15.0)), TICK, AUTO, Act.NOOP, ""),
     ("lost-unavailable", replace(BASE, probes=LOST, local_status="modifying"), TICK, AUTO, Act.NOTIFY_OPERATOR, "local-not-available"),
-    ("lost-unsynced", replace(BASE, probes=LOST, local_sync="pending-resync"), TICK, AUTO, Act.NOTIFY_OPERATOR, "local-not-in-sync"),
+    # SynchronizationStatus: judged as read while the peer last answered; a change during the outage is not.
+    ("lost-unsynced-before", replace(BASE, probes=replace(LOST, sync_in_contact="pending-resync"), local_sync="pending-resync"),
+     TICK, AUTO, Act.NOTIFY_OPERATOR, "local-not-in-sync"),
+    ("lost-unsynced-only-now", replace(BASE, probes=LOST, local_sync="pending-resync"), TICK, AUTO, Act.PROMOTE, "failover"),
+    ("lost-sync-absent-now", replace(BASE, probes=LOST, local_sync=""), TICK, AUTO, Act.PROMOTE, "failover"),
+    ("lost-sync-never-seen-unsynced", replace(BASE, probes=replace(LOST, sync_in_contact=""), local_sync="pending-resync"),
+     TICK, AUTO, Act.NOTIFY_OPERATOR, "local-not-in-sync"),
     ("writer-here", replace(BASE, local_is_writer=True, writer_arn=LOCAL, active_flag=True), TICK, AUTO, Act.NOOP, ""),
     ("writer-inactive-auto", replace(BASE, local_is_writer=True, writer_arn=LOCAL), TICK, AUTO, Act.FINISH_STEPS, "adopt"),
     ("writer-inactive-notify", replace(BASE, local_is_writer=True, writer_arn=LOCAL), TICK, NOTIFY, Act.NOTIFY_OPERATOR, "writer-not-active"),
@@ -66,8 +94,9 @@ CASES = [
     ("status", replace(BASE, probes=LOST), cmd("status"), AUTO, Act.REPORT_STATUS, ""),
     ("cmd-failover-peer-healthy", replace(BASE, peer_reachable_now=True), cmd("failover"), NOTIFY, Act.REFUSE, "peer-healthy"),
     ("cmd-failover-peer-down", replace(BASE, peer_reachable_now=False), cmd("failover"), NOTIFY, Act.PROMOTE, "failover"),
-    ("cmd-failover-forced", replace(BASE, peer_reachable_now=True, lag_seconds=999), cmd("failover", force=True), NOTIFY, Act.PROMOTE, "failover"),
-    ("cmd-failover-lag", replace(BASE, peer_reachable_now=False, lag_seconds=999), cmd("failover"), AUTO, Act.REFUSE, "rpo-exceeded"),
+    ("cmd-failover-forced", replace(BASE, peer_reachable_now=True, rpo_evidence=lag(999)), cmd("failover", force=True), NOTIFY,
+     Act.PROMOTE, "failover"),
+    ("cmd-failover-lag", replace(BASE, peer_reachable_now=False, rpo_evidence=lag(999)), cmd("failover"), AUTO, Act.REFUSE, "rpo-exceeded"),
     ("cmd-failover-unavailable-forced", replace(BASE, peer_reachable_now=False, local_status="stopped"), cmd("failover", force=True),
      AUTO, Act.REFUSE, "local-not-available"),
     ("cmd-switchover", replace(BASE, peer_reachable_now=True), cmd("switchover"), NOTIFY, Act.PROMOTE, "switchover"),
@@ -120,15 +149,20 @@ def test_fence_whenever_reader_claims_active(mode: str, writer: bool, flag: bool
 def test_exhaustive_no_data_loss_promotion_without_confirmation() -> None:
     """Over a grid of worlds, an evaluation promotes only when confirmed lost, guards pass and mode is automatic."""
     for failures in range(0, 5):
-        for lag in (None, 0.0, 60.0, 61.0):
-            for status in ("available", "modifying"):
-                for sync in ("connected", "pending-resync", ""):
-                    for mode in ("automatic", "notify"):
-                        for src in ("schedule", "alarm", "sns-alarm", "rds-event", "scheduler"):
-                            snap = replace(BASE, probes=ProbeState(failures, 0.0), lag_seconds=lag, local_status=status, local_sync=sync)
-                            d = decide(snap, Evaluate(source=src), replace(AUTO, mode=mode))
-                            ok = failures >= 3 and lag is not None and lag <= 60 and status == "available" and sync in ("", "connected") and mode == "automatic"
-                            assert (d.action == Act.PROMOTE) == ok, (failures, lag, status, sync, mode, d)
+        for span in (10.0, 20.0):
+            for seconds in (None, 0.0, 60.0, 61.0):
+                for status in ("available", "modifying"):
+                    for sync in ("connected", "pending-resync", ""):
+                        for mode in ("automatic", "notify"):
+                            for src in ("schedule", "alarm", "sns-alarm", "rds-event", "scheduler"):
+                                probes = ProbeState(failures, 0.0, span, contact_lost_at=0.0, sync_in_contact=sync)
+                                snap = replace(BASE, probes=probes, rpo_evidence=lag(seconds), local_status=status, local_sync="pending-resync")
+                                d = decide(snap, Evaluate(source=src), replace(AUTO, mode=mode))
+                                # The status judged is the one read while the peer answered; never seen: the one now.
+                                judged = sync or snap.local_sync
+                                ok = (failures >= 3 and span >= 20 and seconds is not None and seconds <= 60 and status == "available"
+                                      and judged in ("", "connected") and mode == "automatic")
+                                assert (d.action == Act.PROMOTE) == ok, (failures, span, seconds, status, sync, mode, d)
                             if d.action == Act.PROMOTE:
                                 assert d.kind == "failover"
 
@@ -142,8 +176,9 @@ def test_abandons_stale_promoting_record() -> None:
 def test_probe_state_folding() -> None:
     s = next_probe_state(ProbeState(), False, 10.0, GAP)
     s = next_probe_state(s, False, 20.0, GAP)
-    assert (s.consecutive_failures, s.first_failure_at, s.last_probe_at) == (2, 10.0, 20.0)
-    assert next_probe_state(replace(s, operator_notified=True), True, 30.0, GAP) == ProbeState(0, None, 30.0, False)
+    assert (s.consecutive_failures, s.first_failure_at, s.last_probe_at, s.contact_lost_at) == (2, 10.0, 20.0, 10.0)
+    ok = next_probe_state(replace(s, operator_notified=True, sync_in_contact="connected"), True, 30.0, GAP)
+    assert ok == ProbeState(0, None, 30.0, False, sync_in_contact="connected")  # the status seen in contact is kept
 
 
 STALENESS = [
@@ -204,3 +239,79 @@ def test_remaining_steps_in_order() -> None:
 def test_shop_steps_come_before_the_cache() -> None:
     """Capacity and the active flag never wait for the cache; the notification is last."""
     assert STEPS == ("scale_asg", "activate_region", "cache_failover", "run_commands", "notify")
+
+
+# ---------------------------------------------------------------- the evidence for a data-loss failover
+CONTACT = [
+    # (id, previous state, now, max contact gap, expected (count, first_failure_at, contact_lost_at, lag kept))
+    ("first-failure-loses-contact", ProbeState(last_probe_at=0.0), 10.0, 600.0, (1, 10.0, 10.0, False)),
+    ("fresh-failure-keeps-contact", ProbeState(2, 10.0, 20.0, contact_lost_at=10.0, lag_at_contact_loss=lag(1.0)), 30.0, 600.0,
+     (3, 10.0, 10.0, True)),
+    # Our own promotion attempt kept us from probing for 5 minutes: the count restarts, the loss of contact stays.
+    ("stale-within-contact-gap", ProbeState(7, 10.0, 70.0, contact_lost_at=10.0, lag_at_contact_loss=lag(1.0)), 400.0, 600.0,
+     (1, 400.0, 10.0, True)),
+    # Hours without probing: the peer may have come back unseen; this is a new loss of contact.
+    ("stale-beyond-contact-gap", ProbeState(7, 10.0, 70.0, contact_lost_at=10.0, lag_at_contact_loss=lag(1.0)), 3 * 3600.0, 600.0,
+     (1, 3 * 3600.0, 3 * 3600.0, False)),
+    ("legacy-record-contact-from-first-failure", ProbeState(2, 10.0, 20.0), 30.0, 600.0, (3, 10.0, 10.0, False)),
+]
+
+
+@pytest.mark.parametrize(("name", "prev", "now", "gap", "expected"), CONTACT, ids=[c[0] for c in CONTACT])
+def test_the_loss_of_contact_outlives_a_restarted_count_only_within_the_contact_gap(
+    name: str, prev: ProbeState, now: float, gap: float, expected: tuple[object, ...]
+) -> None:
+    s = next_probe_state(prev, False, now, GAP, gap)
+    assert (s.consecutive_failures, s.first_failure_at, s.contact_lost_at, s.lag_at_contact_loss is not None) == expected
+
+
+@pytest.mark.parametrize(
+    ("contact", "window"),
+    [
+        (600.0, (300.0, 600.0)),  # exactly on a minute: the minute that starts then is outage time
+        (659.9, (300.0, 600.0)),  # the minute that holds the loss of contact is left out
+        (660.0, (360.0, 660.0)),
+    ],
+)
+def test_the_rpo_window_is_whole_minutes_before_the_loss_of_contact(contact: float, window: tuple[float, float]) -> None:
+    assert rpo_window(contact, 300) == window
+
+
+def test_pick_lag_prefers_the_rpo_metric_and_falls_back() -> None:
+    both = pick_lag({RPO_LAG_METRIC: [1.0, 3.0], REPLICATION_LAG_METRIC: [9.0]}, 0.0, 300.0)
+    assert (both.metric, both.seconds, both.datapoints) == (RPO_LAG_METRIC, 3.0, 2)
+    fallback = pick_lag({RPO_LAG_METRIC: [], REPLICATION_LAG_METRIC: [2.0, 4.0]}, 0.0, 300.0)
+    assert (fallback.metric, fallback.seconds) == (REPLICATION_LAG_METRIC, 4.0)
+    none = pick_lag({}, 0.0, 300.0)
+    assert (none.metric, none.seconds, none.known) == ("", None, False)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "fresh", "expected"),
+    [
+        (lag(1.0), None, lag(1.0)),  # CloudWatch did not answer at the decision: the reading from the loss of contact
+        (None, lag(2.0), lag(2.0)),
+        (lag(None), lag(2.0), lag(2.0)),  # late datapoints arrived after the loss of contact
+        (lag(1.0), replace(lag(2.0), datapoints=6), replace(lag(2.0), datapoints=6)),  # more datapoints, larger maximum
+        (lag(5.0, REPLICATION_LAG_METRIC), lag(1.0), lag(1.0)),  # the RPO metric wins over the replication lag
+        (lag(None), lag(None), lag(None)),
+        (replace(lag(1.0), window_end=60.0), lag(3.0), lag(3.0)),  # another window: only the fresh one counts
+    ],
+)
+def test_merge_lag(recorded: LagReading | None, fresh: LagReading | None, expected: LagReading | None) -> None:
+    assert merge_lag(recorded, fresh) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "lost"),
+    [
+        (ProbeState(3, 0.0, 20.0), True),
+        (ProbeState(3, 0.0, 19.2), True),  # within the clock tolerance
+        (ProbeState(3, 0.0, 18.0), False),  # two evaluations' probes came too close: one more probe
+        (ProbeState(2, 0.0, 40.0), False),
+        (ProbeState(3, 0.0, None), False),  # the span is unknown
+    ],
+)
+def test_peer_lost_needs_the_count_and_the_span(state: ProbeState, lost: bool) -> None:
+    assert peer_lost(state, AUTO) is lost
+    assert evidence_seconds(ProbeState(7, 100.0, 160.0)) == 60.0

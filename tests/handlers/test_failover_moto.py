@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -323,16 +324,26 @@ def test_cache_failover_already_in_progress_is_waited_for(world: World) -> None:
     _completed(world)
 
 
+def _version(world: World, name: str) -> int | None:
+    try:
+        return int(world.client("ssm").get_parameter(Name=name)["Parameter"]["Version"])
+    except Exception:  # noqa: BLE001 - absent
+        return None
+
+
 def test_healthy_minute_probes_at_a_fixed_cadence_without_ssm_writes(world: World) -> None:
     # The stack sizes the rounds to fill the one-minute schedule: a peer that goes
     # dark right after a successful probe is seen about one interval later.
+    first = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
+    assert first["action"] == "noop"
+    # The first run records the synchronization status it saw while the peer answered (once).
+    assert json.loads(world.param("/magento-dr/secondary/failover/probes") or "{}")["sync_in_contact"] == "connected"
+    versions = {name: _version(world, name) for name in ("/magento-dr/secondary/active", "/magento-dr/secondary/failover/probes")}
     slept_before = world.clock.slept
-    ssm_versions = world.client("ssm").get_parameter(Name="/magento-dr/secondary/active")["Parameter"]["Version"]
     result = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="6")
     assert result["action"] == "noop" and result["probes"] == [True] * 6
     assert world.clock.slept - slept_before == pytest.approx(50, abs=1.0)  # 5 gaps of ~10 s
-    assert world.param("/magento-dr/secondary/failover/probes") is None  # nothing changed, nothing written
-    assert world.client("ssm").get_parameter(Name="/magento-dr/secondary/active")["Parameter"]["Version"] == ssm_versions
+    assert {name: _version(world, name) for name in versions} == versions  # nothing changed, nothing written
 
 
 def test_a_dark_peer_is_confirmed_within_one_evaluation_and_probing_stops_there(world: World) -> None:
@@ -384,7 +395,7 @@ def test_peer_cluster_not_available_is_still_alive(world: World, status: str) ->
     rds_backends["123456789012"][PRIMARY].clusters["shop-primary"].status = status
     result = world.run(SCHEDULED)
     assert result["action"] == "noop" and result["probes"] == [True, True, True], result
-    assert world.promotions() == [] and world.param("/magento-dr/secondary/failover/probes") is None
+    assert world.promotions() == [] and json.loads(world.param("/magento-dr/secondary/failover/probes") or "{}")["consecutive_failures"] == 0
 
 
 @pytest.mark.parametrize("code", ["Throttling", "AccessDenied", "DBClusterNotFoundFault", "InternalFailure"])
@@ -551,3 +562,23 @@ def test_a_stale_failure_count_does_not_add_up_across_a_long_gap(world: World) -
     emulator.advance(40)
     third = world.run(SCHEDULED, MDR_PROBES_PER_INVOCATION="1")
     assert third["action"] == "noop" and "2/3" in third["reason"]
+
+
+# ---------------------------------------------------------------- a full minute of evidence
+def test_seven_failed_probes_span_a_full_minute_even_when_evaluations_come_early(world: World) -> None:
+    # The stacks' settings: 7 consecutive failures, 6 probes a minute, 10 s apart. The next
+    # evaluation starts only 3 s after the previous one's last probe (the previous one started late
+    # in its tick): its first probe still waits for the cadence, so the 7 failed probes span 60 s.
+    env = {"MDR_CONSECUTIVE_FAILURES": "7", "MDR_PROBES_PER_INVOCATION": "6"}
+    emulator.set_dark(PRIMARY)
+    first = world.run(SCHEDULED, **env)
+    assert first["action"] == "noop" and first["probes"] == [False] * 6
+    stored = json.loads(world.param("/magento-dr/secondary/failover/probes") or "{}")
+    assert stored["last_probe_at"] - stored["first_failure_at"] == pytest.approx(50, abs=0.1)
+    emulator.advance(3 - (emulator.STATE.now() - stored["last_probe_at"]))
+    second = world.run(SCHEDULED, **env)
+    assert second["action"] == "promote" and second["probes"] == [False], second
+    assert "over 60s" in second["reason"]
+    op = second["operation"]
+    requested = next(e["at"] for e in op["timeline"] if e["step"] == "promotion-requested")
+    assert datetime.fromisoformat(requested).timestamp() - op["first_failure_at"] >= 60

@@ -93,5 +93,15 @@ def test_one_invocation_fits_the_lambda_timeout_with_the_stack_defaults() -> Non
     s = Settings.from_env({**REQUIRED, "MDR_PROMOTION_TIMEOUT_SECONDS": str(failover_automation.PROMOTION_TIMEOUT_SECONDS)})
     used = rto.SCHEDULE_PERIOD_SECONDS + s.promotion_timeout_seconds + s.cache_failover_timeout_seconds + s.run_command_timeout_seconds
     assert used + 120 <= failover_automation.TIMEOUT_SECONDS, used
-    # The lease outlives any invocation that holds it (a dead holder never keeps a successor out for long).
-    assert s.promotion_timeout_seconds * 2 + 300 >= failover_automation.TIMEOUT_SECONDS
+
+
+def test_a_live_holder_never_lets_its_lease_lapse_and_a_dead_one_lapses_within_two_minutes() -> None:
+    """Renewals come every LEASE_RENEW_SECONDS of a wait; between two, the longest a single AWS call
+    can block (connect + read timeout, every attempt) must still leave the lease alive."""
+    from handlers import lease
+
+    s = Settings.from_env(REQUIRED)
+    longest_call = (s.aws_connect_timeout + s.aws_read_timeout) * s.aws_max_attempts
+    assert lease.LEASE_RENEW_SECONDS + s.poll_seconds + longest_call < lease.LEASE_TTL_SECONDS <= 120
+    # A failure after a gap as long as our own work can cause still belongs to the same loss of contact.
+    assert s.max_contact_gap_seconds == s.promotion_timeout_seconds + lease.LEASE_TTL_SECONDS + s.max_probe_gap_seconds

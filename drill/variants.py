@@ -1,0 +1,98 @@
+"""The drill's variants: each plays one answer to a question AWS leaves open, with the outcome an SRE expects.
+
+AWS does not document what Aurora's lag metrics (AuroraGlobalDBRPOLag, AuroraGlobalDBReplicationLag)
+or a member's SynchronizationStatus show in the secondary's region while the primary's region is
+dark, nor how long it may refuse a promotion. `python -m drill --variant NAME` plays one answer
+(emulator/aurora_metrics.py, emulator/rds.py, emulator faults); the default run plays the one that
+defeated the old look-back guard (the lag keeps growing). Each variant states what must happen:
+a failover when the lag before the outage was within the RPO, none (and one notification) when it
+was not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    description: str
+    #: Aurora's lag metrics while the writer's region is dark: "grows" (time since replication
+    #: stopped) or "stops" (no datapoints).
+    lag_during_outage: str = "grows"
+    #: The lag while replication flows, before the outage (milliseconds).
+    lag_before_outage_ms: float = 800.0
+    #: AuroraGlobalDBRPOLag published (Aurora MySQL >= 3.04 / 2.12); False plays an older engine.
+    rpo_lag_published: bool = True
+    #: What the secondary's member reports as SynchronizationStatus while the writer is dark (None: its real status).
+    sync_during_outage: str | None = None
+    #: FailoverGlobalCluster is refused (InvalidGlobalClusterStateFault) this long after the outage starts.
+    promotion_refused_seconds: float = 0.0
+    #: The secondary's function is killed right after the writer is confirmed (Lambda timeout, out of memory).
+    crash_after_promotion: bool = False
+    #: Route 53 reads a missing writer datapoint per the alarm's treatMissingData ("strict") or as
+    #: CloudWatch's own evaluation does, from the most recent real datapoints ("lookback").
+    route53_reading: str = "strict"
+    #: The outcome an SRE expects: an automatic failover, or none and one "action needed" naming `blocked_by`.
+    expect_failover: bool = True
+    blocked_by: str = ""
+
+    @property
+    def lag_metric(self) -> str:
+        """The metric the failover function must report having judged."""
+        return "AuroraGlobalDBRPOLag" if self.rpo_lag_published else "AuroraGlobalDBReplicationLag"
+
+
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant(
+            "default",
+            "the lag metrics keep reporting a growing lag during the outage (AuroraGlobalDBRPOLag published); "
+            "expected: failover (the lag before the outage was 0.8 s)",
+        ),
+        Variant(
+            "lag-stops",
+            "the lag metrics stop with the outage; expected: failover",
+            lag_during_outage="stops",
+        ),
+        Variant(
+            "lag-above-rpo",
+            "the lag was 90 s, above the 60 s RPO, before the outage (then stops); expected: no failover, one notification (rpo-exceeded)",
+            lag_during_outage="stops",
+            lag_before_outage_ms=90_000.0,
+            expect_failover=False,
+            blocked_by="rpo-exceeded",
+        ),
+        Variant(
+            "rpo-lag-unpublished",
+            "an engine before Aurora MySQL 3.04 publishes no AuroraGlobalDBRPOLag; expected: failover judged on AuroraGlobalDBReplicationLag",
+            rpo_lag_published=False,
+        ),
+        Variant(
+            "sync-flips",
+            "this region's member reports SynchronizationStatus pending-resync while the primary is dark; expected: failover",
+            sync_during_outage="pending-resync",
+        ),
+        Variant(
+            "promotion-refused",
+            "the lag stops and AWS refuses FailoverGlobalCluster for 7 minutes, longer than the 5-minute look-back; "
+            "expected: failover once AWS accepts",
+            lag_during_outage="stops",
+            promotion_refused_seconds=420.0,
+        ),
+        Variant(
+            "crash",
+            "the secondary's function dies right after the writer is confirmed; expected: the next evaluations "
+            "resume the steps within about two minutes",
+            crash_after_promotion=True,
+        ),
+        Variant(
+            "route53-lookback",
+            "Route 53 reads a missing writer datapoint from the most recent real ones (CloudWatch's documented alarm "
+            "evaluation) instead of as breaching; expected: failover, traffic follows the writer all the same",
+            route53_reading="lookback",
+        ),
+    )
+}
