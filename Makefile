@@ -41,7 +41,8 @@ unit: $(STAMP)
 policy-pack: $(POLICY_STAMP)
 	$(POLICY_VENV)/bin/python -m pytest -q tests/policy/test_pack.py
 
-## drill: the main command — a whole regional failover and failback on the embedded AWS emulator
+## drill: the main command — a whole regional failover and failback on the embedded AWS emulator,
+## then the outage operations (each surviving stack's emergency `pulumi up` while the other region is dark)
 ## (TARGET=aws: read-only readiness of the deployed stacks; add DRILL_ARGS=--execute for a planned switchover + failback)
 TARGET ?= emulator
 DRILL_ARGS ?=
@@ -52,6 +53,7 @@ ifeq ($(TARGET),aws)
 	$(BIN)/python -m drill --target aws --outputs-primary $(OUTPUTS_PRIMARY) --outputs-secondary $(OUTPUTS_SECONDARY) $(DRILL_ARGS)
 else
 	$(BIN)/python -m drill --target emulator $(DRILL_ARGS)
+	$(BIN)/python -m drill --outage-operations
 endif
 
 ## preview: print every example stack's resource tree offline (no AWS account, no Pulumi CLI)

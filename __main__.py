@@ -9,11 +9,11 @@ optional) ARC Region switch plan; exports beside each tier. Every resource lives
 """
 
 import pulumi
-import pulumi_aws as aws
 
 from components.config import ConfigError, check_pairing, load_settings
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.global_database import GlobalDatabase, check_matches_primary, database_args
+from components.hosted_zone import hosted_zone_id
 from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, ReplicatedMediaBucketArgs
 from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.notifications import Notifications, NotificationsArgs
@@ -123,10 +123,8 @@ if settings.is_primary:
 def declare_shop() -> None:
     """The shop tiers of the primary and its paired standby (a database standby has none)."""
     # The shop's existing public hosted zone: the shop's records, the regional records and (primary)
-    # the media CDN's records all go there.
-    zone = aws.route53.get_zone_output(
-        name=settings.dns.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=providers[settings.region])
-    )
+    # the media CDN's records all go there. In outage mode without us-east-1, from config (Route 53's API is there).
+    zone_id = hosted_zone_id(settings, providers[settings.region])
 
     # The primary owns the media CDN (and its hostname's records); the secondary owns both
     # replication rules. See docs/media.md "Ownership".
@@ -141,7 +139,7 @@ def declare_shop() -> None:
             alarm_topic_arn=notifications.topic_arn,
             protect=settings.protect,
             media_hostname=settings.media.hostname if settings.is_primary else None,
-            hosted_zone_id=zone.zone_id if settings.is_primary else None,
+            hosted_zone_id=zone_id if settings.is_primary else None,
             edge_provider=providers[GLOBAL_SERVICES_REGION] if settings.is_primary else None,
             peer_provider=None if settings.is_primary else providers[settings.peer.region],
             primary=None
@@ -166,7 +164,7 @@ def declare_shop() -> None:
             peer_region=settings.peer.region,
             is_primary=settings.is_primary,
             dns=settings.dns,
-            hosted_zone_id=zone.zone_id,
+            hosted_zone_id=zone_id,
             web=settings.web,
             cache=settings.cache,
             search=settings.search,
@@ -297,6 +295,7 @@ def declare_shop() -> None:
         pulumi.export("mediaDistributionArn", media.distribution_arn)
         pulumi.export("mediaDistributionDomainName", media.distribution_domain_name)
     pulumi.export("shopUrl", f"https://{settings.dns.shop_hostname}/")
+    pulumi.export("hostedZoneId", zone_id)  # what magento-dr:dns.zoneId takes in outage mode (RUNBOOK)
     pulumi.export("regionalHostname", frontend.regional_hostname)
     pulumi.export("albDnsName", frontend.alb_dns_name)
     pulumi.export("albZoneId", frontend.alb_zone_id)

@@ -72,6 +72,9 @@ class PeerSettings:
 class DnsSettings:
     zone_name: str
     shop_hostname: str
+    zone_id: str = ""
+    """The zone's id as last deployed (output hostedZoneId): used instead of looking the zone up, which
+    needs Route 53's API in us-east-1; required in outage mode while us-east-1 is dark."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,20 @@ class FailoverSettings:
 
 
 @dataclass(frozen=True)
+class OutageSettings:
+    """Outage mode (RUNBOOK "Changing infrastructure during an outage"): regions AWS is not answering in.
+
+    The program then makes no lookup those regions would have to answer; which resources an update
+    may touch is computed by `python -m offline.outage`, which prints the targeted `pulumi up`."""
+
+    unavailable_regions: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.unavailable_regions)
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """Everything one stack needs, validated."""
 
@@ -188,6 +205,7 @@ class StackSettings:
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    outage: OutageSettings = field(default_factory=OutageSettings)
 
     @property
     def is_primary(self) -> bool:
@@ -226,6 +244,7 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "failover": True,
     "protect": False,
     "tags": True,
+    "outage": True,
 }
 
 
@@ -390,10 +409,11 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
 
     scope = _scope(raw, cast(Role, role))
 
-    dns_section = _Section("dns", raw.get("dns"), {"zoneName", "shopHostname"})
+    dns_section = _Section("dns", raw.get("dns"), {"zoneName", "shopHostname", "zoneId"})
     dns = DnsSettings(
         zone_name=dns_section.text("zoneName", required=True).rstrip(".").lower(),
         shop_hostname=dns_section.text("shopHostname", required=True).rstrip(".").lower(),
+        zone_id=_zone_id(dns_section.text("zoneId")),
     )
     for key, value in (("zoneName", dns.zone_name), ("shopHostname", dns.shop_hostname)):
         if not _HOSTNAME_RE.match(value):
@@ -416,6 +436,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
 
     failover = _parse_failover(raw.get("failover"), cast(Role, role))
     tags = _parse_tags(raw.get("tags"))
+    outage = _parse_outage(raw.get("outage"), region, scope, dns)
     return StackSettings(
         stack=stack,
         role=cast(Role, role),
@@ -434,7 +455,47 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         failover=failover,
         protect=_as_bool(_key("protect"), raw.get("protect", True)),
         tags=tags,
+        outage=outage,
     )
+
+
+# Route 53 hosted zone ids: "Maximum length of 32" (upper-case letters and digits in practice).
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html
+_ZONE_ID_RE = re.compile(r"^[A-Z0-9]{1,32}$")
+
+
+def _zone_id(value: str) -> str:
+    zone_id = value.removeprefix("/hostedzone/")
+    if zone_id and not _ZONE_ID_RE.match(zone_id):
+        raise ConfigError(
+            f"{_key('dns', 'zoneId')} {value!r} is not a Route 53 hosted zone id; use this stack's last output: "
+            f"pulumi config set --path {_key('dns', 'zoneId')} \"$(pulumi stack output hostedZoneId)\""
+        )
+    return zone_id
+
+
+def _parse_outage(raw: Any, region: str, scope: Scope, dns: DnsSettings) -> OutageSettings:
+    """`magento-dr:outage`: which regions are dark while an emergency update runs (RUNBOOK)."""
+    from .outage import ROUTE53_CONTROL_PLANE_REGION  # pure; kept local like the RTO import
+
+    s = _Section("outage", raw, {"unavailableRegions"})
+    regions = tuple(_region(_key("outage", "unavailableRegions"), r) for r in s.text_list("unavailableRegions", ()))
+    if len(set(regions)) != len(regions):
+        raise ConfigError(f"{_key('outage', 'unavailableRegions')} lists a region twice ({', '.join(regions)}); name each once")
+    if region in regions:
+        raise ConfigError(
+            f"{_key('outage', 'unavailableRegions')} names {region}, this stack's own region: nothing of this stack can "
+            f"be changed while its region is dark, and the failover needs no Pulumi (RUNBOOK §1). Update the surviving "
+            f"stack instead, and remove {region} here"
+        )
+    if ROUTE53_CONTROL_PLANE_REGION in regions and scope == "shop" and not dns.zone_id:
+        raise ConfigError(
+            f"{_key('dns', 'zoneId')} is required while {_key('outage', 'unavailableRegions')} includes "
+            f"{ROUTE53_CONTROL_PLANE_REGION}: looking the hosted zone {dns.zone_name} up needs Route 53's API, which is "
+            f"served from {ROUTE53_CONTROL_PLANE_REGION}. Set it from this stack's last outputs (the state backend "
+            f"survives): pulumi config set --path {_key('dns', 'zoneId')} \"$(pulumi stack output hostedZoneId)\""
+        )
+    return OutageSettings(unavailable_regions=regions)
 
 
 def check_pairing(settings: StackSettings, primary_peer_region: str) -> None:

@@ -76,9 +76,13 @@ MEDIA_FAILOVER_STATUS_CODES = (403, 404, 500, 502, 503, 504)
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html
 VIEWER_SECURITY_POLICY = "TLSv1.2_2021"
 
-# AWS-managed cache policy for static content (gzip + brotli cache keys, 1 day default TTL).
+# AWS-managed cache policy for static content, CachingOptimized (gzip + brotli cache keys, 1 day
+# default TTL), by the id AWS documents for it ("When using CloudFormation, the AWS CLI, or the
+# CloudFront API, the ID for this policy is: ..."). Looking it up by name would call CloudFront's
+# API, whose control plane is in us-east-1, at every preview: a primary in another region could
+# then not be previewed while us-east-1 is dark (components/outage.py).
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
-CACHE_POLICY_NAME = "Managed-CachingOptimized"
+CACHE_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 # The hosted zone id AWS uses for every CloudFront alias target.
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html
@@ -455,9 +459,6 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
             signing_protocol="sigv4",
             opts=child,
         )
-        cache_policy = aws.cloudfront.get_cache_policy_output(
-            name=CACHE_POLICY_NAME, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
         own_origin, peer_origin, group_id = f"media-{args.region}", f"media-{args.peer_region}", "media-failover"
         peer_domain = self.peer_bucket_name.apply(lambda b: regional_domain_name(b, args.peer_region))
 
@@ -496,7 +497,7 @@ class ReplicatedMediaBucket(pulumi.ComponentResource):
                 # Origin groups only fail over GET, HEAD and OPTIONS; media needs nothing else.
                 allowed_methods=["GET", "HEAD", "OPTIONS"],
                 cached_methods=["GET", "HEAD"],
-                cache_policy_id=cache_policy.apply(lambda p: p.id or ""),
+                cache_policy_id=CACHE_POLICY_ID,
                 compress=True,
             ),
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(

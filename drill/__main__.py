@@ -4,6 +4,7 @@
     python -m drill --variant lag-above-rpo           # one answer to what AWS leaves open (see --help for the list)
     python -m drill --scenario flap                   # primary back during confirmation: no failover
     python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
+    python -m drill --outage-operations               # emergency `pulumi up` of each surviving stack while the other region is dark (offline)
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json --execute  # + switchover and failback
 
@@ -44,9 +45,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outputs-primary", type=Path, help="aws: `pulumi stack output --json --show-secrets=false -s primary` saved to a file")
     parser.add_argument("--outputs-secondary", type=Path, help="aws: the same for the secondary stack")
     parser.add_argument("--max-drill-age-days", type=int, default=90, help="aws: readiness fails when the last drill report is older")
+    parser.add_argument(
+        "--outage-operations",
+        action="store_true",
+        help="only the outage-operations step: each surviving stack's emergency update while the other region is dark (RUNBOOK)",
+    )
     args = parser.parse_args(argv)
     if args.speed < 0:
         parser.error("--speed must be >= 0")
+    if args.outage_operations:
+        if args.target != "emulator" or args.execute:
+            parser.error("--outage-operations runs offline, under mocks: leave out --target aws and --execute")
+        from .outage_ops import run_outage_operations
+
+        return 0 if run_outage_operations(reports_dir=args.reports).ok else 1
 
     if args.target == "aws":
         if args.no_database_standby:

@@ -149,6 +149,11 @@ def _health_check_shape(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _provider_region(obj: Mapping[str, Any]) -> str | None:
+    # "region - (Optional) AWS Region where the provider will operate. The Region must be set."
+    return None if _set(obj.get("region")) else "provider without a region"
+
+
 def _scheduler_window(obj: Mapping[str, Any]) -> str | None:
     # AWS (not the schema): MaximumWindowInMinutes only with mode FLEXIBLE, and required with it.
     window = obj.get("flexibleTimeWindow") or {}
@@ -603,6 +608,16 @@ RULES: dict[str, tuple[Rule, ...]] = {
         custom("", _random_length, source="hashicorp/terraform-provider-random internal/provider/resource_password.go"),
         at_least_one_of("special", "upper", "lower", "numeric", "minSpecial", "length", source="terraform-provider-random (at least one character class)"),
     ),
+    # The explicit AWS providers (components/providers.py). internal/provider/provider.go declares region,
+    # default_tags and the skip_* flags Optional, with no ConflictsWith or validators: only "The Region
+    # must be set" (website/docs/index.html.markdown), checked at configure unless skip_region_validation,
+    # and the engine hands booleans over as JSON strings.
+    "pulumi:providers:aws": (
+        custom("", _provider_region, source="hashicorp/terraform-provider-aws website/docs/index.html.markdown (region)"),
+        one_of("skipCredentialsValidation", "true", "false", source=TF.replace("service/", "provider/provider.go (TypeBool)")),
+        one_of("skipRequestingAccountId", "true", "false", source=TF.replace("service/", "provider/provider.go (TypeBool)")),
+        one_of("skipRegionValidation", "true", "false", source=TF.replace("service/", "provider/provider.go (TypeBool)")),
+    ),
 }
 
 # ------------------------------------------------------------------------------------------ coverage
@@ -722,6 +737,7 @@ REVIEWED: dict[str, frozenset[str]] = {
         {"cidrIpv4", "description", "fromPort", "ipProtocol", "referencedSecurityGroupId", "securityGroupId", "toPort"}
     ),
     "random:index/randomPassword:RandomPassword": frozenset({"length", "minLower", "minNumeric", "minSpecial", "minUpper", "overrideSpecial", "special"}),
+    "pulumi:providers:aws": frozenset({"defaultTags", "region", "skipCredentialsValidation", "skipRegionValidation", "skipRequestingAccountId"}),
 }
 
 

@@ -2,7 +2,8 @@
 
 The program runs exactly as `pulumi up` would run it — the stack's real
 `Pulumi.<stack>.yaml` config, the real `__main__.py` — but every RegisterResource
-call lands in a recording monitor instead of the engine. Each run happens in a
+call lands in a recording monitor instead of the engine, and every lookup (invoke) is
+recorded with the region of the provider it went through. Each run happens in a
 fresh thread with a fresh event loop, so Pulumi's context-local runtime state
 (root stack, config) cannot leak from one run into the next.
 """
@@ -69,6 +70,14 @@ class Resource:
         return self.type.startswith("pulumi:providers:")
 
 
+@dataclass(frozen=True)
+class Invoke:
+    """One data-source lookup the program made, and the region of the provider it went through."""
+
+    token: str
+    region: str
+
+
 @dataclass
 class StackGraph:
     """The complete result of one offline run."""
@@ -77,6 +86,7 @@ class StackGraph:
     config: dict[str, Any]
     resources: list[Resource] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
+    invokes: list[Invoke] = field(default_factory=list)
 
     def by_urn(self, urn: str) -> Resource:
         for resource in self.resources:
@@ -185,6 +195,7 @@ class _Mocks(pulumi_mocks.Mocks):
         primary_cluster = self.peer_exports.get("dbClusterArn")
         self.global_cluster_members = list(global_cluster_members or ([str(primary_cluster)] if primary_cluster else []))
         self.provider_regions: dict[str, str] = {}
+        self.invokes: list[Invoke] = []
         self.lock = threading.Lock()
 
     def region_of(self, provider_ref: str | None) -> str:
@@ -205,6 +216,9 @@ class _Mocks(pulumi_mocks.Mocks):
         return self.computed(args.typ, args.name, region, dict(args.inputs))
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        invoke = Invoke(args.token, self.region_of(args.provider))
+        with self.lock:
+            self.invokes.append(invoke)
         if args.token == GET_GLOBAL_CLUSTER:
             if self.region_of(args.provider) == "unknown":
                 # The real invoke would go through the default provider, which Pulumi.yaml disables.
@@ -375,6 +389,7 @@ def run_stack(
             )
         )
     graph.exports = _plain(dict(monitor.stack_outputs))
+    graph.invokes = list(mocks.invokes)
     return graph
 
 

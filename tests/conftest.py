@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import botocore.loaders
-import botocore.session
 import pytest
 
-import emulator  # noqa: F401 - first: it sets MOTO_AMIS_PATH before any test imports moto's EC2 models
+try:
+    import botocore.loaders
+    import botocore.session
+
+    import emulator  # noqa: F401 - first: it sets MOTO_AMIS_PATH before any test imports moto's EC2 models
+except ModuleNotFoundError:  # the policy pack's venv (make policy-pack) has neither: it runs tests/policy/test_pack.py only
+    botocore = None  # type: ignore[assignment]
+
 from offline.runner import StackGraph, run_database_standby, run_stack
 
 # The handler builds a boto3 Session per adapter, and every new botocore Session gets a new data
@@ -14,14 +19,13 @@ from offline.runner import StackGraph, run_database_standby, run_stack
 # second of CPU per handler test. Within one Session botocore shares its loader's parsed models among
 # all clients; here every Session shares one loader (the bundled model files do not change during a
 # run). Behaviour under test is unchanged.
-_SHARED_LOADER = botocore.loaders.create_loader()
+if botocore is not None:
+    _SHARED_LOADER = botocore.loaders.create_loader()
 
+    def _register_shared_data_loader(self: botocore.session.Session) -> None:
+        self._components.lazy_register_component("data_loader", lambda: _SHARED_LOADER)
 
-def _register_shared_data_loader(self: botocore.session.Session) -> None:
-    self._components.lazy_register_component("data_loader", lambda: _SHARED_LOADER)
-
-
-botocore.session.Session._register_data_loader = _register_shared_data_loader  # type: ignore[method-assign]
+    botocore.session.Session._register_data_loader = _register_shared_data_loader  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -37,9 +37,10 @@ def variants(primary: StackGraph) -> dict[str, StackGraph]:
 
 
 def _resources(*graphs: StackGraph) -> Iterator[tuple[str, Resource]]:
+    """Every resource the provider validates, the explicit AWS providers included."""
     for graph in graphs:
         for r in graph.resources:
-            if r.custom and not r.is_provider and r.type != "pulumi:pulumi:StackReference":
+            if r.custom and r.type != "pulumi:pulumi:StackReference":
                 yield graph.stack, r
 
 
@@ -100,6 +101,7 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("aws:ssm/parameter:Parameter", "both values", {"insecureValue": "a", "value": "b", "type": "String"}, "exactly one of insecureValue, value, valueWo"),
     ("aws:lambda/function:Function", "timeout", {"timeout": 901}, "timeout 901"),
+    ("pulumi:providers:aws", "provider without region", {"skipCredentialsValidation": "true"}, "provider without a region"),
     ("aws:secretsmanager/secret:Secret", "window", {"recoveryWindowInDays": 3}, "neither 0 nor 7..30"),
     ("aws:route53/healthCheck:HealthCheck", "interval", {"type": "HTTPS", "fqdn": "x", "requestInterval": 20}, "requestInterval 20"),
     (
