@@ -33,9 +33,10 @@ lint-workflows: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# One worker per core; a file's tests share a worker, so its module fixtures are built once.
+# One worker per core. Tests are spread one by one, except those of a module with module-scoped
+# fixtures (marked xdist_group), which share a worker so the fixture is built once.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 ## policy-pack: the CrossGuard wrapper's tests, in the pack's own venv (the rules run in `unit`)
 policy-pack: $(POLICY_STAMP)

@@ -56,3 +56,4 @@ def stack(request: pytest.FixtureRequest, primary: StackGraph, secondary: StackG
 def any_stack(request: pytest.FixtureRequest, primary: StackGraph, secondary: StackGraph, bunker: StackGraph) -> StackGraph:
     """Every example stack, the database standby included (graph-wide invariants)."""
     return {"primary": primary, "secondary": secondary, "bunker": bunker}[request.param]
+

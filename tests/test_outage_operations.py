@@ -18,6 +18,9 @@ from components.outage import regions_needed
 from offline.outage import FOLLOWS, OutageRun, UsageError, compute, engine_urns, main, plan_update, resource_region, same_inputs
 from offline.runner import Invoke, StackGraph, load_stack_config, run_stack
 
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
+pytestmark = pytest.mark.xdist_group("test_outage_operations")
+
 DARK_FOR = {"primary": "eu-west-1", "secondary": "us-east-1", "bunker": "us-east-1"}
 
 # Resource types for which terraform-provider-aws "returns an empty account ID when manually

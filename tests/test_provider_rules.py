@@ -14,6 +14,9 @@ import pytest
 from offline.provider_rules import RULES, unreviewed, violations
 from offline.runner import Resource, StackGraph, run_stack
 
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
+pytestmark = pytest.mark.xdist_group("test_provider_rules")
+
 ROLE_ARN = "arn:aws:iam::123456789012:role/dr-approvers"
 
 

@@ -34,6 +34,9 @@ from emulator.iam_policy import evaluate as iam_allows
 from offline.runner import ProgramFailed, Resource, StackGraph, example_config, load_stack_config, run_stack
 from policy.rules import RULE_IDS, evaluate, subjects_from_graph
 
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
+pytestmark = pytest.mark.xdist_group("test_region_switch")
+
 PLAN = "aws:arcregionswitch/plan:Plan"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

@@ -18,6 +18,9 @@ from drill.topology import StandbyTopology, Topology
 
 from ._common import EVIDENCE_STEP, FAST, invariant_ok
 
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
+pytestmark = pytest.mark.xdist_group("test_drill")
+
 
 @pytest.fixture(scope="module")
 def full(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> tuple[DrillRun, str]:

@@ -16,6 +16,9 @@ import pytest
 from offline.runner import StackGraph
 from policy.rules import RULE_IDS, Violation, evaluate, subjects_from_graph
 
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
+pytestmark = pytest.mark.xdist_group("test_rules_catch_bad_resources")
+
 # resource name -> {rule id: fragments its messages must contain (the fix)}
 EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "bad-global-unencrypted": {"aurora-encrypted-at-rest": ("storage_encrypted=True",)},
