@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 POLICY_VENV := policy/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat requirements.txt policy/requirements.txt policy/requirements-test.txt | cksum | cut -d' ' -f1)
 
-.PHONY: test lint lint-workflows typecheck unit policy-pack preview drill bench clean
+.PHONY: test lint lint-workflows typecheck unit policy-pack preview drill bench cost clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ endif
 ## preview: print every example stack's resource tree offline (no AWS account, no Pulumi CLI)
 preview: $(STAMP)
 	$(BIN)/python -m offline.preview
+
+## cost: each example stack's monthly estimate, itemised, from the mock graph and offline/prices.json
+## (COST_ARGS=--json for CI; COST_ARGS="--assumptions FILE" to change usage)
+COST_ARGS ?=
+cost: $(STAMP)
+	$(BIN)/python -m offline.cost $(COST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache reports
