@@ -213,12 +213,12 @@ class AcceleratorModel:
     def step(self, now: float, dark: set[str], gate_open: Mapping[str, bool]) -> None:
         """Run every gate check and accelerator refresh due up to `now` (the gates' verdicts as of `now`)."""
         for region, gate in self.gates.items():
-            if region in dark:
+            if region in dark:  # no check reaches a dark region's ALB
                 self.was_dark.add(region)
-                gate.next_check_at = max(gate.next_check_at, now)
                 continue
-            if region in self.was_dark:
+            if region in self.was_dark:  # back: the checks resume now
                 self.was_dark.discard(region)
+                gate.next_check_at = now
                 if self.elb_state_after_outage == "initial":
                     gate.healthy, gate.streak = False, 0
             while gate.next_check_at <= now:
