@@ -166,6 +166,8 @@ class GateState:
     healthy: bool
     streak: int = 0  # consecutive results disagreeing with `healthy`
     next_check_at: float = 0.0
+    verdict: bool = False  # what the gate function answers, and since when
+    verdict_since: float = 0.0
 
     def observe(self, passed: bool) -> None:
         if passed == self.healthy:
@@ -199,7 +201,8 @@ class AcceleratorModel:
         for e in self.topology.endpoints:
             if e.traffic_dial not in (0.0, 100.0):
                 raise ValueError(f"{e.region}: traffic dial {e.traffic_dial:g}; the model plays 0 or 100 only")
-            self.gates[e.region] = GateState(e.gate, healthy=bool(self.initially_open.get(e.region)), next_check_at=self.started_at)
+            is_open = bool(self.initially_open.get(e.region))
+            self.gates[e.region] = GateState(e.gate, healthy=is_open, next_check_at=self.started_at, verdict=is_open, verdict_since=self.started_at)
         self.view = {e.region: self.endpoint_healthy(e.region, set()) for e in self.topology.endpoints}
         self.next_refresh_at = self.started_at + float(self.reaction_seconds)
         self.population_order = populations([e.region for e in self.topology.endpoints])
@@ -221,8 +224,14 @@ class AcceleratorModel:
                 gate.next_check_at = now
                 if self.elb_state_after_outage == "initial":
                     gate.healthy, gate.streak = False, 0
+            # A verdict that changed since the last step counts from now on: the checks due before now saw
+            # the old one (the change is known only when observed; never earlier than reality).
+            verdict = bool(gate_open.get(region))
+            before = gate.verdict
+            if verdict != gate.verdict:
+                gate.verdict, gate.verdict_since = verdict, now
             while gate.next_check_at <= now:
-                gate.observe(bool(gate_open.get(region)))
+                gate.observe(verdict if gate.next_check_at >= gate.verdict_since else before)
                 gate.next_check_at += gate.spec.interval_seconds
         reaction = float(self.reaction_seconds or 0.0)
         if reaction <= 0:
