@@ -186,7 +186,7 @@ class OutageSettings:
         return bool(self.unavailable_regions)
 
 
-def front_door(failover: FailoverSettings) -> Literal["route53", "accelerator"]:
+def front_door_of(failover: FailoverSettings) -> Literal["route53", "accelerator"]:
     """Where the shop's name leads: the Route 53 failover pair's ALBs, or the accelerator."""
     return "accelerator" if failover.global_accelerator else "route53"
 
@@ -864,7 +864,7 @@ def _check_rto_budget(failover: FailoverSettings) -> None:
         consecutive_failures=failover.consecutive_failures,
         health_check_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.health_check_failure_threshold,
-        front_door=front_door(failover),
+        front_door=front_door_of(failover),
     )
     if budget.total_seconds > failover.rto_seconds:
         raise ConfigError(

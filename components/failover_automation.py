@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import rto
-from .config import StackSettings, front_door
+from .config import StackSettings, front_door_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
@@ -286,7 +286,7 @@ class FailoverAutomationArgs:
             release_parameter_name=release_parameter_name(settings.dns.shop_hostname),
             peer_cluster_arn=peer_cluster_arn,
             peer_function_role_name=peer_function_role_name,
-            front_door=front_door(failover),
+            front_door=front_door_of(failover),
         )
 
     @property

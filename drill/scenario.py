@@ -37,7 +37,7 @@ from handlers.writer_gate import verdict as gate_verdict
 
 from .accelerator import AcceleratorModel
 from .accelerator import grace_seconds as accelerator_grace_seconds
-from .topology import RegionTopology, StandbyTopology, Topology, scheduler_event
+from .topology import RegionTopology, StandbyTopology, Topology, budget_term, scheduler_event
 from .traffic import TrafficModel, grace_seconds
 from .variants import VARIANTS, Variant
 from .world import World, read_inbox
@@ -1178,7 +1178,7 @@ class Drill:
     # ------------------------------------------------------------------ measurements
     def _measure(self) -> dict[str, dict[str, float | None]]:
         p, s = self.t.primary, self.t.secondary
-        ttl = _budget_term(s.rto_budget, "dns_ttl") or 60.0
+        ttl = budget_term(s.rto_budget, "dns_ttl") or 60.0
         out: dict[str, dict[str, float | None]] = {}
         dark = self.marks.get("outage:dark")
         if dark is not None and self.o.scenario == "full":
@@ -1292,10 +1292,3 @@ def _later(a: float | None, b: float | None) -> float | None:
 def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(b - a, 3)
 
-
-def _budget_term(budget: Any, name: str) -> float | None:
-    for terms in (budget.get("breakdown") or {}).values():
-        for term in terms:
-            if term.get("name") == name:
-                return float(term["seconds"])
-    return None

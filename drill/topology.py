@@ -519,7 +519,7 @@ def build_topology(primary: GraphLike, secondary: GraphLike, database_standbys: 
         standbys.append(sb)
     accelerator = None
     if secondary.of_type(T_ENDPOINT_GROUP) or not primary.of_type(T_ENDPOINT_GROUP):
-        reaction = _budget_term(s.rto_budget, "accelerator")
+        reaction = budget_term(s.rto_budget, "accelerator")
         accelerator = accelerator_topology(primary, secondary, reaction if reaction is not None else 0.0)
         if accelerator is not None and reaction is None:
             raise TopologyError(f"stack {secondary.stack} joins the accelerator but its rtoBudget has no 'accelerator' term")
@@ -542,7 +542,8 @@ def build_topology(primary: GraphLike, secondary: GraphLike, database_standbys: 
     )
 
 
-def _budget_term(budget: Mapping[str, Any], name: str) -> float | None:
+def budget_term(budget: Mapping[str, Any], name: str) -> float | None:
+    """The seconds of one named term of an exported rtoBudget (None when it has no such term)."""
     for terms in (budget.get("breakdown") or {}).values():
         for term in terms:
             if term.get("name") == name:

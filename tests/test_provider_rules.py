@@ -14,8 +14,9 @@ import pytest
 from offline.provider_rules import RULES, unreviewed, violations
 from offline.runner import Resource, StackGraph, run_stack
 
-# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
-pytestmark = pytest.mark.xdist_group("test_provider_rules")
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker,
+# with the other modules that run the accelerated pair (tests/conftest.py `accelerated`), built once there.
+pytestmark = pytest.mark.xdist_group("accelerated")
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/dr-approvers"
 

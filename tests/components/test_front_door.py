@@ -26,7 +26,8 @@ from components.writer_gate import gate_archive_files
 from offline.runner import ProgramFailed, Resource, StackGraph, accelerator_overrides, load_stack_config, run_stack
 from policy.rules import evaluate, subjects_from_graph
 
-pytestmark = pytest.mark.xdist_group("test_front_door")
+# With the other modules that run the accelerated pair (tests/conftest.py `accelerated`): one worker builds it once.
+pytestmark = pytest.mark.xdist_group("accelerated")
 
 ACCELERATOR = "aws:globalaccelerator/accelerator:Accelerator"
 LISTENER = "aws:globalaccelerator/listener:Listener"

@@ -19,7 +19,8 @@ from offline.runner import StackGraph, run_stack
 
 from ._common import FAST
 
-pytestmark = pytest.mark.xdist_group("test_accelerator")
+# With the other modules that run the accelerated pair (tests/conftest.py `accelerated`): one worker builds it once.
+pytestmark = pytest.mark.xdist_group("accelerated")
 
 NA, EU = "us-east-1", "eu-west-1"
 GATE = GateSpec(interval_seconds=5, healthy_threshold=2, unhealthy_threshold=2, timeout_seconds=4)
