@@ -4,13 +4,15 @@ Stacks: the primary, its paired standby (role secondary), and optionally further
 standbys (role secondary, scope database) that hold only a copy of the global database.
 
 Table of contents: settings → providers → primary stack → network → notifications → database →
-(shop stacks only) media → web tier and front door → release → failover automation → (secondary,
-optional) ARC Region switch plan; exports beside each tier. Every resource lives in a component.
+(shop stacks only) media → (optional) accelerator → web tier and front door → (optional) writer gate →
+release → failover automation → (secondary, optional) ARC Region switch plan; exports beside each tier.
+Every resource lives in a component.
 """
 
 import pulumi
 
-from components.config import ConfigError, check_pairing, load_settings
+from components.accelerator import GlobalFrontDoor, GlobalFrontDoorArgs
+from components.config import ConfigError, check_front_door, check_pairing, load_settings
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.global_database import GlobalDatabase, check_matches_primary, database_args
 from components.hosted_zone import hosted_zone_id
@@ -27,6 +29,7 @@ from components.regional_frontend import (
     RegionalFrontendArgs,
 )
 from components.release import PrimaryRelease, ReleaseDelivery, ReleaseDeliveryArgs
+from components.writer_gate import WriterGate, WriterGateArgs
 
 settings = load_settings()  # raises ConfigError before any resource is declared
 providers = regional_providers(settings)
@@ -39,16 +42,22 @@ if not settings.is_primary:
     primary_stack = pulumi.StackReference(settings.primary_stack)
 
     def _check_peer(values: list[object]) -> None:
-        region, cidr, paired = values
+        region, cidr, paired, accelerator = values
         if region != settings.peer.region or cidr != settings.peer.network_cidr:
             raise ConfigError(
                 f"magento-dr:peer says the primary is {settings.peer.region} {settings.peer.network_cidr}, "
                 f"but {settings.primary_stack} exports {region} {cidr}; make them agree"
             )
         check_pairing(settings, str(paired))
+        warning = check_front_door(settings, accelerator)
+        if warning:
+            pulumi.log.warn(warning)
 
     pulumi.Output.all(
-        primary_stack.get_output("region"), primary_stack.get_output("networkCidr"), primary_stack.get_output("peerRegion")
+        primary_stack.get_output("region"),
+        primary_stack.get_output("networkCidr"),
+        primary_stack.get_output("peerRegion"),
+        primary_stack.get_output("globalAccelerator"),
     ).apply(_check_peer)
 
 network = RegionalNetwork(
@@ -155,6 +164,26 @@ def declare_shop() -> None:
         opts=local,
     )
 
+    # ---------------------------------------------------------------- the accelerator (optional)
+    # The primary owns it and its listener: it runs first, so the secondary joins what exists, as with
+    # the global database. Each shop stack adds its own ALB behind its writer gate (below).
+    accelerator_listener_arn: pulumi.Input[str] | None = None
+    accelerator_dns_name: pulumi.Input[str] | None = None
+    front_door: GlobalFrontDoor | None = None
+    if settings.failover.global_accelerator:
+        if primary_stack is None:
+            front_door = GlobalFrontDoor(
+                "front-door",
+                GlobalFrontDoorArgs(
+                    stack=settings.stack, region=settings.region, flow_logs=settings.failover.accelerator_flow_logs, protect=settings.protect
+                ),
+                opts=local,
+            )
+            accelerator_listener_arn, accelerator_dns_name = front_door.listener_arn, front_door.dns_name
+        else:
+            accelerator_listener_arn = primary_stack.get_output("acceleratorListenerArn")
+            accelerator_dns_name = primary_stack.get_output("acceleratorDnsName")
+
     # ---------------------------------------------------------------- web tier and front door
     frontend = RegionalFrontend(
         "frontend",
@@ -202,10 +231,28 @@ def declare_shop() -> None:
                 cache_global_datastore_id=primary_stack.require_output("cacheGlobalDatastoreId"),
             ),
             protect=settings.protect,
-            global_accelerator=settings.failover.global_accelerator,
+            accelerator_dns_name=accelerator_dns_name,
         ),
         opts=local,
     )
+
+    # This region's ALB in the accelerator, healthy for it only where the Aurora writer is (or is going).
+    writer_gate: WriterGate | None = None
+    if accelerator_listener_arn is not None:
+        writer_gate = WriterGate(
+            "writer-gate",
+            WriterGateArgs(
+                stack=settings.stack,
+                region=settings.region,
+                is_primary=settings.is_primary,
+                global_cluster_id=database.global_cluster_id,
+                cluster_arn=database.cluster_arn,
+                alb_arn=frontend.alb_arn,
+                https_listener_arn=frontend.https_listener_arn,
+                accelerator_listener_arn=accelerator_listener_arn,
+            ),
+            opts=local,
+        )
 
     # One build, stored in both regions' artifact buckets; the secondary owns primary -> secondary
     # replication (like media). See docs/release.md.
@@ -297,6 +344,7 @@ def declare_shop() -> None:
     pulumi.export("shopUrl", f"https://{settings.dns.shop_hostname}/")
     pulumi.export("hostedZoneId", zone_id)  # what magento-dr:dns.zoneId takes in outage mode (RUNBOOK)
     pulumi.export("regionalHostname", frontend.regional_hostname)
+    pulumi.export("albArn", frontend.alb_arn)
     pulumi.export("albDnsName", frontend.alb_dns_name)
     pulumi.export("albZoneId", frontend.alb_zone_id)
     pulumi.export("albArnSuffix", frontend.alb_arn_suffix)
@@ -310,6 +358,16 @@ def declare_shop() -> None:
     pulumi.export("ssmPrefix", frontend.ssm_prefix)
     pulumi.export("activeParameterName", frontend.active_parameter_name)
     pulumi.export("healthCheckIds", frontend.health_check_ids)
+    # The secondary reads the primary's: it may join only an accelerator the primary has (check_front_door).
+    pulumi.export("globalAccelerator", settings.failover.global_accelerator)
+    if front_door is not None:
+        pulumi.export("acceleratorArn", front_door.accelerator_arn)
+        pulumi.export("acceleratorListenerArn", front_door.listener_arn)
+        pulumi.export("acceleratorDnsName", front_door.dns_name)
+        pulumi.export("acceleratorIpAddresses", front_door.ip_addresses)
+    if writer_gate is not None:
+        pulumi.export("writerGateTargetGroupArn", writer_gate.target_group_arn)
+        pulumi.export("acceleratorEndpointGroupArn", writer_gate.endpoint_group_arn)
     pulumi.export("cacheReplicationGroupId", frontend.cache_replication_group_id)
     pulumi.export("cacheGlobalDatastoreId", frontend.cache_global_datastore_id)
     pulumi.export("searchEndpoint", frontend.search_endpoint)

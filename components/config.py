@@ -162,6 +162,10 @@ class FailoverSettings:
     health_check_failure_threshold: int = 3
     notification_emails: tuple[str, ...] = ()
     global_accelerator: bool = False
+    """AWS Global Accelerator in front of both ALBs (components/front_door.py): the primary owns it, each
+    shop stack adds its own region's endpoint group and writer gate."""
+    accelerator_flow_logs: bool = False
+    """Primary, with the accelerator: its flow logs to an S3 bucket in the primary's region."""
     arc_region_switch: bool = False
     """The secondary declares an ARC Region switch plan for the pair (components/region_switch.py)."""
     arc_approval_role_arn: str = ""
@@ -180,6 +184,11 @@ class OutageSettings:
     @property
     def active(self) -> bool:
         return bool(self.unavailable_regions)
+
+
+def front_door_of(failover: FailoverSettings) -> Literal["route53", "accelerator"]:
+    """Where the shop's name leads: the Route 53 failover pair's ALBs, or the accelerator."""
+    return "accelerator" if failover.global_accelerator else "route53"
 
 
 @dataclass(frozen=True)
@@ -525,6 +534,36 @@ def check_pairing(settings: StackSettings, primary_peer_region: str) -> None:
         )
 
 
+def check_front_door(settings: StackSettings, primary_accelerator: object) -> str | None:
+    """A secondary's `failover.globalAccelerator` beside the primary's (its `globalAccelerator` export).
+
+    The primary owns the accelerator and its listener; each shop stack joins it with its own region's
+    endpoint group. Joining a listener the primary does not have is an error. The primary with the
+    accelerator and this stack without it is the state between the two stacks' updates (turning the
+    option on: the primary first; off: this stack first, docs/front-door.md "Switching it on and off"):
+    safe, since shoppers still fail over through Route 53 (this stack's record still leads to its own
+    ALB), but the accelerator serves the primary alone. It is returned as a warning to print.
+    """
+    if settings.is_primary or not settings.serves_shop:
+        return None
+    primary_on = primary_accelerator is True or str(primary_accelerator).lower() == "true"
+    if settings.failover.global_accelerator and not primary_on:
+        raise ConfigError(
+            f"{_key('failover', 'globalAccelerator')} is true here but the primary ({settings.primary_stack}) has no accelerator "  # noqa: S608 - a message
+            f"(its globalAccelerator output is {primary_accelerator!r}): the primary owns the accelerator and its listener, which "
+            f"this stack's endpoint group joins. Set {_key('failover', 'globalAccelerator')} true in the primary's "
+            f"Pulumi.<stack>.yaml and update the primary first, or set it false here"
+        )
+    if primary_on and not settings.failover.global_accelerator:
+        return (
+            f"the primary serves the shop through its accelerator but {_key('failover', 'globalAccelerator')} is false here: the "
+            f"accelerator has no endpoint in {settings.region}, and shoppers who keep its addresses would not follow a failover "
+            f"(those who resolve the name still do, through Route 53). Set it true here, or, to turn the accelerator off, "
+            f"update the primary next (docs/front-door.md)"
+        )
+    return None
+
+
 def _scope(raw: Mapping[str, Any], role: Role) -> Scope:
     """`scope: database` makes a further secondary region of the global database and nothing else."""
     value = raw.get("scope", "shop")
@@ -781,6 +820,7 @@ def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
             "healthCheckFailureThreshold",
             "notificationEmails",
             "globalAccelerator",
+            "acceleratorFlowLogs",
             "arcRegionSwitch",
             "arcApprovalRoleArn",
         },
@@ -795,6 +835,7 @@ def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
         if not _EMAIL_RE.match(email):
             raise ConfigError(f"{_key('failover', 'notificationEmails')} entry {email!r} is not an email address")
     arc_region_switch, arc_approval_role_arn = _arc_region_switch(s, role)
+    global_accelerator, accelerator_flow_logs = _global_accelerator(s, role)
     failover = FailoverSettings(
         mode=cast(FailoverMode, s.choice("mode", d.mode, ("automatic", "notify"))),
         rpo_seconds=s.number("rpoSeconds", d.rpo_seconds, 1, 3600),
@@ -805,7 +846,8 @@ def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
         health_check_interval_seconds=interval,
         health_check_failure_threshold=s.number("healthCheckFailureThreshold", d.health_check_failure_threshold, 1, 3),
         notification_emails=emails,
-        global_accelerator=_not_built_yet(s, "globalAccelerator", "Route 53 failover records carry the traffic"),
+        global_accelerator=global_accelerator,
+        accelerator_flow_logs=accelerator_flow_logs,
         arc_region_switch=arc_region_switch,
         arc_approval_role_arn=arc_approval_role_arn,
     )
@@ -822,6 +864,7 @@ def _check_rto_budget(failover: FailoverSettings) -> None:
         consecutive_failures=failover.consecutive_failures,
         health_check_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.health_check_failure_threshold,
+        front_door=front_door_of(failover),
     )
     if budget.total_seconds > failover.rto_seconds:
         raise ConfigError(
@@ -860,15 +903,21 @@ def _arc_region_switch(s: _Section, role: Role) -> tuple[bool, str]:
     return enabled, approval_role_arn
 
 
-def _not_built_yet(s: _Section, key: str, instead: str) -> bool:
-    """Options the README lists but this version does not build: asking for one stops here,
-    before any resource is declared, instead of being silently ignored."""
-    if s.flag(key, False):
+def _global_accelerator(s: _Section, role: Role) -> tuple[bool, bool]:
+    """`globalAccelerator` and `acceleratorFlowLogs`: the primary owns the accelerator (docs/front-door.md)."""
+    enabled = s.flag("globalAccelerator", False)
+    flow_logs = s.flag("acceleratorFlowLogs", False)
+    if flow_logs and not enabled:
         raise ConfigError(
-            f"{_key('failover', key)} is not built in this version (see the README's 'Not built yet'); "
-            f"set it to false — {instead}"
+            f"{_key('failover', 'acceleratorFlowLogs')} has no effect without {_key('failover', 'globalAccelerator')} true; "
+            f"set {_key('failover', 'globalAccelerator')} true or remove it"
         )
-    return False
+    if flow_logs and role != "primary":
+        raise ConfigError(
+            f"{_key('failover', 'acceleratorFlowLogs')} is set on a secondary, but the primary owns the accelerator and its "
+            f"flow logs (docs/front-door.md, 'Ownership'): set it in the primary's Pulumi.<stack>.yaml and remove it here"
+        )
+    return enabled, flow_logs
 
 
 def _parse_tags(raw: Any) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import rto
-from .config import StackSettings
+from .config import StackSettings, front_door_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
@@ -38,6 +38,8 @@ from .traffic import WRITER_ALARM_EVALUATION_PERIODS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER_PACKAGE = "handlers"
+# Modules of handlers/ that another function ships on its own (components/writer_gate.py): not in this archive.
+SEPARATELY_PACKAGED = ("writer_gate.py",)
 # The Lambda entry point (handlers/failover.py); the CLI calls the same code.
 HANDLER_ENTRY_POINT = "handlers.failover.lambda_handler"
 # Python 3.12+ for the handler's typing; Graviton for price. Lambda's Python
@@ -104,7 +106,7 @@ def handler_archive_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(root)
         parts = relative.parts
-        if any(part == "__pycache__" or part.startswith(("test", ".")) for part in parts[1:]):
+        if any(part == "__pycache__" or part.startswith(("test", ".")) for part in parts[1:]) or parts[-1] in SEPARATELY_PACKAGED:
             continue
         files[relative.as_posix()] = path
     return files
@@ -210,6 +212,8 @@ class FailoverAutomationArgs:
     region's cluster that the primary, deployed first, cannot write itself."""
     handler_root: Path = PROJECT_ROOT
     tags: Mapping[str, str] = field(default_factory=dict)
+    front_door: rto.FrontDoor = "route53"
+    """Where the shop's name leads (the accelerator changes the RTO budget's traffic path)."""
 
     def __post_init__(self) -> None:
         if self.region == self.peer_region:
@@ -282,6 +286,7 @@ class FailoverAutomationArgs:
             release_parameter_name=release_parameter_name(settings.dns.shop_hostname),
             peer_cluster_arn=peer_cluster_arn,
             peer_function_role_name=peer_function_role_name,
+            front_door=front_door_of(failover),
         )
 
     @property
@@ -303,6 +308,7 @@ class FailoverAutomationArgs:
             health_check_interval_seconds=self.health_check_interval_seconds,
             health_check_failure_threshold=self.health_check_failure_threshold,
             probe_timeout_seconds=self.probe_timeout_seconds,
+            front_door=self.front_door,
         )
 
 

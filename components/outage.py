@@ -51,6 +51,15 @@ GLOBAL_CONTROL_PLANES: Mapping[str, ControlPlane] = {
     # bucket configuration calls (PutBucketPolicy, PutBucketVersioning, PutBucketReplication) among
     # them, but we could not read AWS's own sentence. Treated as needing us-east-1: a bucket
     # setting then waits for the region instead of failing half-way through an emergency update.
+    # "you must specify the US West (Oregon) Region to create, update, or otherwise work with
+    # accelerators" (Global Accelerator API reference, Welcome). Only the optional accelerator
+    # (components/accelerator.py, writer_gate.py) uses it; its data plane is at the edge, and nothing on
+    # the failover path calls the API (docs/front-door.md).
+    "globalaccelerator": ControlPlane(
+        "us-west-2",
+        "Global Accelerator's API is served from us-west-2 only",
+        "https://docs.aws.amazon.com/global-accelerator/latest/api/Welcome.html",
+    ),
     "s3": ControlPlane(
         "us-east-1",
         "S3 bucket configuration may depend on us-east-1 (unverified, docs/aws-assumptions.md O4)",

@@ -117,15 +117,10 @@ class RegionalFrontendArgs:
     """Secondary only."""
     db_name: str = "magento"
     protect: bool = True
-    global_accelerator: bool = False
-    """Optional Global Accelerator in front of both ALBs: not built yet, so asking for it fails loudly."""
+    accelerator_dns_name: pulumi.Input[str] | None = None
+    """With `failover.globalAccelerator`: the shop's failover record aliases the accelerator (components/traffic.py)."""
 
     def __post_init__(self) -> None:
-        if self.global_accelerator:
-            raise ValueError(
-                "magento-dr:failover.globalAccelerator is not implemented yet (see docs/frontend.md, 'Not done'); "
-                "set it to false — Route 53 failover records carry the traffic"
-            )
         if self.peer_region == self.region:
             raise ValueError("RegionalFrontendArgs.peer_region must differ from region (magento-dr:peer.region)")
         if self.is_primary and self.primary_values is not None:
@@ -161,6 +156,10 @@ class RegionalFrontend(pulumi.ComponentResource):
     """SSM path holding this region's Magento runtime configuration."""
     active_parameter_name: str
     """Full name of the `active` parameter ("true" only where cron and consumers run)."""
+    alb_arn: pulumi.Output[str]
+    """ARN of the public load balancer (the accelerator's endpoint for this region)."""
+    https_listener_arn: pulumi.Output[str]
+    """The HTTPS listener (the writer gate's rule goes there)."""
     alb_dns_name: pulumi.Output[str]
     """DNS name of the public load balancer."""
     alb_zone_id: pulumi.Output[str]
@@ -451,7 +450,7 @@ class RegionalFrontend(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.lb.Listener(
+        https_listener = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=alb.arn,
             port=443,
@@ -665,6 +664,7 @@ class RegionalFrontend(pulumi.ComponentResource):
                 health_check=HealthCheckPlan(own_hostname, args.health_check_interval_seconds, args.health_check_failure_threshold),
                 # The secondary may take traffic as soon as Route 53 sees the primary fail.
                 peer_regional_hostname=None if args.is_primary else regional_hostname(args.dns.shop_hostname, args.peer_region),
+                accelerator_dns_name=args.accelerator_dns_name,
             ),
             opts=child,
         )
@@ -685,6 +685,8 @@ class RegionalFrontend(pulumi.ComponentResource):
         self.apply_role_command = APPLY_ROLE_COMMAND
         self.ssm_prefix = prefix
         self.active_parameter_name = f"{prefix}/{ACTIVE_PARAMETER}"
+        self.alb_arn = alb.arn
+        self.https_listener_arn = https_listener.arn
         self.alb_dns_name = alb.dns_name
         self.alb_zone_id = alb.zone_id
         self.alb_arn_suffix = alb.arn_suffix

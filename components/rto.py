@@ -10,7 +10,11 @@ Two paths run in parallel (components/traffic.py, docs/frontend.md):
   and asks Aurora to promote this region's cluster. Aurora's promotion itself
   is excluded and stated separately with AWS's typical figure.
 
-The budget is the later of the two. Nothing in the dark region or in
+The budget is the later of the two. With the optional accelerator
+(`failover.globalAccelerator`, components/front_door.py) the traffic path starts
+at the promotion request instead: the new writer's gate opens when Aurora names
+its cluster, and the accelerator follows; no DNS TTL. It then runs beside
+Aurora's promotion. Nothing in the dark region or in
 us-east-1's control planes takes part. `reference_design_budget` applies the
 same kind of arithmetic to the blog post's settings, where the stages run one
 after the other.
@@ -19,7 +23,12 @@ after the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from .front_door import ENDPOINT_REACTION_SECONDS, GATE_HEALTHY_THRESHOLD, GATE_INTERVAL_SECONDS
+
+FrontDoor = Literal["route53", "accelerator"]
+FRONT_DOORS: tuple[FrontDoor, ...] = ("route53", "accelerator")
 
 # EventBridge Scheduler's finest rate expression is one minute.
 # https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#rate-based
@@ -85,8 +94,11 @@ class RtoBudget:
     writes: tuple[Term, ...]
     """From the primary going dark to the promotion request (for the reference design: to its Lambda running)."""
     traffic: tuple[Term, ...]
-    """Ours: from the primary going dark to clients resolving the shop to this region. Reference: from the promotion on."""
+    """Ours: from the primary going dark to clients resolving the shop to this region. Reference: from the promotion on.
+    Accelerator: from the promotion request to the accelerator sending new connections to this region."""
     sequential: bool = False
+    traffic_from_request: bool = False
+    """The accelerator: the traffic path starts at the promotion request and runs beside Aurora's promotion."""
 
     @property
     def writes_seconds(self) -> int:
@@ -97,9 +109,13 @@ class RtoBudget:
         return sum(t.seconds for t in self.traffic)
 
     @property
+    def front_door(self) -> FrontDoor:
+        return "accelerator" if self.traffic_from_request else "route53"
+
+    @property
     def total_seconds(self) -> int:
         """The budget, Aurora's promotion excluded."""
-        if self.sequential:
+        if self.sequential or self.traffic_from_request:
             return self.writes_seconds + self.traffic_seconds
         return max(self.writes_seconds, self.traffic_seconds)
 
@@ -109,17 +125,21 @@ class RtoBudget:
         promoted = self.writes_seconds + AURORA_PROMOTION_TYPICAL_SECONDS
         if self.sequential:
             return promoted + self.traffic_seconds
+        if self.traffic_from_request:
+            return self.writes_seconds + max(self.traffic_seconds, AURORA_PROMOTION_TYPICAL_SECONDS)
         return max(self.traffic_seconds, promoted)
 
     @property
     def combined_as(self) -> str:
-        return "writes + promotion + traffic" if self.sequential else "max(traffic, writes)"
+        if self.sequential:
+            return "writes + promotion + traffic"
+        return "writes + traffic (traffic beside the promotion)" if self.traffic_from_request else "max(traffic, writes)"
 
     def explain(self) -> str:
         """One line a ConfigError or the README can show."""
         writes = " + ".join(f"{t.name} {t.seconds}s" for t in self.writes)
         traffic = " + ".join(f"{t.name} {t.seconds}s" for t in self.traffic)
-        if self.sequential:
+        if self.sequential or self.traffic_from_request:
             combined = f"total {self.writes_seconds}s + {self.traffic_seconds}s = {self.total_seconds}s"
         else:
             combined = f"budget max({self.traffic_seconds}s, {self.writes_seconds}s) = {self.total_seconds}s"
@@ -133,6 +153,7 @@ class RtoBudget:
         """The `rtoBudget` stack output."""
         return {
             "scenario": "the primary region goes dark; traffic and writes move to the secondary",
+            "front_door": self.front_door,
             "total_seconds": self.total_seconds,
             "objective_seconds": objective_seconds,
             "combined_as": self.combined_as,
@@ -142,7 +163,9 @@ class RtoBudget:
                 "traffic": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.traffic],
                 "writes": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.writes],
             },
-            "excludes": "Aurora global database promotion (on the writes path; traffic does not wait for it)",
+            "excludes": "Aurora global database promotion (on the writes path; traffic does not wait for it)"
+            if not self.traffic_from_request
+            else "Aurora global database promotion (the traffic path runs beside it, from the promotion request)",
             "aurora_promotion_typical_seconds": AURORA_PROMOTION_TYPICAL_SECONDS,
             "aurora_promotion_source": AURORA_PROMOTION_SOURCE,
             "with_typical_promotion_seconds": self.with_typical_promotion_seconds,
@@ -250,6 +273,7 @@ def failover_budget(
     probe_timeout_seconds: int = PROBE_TIMEOUT_SECONDS,
     schedule_period_seconds: int = SCHEDULE_PERIOD_SECONDS,
     record_ttl_seconds: int = ALIAS_TTL_SECONDS,
+    front_door: FrontDoor = "route53",
 ) -> RtoBudget:
     """Worst case for our design: the later of the traffic path and the writes path.
 
@@ -257,10 +281,14 @@ def failover_budget(
     failed checks `interval` apart; the secondary's inverted check of the same
     URL turns healthy at the same moment, so Route 53 answers with the
     secondary; resolvers follow within the TTL. It does not wait for Aurora.
+    With the accelerator (`front_door="accelerator"`) the traffic path starts at
+    the promotion request (`accelerator_traffic_terms`): writes + traffic.
 
     Writes: detection (see `_worst_detection_terms`), then the decision and the
     promotion request. Aurora's promotion follows (excluded).
     """
+    if front_door not in FRONT_DOORS:
+        raise RtoError(f"front door {front_door!r}: one of {', '.join(FRONT_DOORS)}")
     if consecutive_failures < 1:
         raise RtoError(f"consecutive_failures must be >= 1, got {consecutive_failures}")
     writes = (
@@ -281,7 +309,36 @@ def failover_budget(
         ),
         Term("dns_ttl", record_ttl_seconds, f"resolvers keep the old answer up to the {record_ttl_seconds}s alias TTL"),
     )
+    if front_door == "accelerator":
+        return RtoBudget(writes=writes, traffic=accelerator_traffic_terms(), traffic_from_request=True)
     return RtoBudget(writes=writes, traffic=traffic)
+
+
+def accelerator_traffic_terms() -> tuple[Term, ...]:
+    """From the promotion request to the accelerator sending new connections to the new writer's region.
+
+    The new writer's gate answers 200 as soon as Aurora's FailoverState names its cluster; the ALB
+    needs `healthy threshold` passing checks `interval` apart (ELB's minimums, 2 x 5 s) before the
+    gate target group, and with it the ALB, is healthy; the accelerator acts within its own reaction
+    time (not configurable for load balancer endpoints; AWS states up to 30 s; unverified for this
+    transition, docs/aws-assumptions.md G4). No DNS: the shop's name resolves to the accelerator's
+    static addresses throughout.
+    """
+    checks = GATE_HEALTHY_THRESHOLD * GATE_INTERVAL_SECONDS
+    return (
+        Term(
+            "gate_checks",
+            checks,
+            f"{GATE_HEALTHY_THRESHOLD} passing checks x {GATE_INTERVAL_SECONDS}s: the new writer's gate target "
+            "group turns healthy once Aurora names its cluster (ELB's minimum interval and threshold)",
+        ),
+        Term(
+            "accelerator",
+            ENDPOINT_REACTION_SECONDS,
+            f"the accelerator sends new connections to the healthy endpoint within up to {ENDPOINT_REACTION_SECONDS}s "
+            "(AWS's figure; not configurable for ALB endpoints)",
+        ),
+    )
 
 
 # The blog post's settings (/work/shared/reference-design.txt).

@@ -16,6 +16,14 @@ outage. Each failover record carries a calculated health check:
   (components/rto.py), and stays after a failover because the secondary's deep
   check passes against the writer it now holds.
 
+With the optional accelerator (`failover.globalAccelerator`, docs/front-door.md)
+the same record, health check included, aliases the accelerator instead of this
+region's ALB: an in-place change of one record set, so the shop's name never
+goes unanswered while the option is switched, and the pair keeps failing over
+through Route 53 until both stacks have joined the accelerator. Once they have,
+both records lead to the accelerator, and its health-based routing (the writer
+gates) decides where shoppers go; the regional records stay on the ALBs.
+
 See docs/frontend.md for the failure modes.
 """
 
@@ -28,6 +36,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .contracts import METRIC_NAMESPACE, WRITER_METRIC
+from .front_door import HOSTED_ZONE_ID as ACCELERATOR_ZONE_ID
 from .magento_runtime import DEEP_HEALTH_PATH
 from .naming import physical_name
 
@@ -91,6 +100,8 @@ class ShopTrafficArgs:
     health_check: HealthCheckPlan
     peer_regional_hostname: str | None = None
     """Secondary only: the primary's regional hostname, whose deep check (inverted) lets traffic move here."""
+    accelerator_dns_name: pulumi.Input[str] | None = None
+    """With the accelerator: the failover record aliases it (components/front_door.HOSTED_ZONE_ID) instead of the ALB."""
 
     def __post_init__(self) -> None:
         if self.health_check.fqdn != self.regional_hostname:
@@ -198,6 +209,12 @@ class ShopTraffic(pulumi.ComponentResource):
             opts=child,
         )
 
+        if args.accelerator_dns_name is None:
+            shop_alias = aws.route53.RecordAliasArgs(name=args.alb_dns_name, zone_id=args.alb_zone_id, evaluate_target_health=True)
+        else:
+            # What Route 53's evaluate-target-health makes of an accelerator is not documented; the
+            # accelerator does the health routing itself, and the record keeps its own check.
+            shop_alias = aws.route53.RecordAliasArgs(name=args.accelerator_dns_name, zone_id=ACCELERATOR_ZONE_ID, evaluate_target_health=False)
         failover_record = aws.route53.Record(
             f"{name}-shop-{role.lower()}",
             zone_id=args.zone_id,
@@ -206,7 +223,7 @@ class ShopTraffic(pulumi.ComponentResource):
             set_identifier=failover_set_identifier(role.lower(), args.region),
             failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
             health_check_id=calculated.id,
-            aliases=[aws.route53.RecordAliasArgs(name=args.alb_dns_name, zone_id=args.alb_zone_id, evaluate_target_health=True)],
+            aliases=[shop_alias],
             opts=child,
         )
         regional_record = aws.route53.Record(

@@ -3,6 +3,7 @@
     python -m drill                                   # full scenario on the embedded emulator (variant "default")
     python -m drill --variant lag-above-rpo           # one answer to what AWS leaves open (see --help for the list)
     python -m drill --scenario flap                   # primary back during confirmation: no failover
+    python -m drill --front-door accelerator          # the stacks with failover.globalAccelerator: the accelerator's path, Route 53's beside it
     python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
     python -m drill --outage-operations               # emergency `pulumi up` of each surviving stack while the other region is dark (offline)
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
@@ -36,6 +37,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=100.0, help="emulator seconds per wall second (0: no pacing); default 100")
     parser.add_argument("--promotion-seconds", type=float, default=60.0, help="Aurora promotion time in emulator seconds (default 60, AWS's typical figure)")
     parser.add_argument(
+        "--front-door",
+        choices=["route53", "accelerator"],
+        default="route53",
+        help="emulator: where the shop's name leads: the Route 53 failover pair (default), or Global Accelerator (both stacks run with "
+        "failover.globalAccelerator: true; the invariants hold the accelerator, Route 53's answers are shown beside it)",
+    )
+    parser.add_argument(
+        "--accelerator-reaction-seconds",
+        type=float,
+        default=None,
+        help="with --front-door accelerator: how soon the accelerator acts on an endpoint's health (default: the stacks' budget, 30 s, "
+        "AWS's figure; 0 plays it instant: AWS does not document which applies)",
+    )
+    parser.add_argument(
         "--no-database-standby",
         action="store_true",
         help="emulator: leave out the example database standby (examples/Pulumi.bunker.yaml, a third Aurora member)",
@@ -61,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if run_outage_operations(reports_dir=args.reports).ok else 1
 
     if args.target == "aws":
+        if args.front_door != "route53" or args.accelerator_reaction_seconds is not None:
+            parser.error("--front-door applies to the emulator drill (--target aws reads whatever the deployed stacks export)")
         if args.no_database_standby:
             parser.error("--no-database-standby only applies to the emulator drill (--target aws checks the shop pair)")
         if not (args.outputs_primary and args.outputs_secondary):
@@ -72,10 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--execute only applies to --target aws (the emulator drill always executes)")
     if args.scenario == "flap" and args.variant != "default":
         parser.error("--variant applies to --scenario full (the flap scenario never fails over)")
+    if args.accelerator_reaction_seconds is not None and (args.front_door != "accelerator" or args.accelerator_reaction_seconds < 0):
+        parser.error("--accelerator-reaction-seconds takes a number >= 0, with --front-door accelerator")
 
     from .run import run_emulator_drill
 
-    options = DrillOptions(scenario=args.scenario, variant=args.variant, speed=args.speed, promotion_seconds=args.promotion_seconds)
+    options = DrillOptions(
+        scenario=args.scenario,
+        variant=args.variant,
+        speed=args.speed,
+        promotion_seconds=args.promotion_seconds,
+        front_door=args.front_door,
+        accelerator_reaction_seconds=args.accelerator_reaction_seconds,
+    )
     run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby)
     return 0 if run.result.ok else 1
 

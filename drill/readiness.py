@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.failover_automation import RESERVED_CONCURRENCY
 from components.failover_iam import PROMOTION_ACTIONS
 from components.media_bucket import MEDIA_OBJECT_OWNERSHIP
+from drill.accelerator_readiness import accelerator_checks
 from drill.preflight import concurrency_problem
 from emulator.iam_policy import Request as IamRequest
 from emulator.iam_policy import denied_actions
@@ -136,6 +137,7 @@ class Readiness:
             self.check_promotion_grants,
             self.check_cache_member,
             self.check_media_ownership,
+            self.check_accelerator,
             self.check_last_drill,
         ):
             try:
@@ -359,6 +361,14 @@ class Readiness:
                 )
             )
         return out
+
+    def check_accelerator(self) -> list[Check]:
+        """With failover.globalAccelerator: the accelerator honours the writer gates (docs/aws-assumptions.md G2)."""
+        if self.p.get("globalAccelerator") is not True and self.s.get("globalAccelerator") is not True:
+            return []
+        members = self._global().get("GlobalClusterMembers", [])
+        writer = next((str(m["DBClusterArn"]).split(":")[3] for m in members if m.get("IsWriter")), "")
+        return accelerator_checks(self.p, self.s, writer, self.client, Check)
 
     def check_last_drill(self) -> list[Check]:
         newest = last_executed_drill(self.reports_dir)

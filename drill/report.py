@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from components.rto import ALIAS_TTL_SECONDS
+
 from .scenario import DrillResult, StandbyRecord
 
 # 2: the variant (drill/variants.py) and its expected outcome; settings without replication_lag_ms (the emulator plays the lag).
-SCHEMA_VERSION = 2
+# 3: the front door (route53 | accelerator), the timeline's "accelerator" source, the traffic grace the invariants used.
+SCHEMA_VERSION = 3
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 
@@ -56,6 +59,8 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
         "ok": {"type": "boolean"},
         "target": {"enum": ["emulator"]},
         "scenario": {"enum": ["full", "flap"]},
+        # Where the shop's name led in this run; the invariants held that front door (Route 53's answers are modelled either way).
+        "front_door": {"enum": ["route53", "accelerator"]},
         # What AWS leaves open, played one way (drill/variants.py), and the outcome expected of it.
         "variant": {
             "type": "object",
@@ -77,7 +82,12 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
                 "grace_seconds",
                 "grace_derivation",
             ],
-            "properties": {"grace_seconds": {"type": "number", "minimum": 0}, "grace_derivation": {"type": "string"}},
+            "properties": {
+                "grace_seconds": {"type": "number", "minimum": 0},
+                "grace_derivation": {"type": "string"},
+                "traffic_grace_seconds": {"type": "number", "minimum": 0},
+                "traffic_grace_derivation": {"type": "string"},
+            },
         },
         "topology": {
             "type": "object",
@@ -149,7 +159,7 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["t", "at", "phase", "region", "source", "text"],
-                "properties": {"source": {"enum": ["drill", "function", "aws", "route53", "invariant"]}},
+                "properties": {"source": {"enum": ["drill", "function", "aws", "route53", "accelerator", "invariant"]}},
             },
         },
         "substitutions": {
@@ -218,6 +228,7 @@ def to_json(result: DrillResult) -> dict[str, Any]:
         "ok": result.ok,
         "target": "emulator",
         "scenario": o.scenario,
+        "front_door": result.front_door,
         "variant": asdict(result.variant),
         "started_at": _iso(t0),
         "finished_at": _iso(result.t_end),
@@ -232,6 +243,8 @@ def to_json(result: DrillResult) -> dict[str, Any]:
             "late_writer_datapoint": o.late_writer_datapoint,
             "grace_seconds": result.grace_seconds,
             "grace_derivation": result.grace_derivation,
+            "traffic_grace_seconds": result.traffic_grace_seconds,
+            "traffic_grace_derivation": result.traffic_grace_derivation,
         },
         "topology": result.topology.summary(),
         "phases": [
@@ -305,6 +318,8 @@ def summary_table(result: DrillResult) -> str:
         lines.append(f"  {'outage (the evidence says no failover)':<52} {'measured':>9}")
         lines.append(f"  {'detection (dark → first failed probe)':<52} {_fmt(m.get('detection_seconds')):>9}")
         lines.append(f"  {'operator told (dark → the one notification)':<52} {_fmt(m.get('notified_seconds')):>9}")
+    elif m and result.front_door == "accelerator":
+        lines += _accelerator_rows(result, m, b)
     elif m:
         rows = [
             ("detection (dark → first failed probe)", m.get("detection_seconds"), None),
@@ -329,9 +344,11 @@ def summary_table(result: DrillResult) -> str:
             ("writer back in the primary", "promotion_seconds"),
             ("  of which Aurora switchover", "aurora_promotion_duration_seconds"),
             ("post-failback steps done", "post_steps_done_seconds"),
-            ("traffic back on the primary", "traffic_shift_seconds"),
+            ("traffic back on the primary", "accelerator_shift_seconds" if result.front_door == "accelerator" else "traffic_shift_seconds"),
         ):
             lines.append(f"  {name:<52} {_fmt(fb.get(key)):>9}")
+        if result.front_door == "accelerator":
+            lines.append(f"  {'  (Route 53 path, beside: answers the primary)':<52} {_fmt(fb.get('traffic_shift_seconds')):>9}")
     total = sum(sum(c.values()) for c in result.api_calls.values())
     for rec in result.standbys:
         lines += _standby_lines(rec, result.t0, total)
@@ -346,7 +363,7 @@ def summary_table(result: DrillResult) -> str:
     for op, n in sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"    {n:5d}  {op}")
     lines.append("")
-    lines.append(f"  traffic grace: {result.grace_derivation}")
+    lines.append(f"  traffic grace: {result.traffic_grace_derivation or result.grace_derivation}")
     lines.append("  invariants:")
     for inv in result.invariants:
         lines.append(f"    {'✔' if inv.ok else '✘'} {inv.name:<26} {inv.description}")
@@ -361,6 +378,34 @@ def summary_table(result: DrillResult) -> str:
     lines.append("")
     lines.append(f"  DRILL {'PASSED' if result.ok else 'FAILED'} — {result.wall_seconds:.1f}s wall, {result.t_end - result.t0:.0f}s emulator time")
     return "\n".join(lines)
+
+
+def _accelerator_rows(result: DrillResult, m: dict[str, float | None], b: Any) -> list[str]:
+    """The failover with the accelerator as the front door, and the Route 53 path beside it (the same run)."""
+    https = result.topology.secondary.https_check
+    route53_checks = float(https.interval_seconds * https.failure_threshold)
+    rows = [
+        ("detection (dark → first failed probe)", m.get("detection_seconds"), None),
+        ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("writes_seconds")),
+        ("  evidence (first failed probe → decision)", m.get("evidence_seconds"), None),
+        ("promotion (dark → writer in the secondary)", m.get("promotion_seconds"), None),
+        ("  of which Aurora promotion", m.get("aurora_promotion_duration_seconds"), b.get("aurora_promotion_typical_seconds")),
+        ("post-failover steps done", m.get("post_steps_done_seconds"), None),
+        ("accelerator (dark → every shopper on the secondary)", m.get("accelerator_shift_seconds"), b.get("total_seconds")),
+        ("  of which after the promotion request", m.get("accelerator_after_request_seconds"), b.get("traffic_seconds")),
+        ("  no DNS TTL: the name keeps the accelerator's addresses", None, None),
+        ("Route 53 path, beside (dark → answers secondary)", m.get("traffic_shift_seconds"), route53_checks),
+        ("  + alias TTL (resolvers follow)", m.get("dns_ttl_seconds"), float(ALIAS_TTL_SECONDS)),
+        ("total (later of: every shopper moved, writer promoted)", m.get("total_seconds"), b.get("with_typical_promotion_seconds")),
+        ("RTO objective", None, b.get("objective_seconds")),
+    ]
+    out = ["  front door: the accelerator (Route 53's records alias it; their own decision is shown beside)", ""]
+    out.append(f"  {'failover':<52} {'measured':>9}   {'budget':>9}")
+    for name, got, budget in rows:
+        note = got is None and budget is None  # a line of text, no figures
+        out.append(f"  {name:<52} {'' if note else _fmt(got):>9}   {'' if note else _fmt(budget):>9}")
+    out.append("  (budget: the stack's exported rtoBudget with the accelerator; the Route 53 figures: its checks and the alias TTL)")
+    return out
 
 
 def _standby_lines(rec: StandbyRecord, t0: float, function_calls: int) -> list[str]:
@@ -424,15 +469,22 @@ def to_svg(result: DrillResult) -> str:
             (f"{region} Route 53 check healthy", f"check:{region}", "healthy"),
             (f"DNS answers {region}", f"dns:{region}", "answer"),
         ]
+        if result.front_door == "accelerator":
+            rows += [
+                (f"{region} accelerator endpoint healthy", f"ga-endpoint:{region}", "healthy"),
+                (f"accelerator: all shoppers to {region}", f"ga:{region}", "answer"),
+            ]
     top = 50
     height = top + len(rows) * row_h + 80
     x = lambda t: left + width * max(0.0, min(t, span)) / span  # noqa: E731 - local scale
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 30}" height="{height}" '
         'font-family="sans-serif" font-size="12">',
-        f"<title>magento-dr drill ({escape(result.options.scenario)}, {escape(result.variant.name)}) — {'passed' if result.ok else 'FAILED'}</title>",
+        f"<title>magento-dr drill ({escape(result.options.scenario)}, {escape(result.variant.name)}, {escape(result.front_door)}) — "
+        f"{'passed' if result.ok else 'FAILED'}</title>",
         f'<text x="10" y="20" font-size="15" font-weight="bold">'
-        f"magento-dr drill: {escape(result.options.scenario)}, variant {escape(result.variant.name)} — {'passed' if result.ok else 'FAILED'}</text>",
+        f"magento-dr drill: {escape(result.options.scenario)}, variant {escape(result.variant.name)}, front door {escape(result.front_door)} — "
+        f"{'passed' if result.ok else 'FAILED'}</text>",
     ]
     for ph in result.phases:
         x0, x1 = x(ph.started_at - result.t0), x((ph.ended_at or result.t_end) - result.t0)
@@ -471,7 +523,7 @@ def write_reports(result: DrillResult, reports_dir: Path) -> tuple[Path, Path]:
     """Write reports/drill-<UTC timestamp>.json and .svg; returns both paths."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    base = reports_dir / f"drill-{stamp}-{result.variant.name}"
+    base = reports_dir / f"drill-{stamp}-{result.variant.name}{'-accelerator' if result.front_door == 'accelerator' else ''}"
     json_path, svg_path = base.with_suffix(".json"), base.with_suffix(".svg")
     json_path.write_text(json.dumps(to_json(result), indent=2, default=str) + "\n")
     svg_path.write_text(to_svg(result) + "\n")

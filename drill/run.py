@@ -28,12 +28,13 @@ class DrillRun:
     log_path: Path
 
 
-def stacks_topology(database_standby: bool = True) -> Topology:
+def stacks_topology(database_standby: bool = True, front_door: str = "route53") -> Topology:
     """Both stacks under the mock runner, exactly as `pulumi up` would run them, and (by default)
-    the example database standby (examples/Pulumi.bunker.yaml) as a third member of the global database."""
-    from offline.runner import run_database_standby, run_pair
+    the example database standby (examples/Pulumi.bunker.yaml) as a third member of the global database.
+    `front_door="accelerator"` runs both stacks with `failover.globalAccelerator: true`."""
+    from offline.runner import run_accelerated_pair, run_database_standby, run_pair
 
-    primary, secondary = run_pair()
+    primary, secondary = run_accelerated_pair() if front_door == "accelerator" else run_pair()
     standbys = [run_database_standby(primary)] if database_standby else []
     return build_topology(primary, secondary, standbys)
 
@@ -49,8 +50,10 @@ def run_emulator_drill(
     out = out or sys.stdout
     if topology is None:
         what = "both stacks and the example database standby (bunker)" if database_standby else "both stacks"
+        if options.front_door == "accelerator":
+            what += ", with failover.globalAccelerator: true"
         print(f"Running {what} under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
-        topology = stacks_topology(database_standby)
+        topology = stacks_topology(database_standby, options.front_door)
     reports_dir.mkdir(parents=True, exist_ok=True)
     world = start(topology)
     # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own

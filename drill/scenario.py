@@ -11,6 +11,10 @@ time except the optional `--speed` pacing.
 A database standby (a further Aurora member with no function, scope: database)
 is watched on every tick: it must never be promoted, never leave the global
 cluster, never be called by a failover function, and end as a connected reader.
+
+With `front_door="accelerator"` (both stacks with `failover.globalAccelerator`) the
+invariants hold the accelerator's routing (drill/accelerator.py) to the writer, and
+Route 53's answers are modelled and reported beside it.
 """
 
 from __future__ import annotations
@@ -29,14 +33,18 @@ from typing import Any, TextIO
 
 import emulator
 from handlers import failover, runner
+from handlers.writer_gate import verdict as gate_verdict
 
-from .topology import RegionTopology, StandbyTopology, Topology, scheduler_event
+from .accelerator import AcceleratorModel
+from .accelerator import grace_seconds as accelerator_grace_seconds
+from .topology import RegionTopology, StandbyTopology, Topology, budget_term, scheduler_event
 from .traffic import TrafficModel, grace_seconds
 from .variants import VARIANTS, Variant
 from .world import World, read_inbox
 
 POST_STEPS = ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify")
 LAG_METRICS = ("AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag")  # published by Aurora in a secondary's region
+FRONT_DOORS = ("route53", "accelerator")
 
 
 class Killed(BaseException):
@@ -68,6 +76,10 @@ class DrillOptions:
     outage_min_seconds: float = 300.0
     phase_timeout_seconds: float = 1200.0
     tick_seconds: float = 5.0
+    #: Where the shop's name leads: the Route 53 failover pair, or the accelerator (both stacks with failover.globalAccelerator).
+    front_door: str = "route53"
+    #: The accelerator's reaction to an endpoint's health (None: the stacks' budget figure, 30 s; 0 plays it instant).
+    accelerator_reaction_seconds: float | None = None
 
 
 @dataclass
@@ -199,6 +211,10 @@ class DrillResult:
     #: owner (stack) -> region -> calls its failover function made there.
     function_calls_by_region: dict[str, Counter[str]] = field(default_factory=dict)
     variant: Variant = VARIANTS["default"]
+    #: The front door the invariants held (the accelerator's grace when it is the accelerator).
+    front_door: str = "route53"
+    traffic_grace_seconds: float = 0.0
+    traffic_grace_derivation: str = ""
 
     @property
     def ok(self) -> bool:
@@ -294,6 +310,20 @@ class Drill:
         self.printer = Printer(out or sys.stdout, self.t0)
         self.traffic = TrafficModel(topology, self.t0, reading=self.v.route53_reading)
         self.grace, self.grace_derivation = grace_seconds(topology)
+        if options.front_door not in FRONT_DOORS:
+            raise ValueError(f"front door {options.front_door!r}: one of {', '.join(FRONT_DOORS)}")
+        self.accelerator: AcceleratorModel | None = None
+        self.traffic_grace, self.traffic_grace_derivation = self.grace, self.grace_derivation
+        if options.front_door == "accelerator":
+            if topology.accelerator is None:
+                raise ValueError("front door accelerator: the stacks declare no accelerator with both regions joined (failover.globalAccelerator)")
+            self.accelerator = AcceleratorModel(
+                topology.accelerator,
+                self.t0,
+                initially_open={topology.primary.region: True, topology.secondary.region: False},
+                reaction_seconds=options.accelerator_reaction_seconds,
+            )
+            self.traffic_grace, self.traffic_grace_derivation = accelerator_grace_seconds(topology.accelerator, options.accelerator_reaction_seconds)
         self.phase = Phase("setup", self.t0)
         self.phases: list[Phase] = []
         self.events: list[Event] = []
@@ -315,6 +345,11 @@ class Drill:
         self.writer_changed_at: float | None = None
         self.world_changed_at = self.t0  # last time a region went dark or came back
         self.answer = self.traffic.answer
+        self.ga_answers: dict[str, str] = dict(self.accelerator.answers) if self.accelerator is not None else {}
+        self.last_gc: dict[str, Any] | None = None
+        #: The region Aurora's FailoverState is promoting (None when no operation runs), and when that last changed.
+        self.failover_target: str | None = None
+        self.failover_state_changed_at = self.t0
         self.metric_seen_until: dict[str, float] = {}
         self.promotions_seen = 0
         self.ops_printed: dict[str, int] = {}
@@ -340,7 +375,10 @@ class Drill:
             (
                 "traffic-follows-writer",
                 f"Route 53 answers with the writer's region, while it is reachable, once {self.grace:g}s have passed since the writer "
-                "moved or a region went dark/came back",
+                "moved or a region went dark/came back"
+                if self.accelerator is None
+                else f"the accelerator sends every population of shoppers to the writer's region (or the one Aurora is promoting), while it "
+                f"is reachable, once {self.traffic_grace:g}s have passed since the writer moved (or began to) or a region went dark/came back",
             ),
             (
                 "writer-vote-steady",
@@ -354,7 +392,8 @@ class Drill:
             ),
             ("steps-once", "no post-failover step completes twice in a phase (operation records, SendCommand calls, SNS reports)"),
             ("one-promotion-per-phase", "exactly the promotions each phase expects, and no others"),
-            ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"),
+            ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"
+             + ("" if self.accelerator is None else " (no population of shoppers, through the accelerator)")),
         ]
         if self.standbys:
             where = ", ".join(f"{x.cluster_id} in {x.region}" for x in topology.database_standbys)
@@ -476,7 +515,23 @@ class Drill:
 
     def _status_line(self) -> str:
         rows = [f"{r}: record {'✔' if v['record_healthy'] else '✘'}, writer alarm {v['writer_alarm']}" for r, v in self.traffic.health().items()]
-        return f"DNS→{self.traffic.answer}; " + "; ".join(rows)
+        ga = "" if self.accelerator is None else "accelerator→" + "/".join(sorted(set(self.accelerator.answers.values()))) + "; "
+        return f"{ga}DNS→{self.traffic.answer}; " + "; ".join(rows)
+
+    # ------------------------------------------------------------------ the front door in use
+    def shoppers(self) -> dict[str, str]:
+        """Where shoppers reach: each population through the accelerator, or everyone through Route 53's answer."""
+        if self.accelerator is not None:
+            return self.accelerator.answers
+        return {"route53": self.traffic.answer}
+
+    def all_on(self, region: str) -> bool:
+        return all(r == region for r in self.shoppers().values())
+
+    def front_door_state(self) -> str:
+        if self.accelerator is not None:
+            return f"accelerator routes {self.accelerator.answers}; endpoints {self.accelerator.health()}; Route 53 answers {self.traffic.answer}"
+        return f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}"
 
     # ------------------------------------------------------------------ one tick of the world
     def tick(self) -> None:
@@ -491,6 +546,9 @@ class Drill:
         for r in self.t.regions:  # the shop's deep health check answers only where the writer is
             self.world.health.set_healthy(r.region, r.region == writer_region)
         self.traffic.step(now, self.dark, writer_region)
+        if self.accelerator is not None and self.last_gc is not None:
+            # Each region's writer gate answers from its own region's DescribeGlobalClusters (one global truth here).
+            self.accelerator.step(now, self.dark, {r.region: gate_verdict(self.last_gc, r.cluster_arn).open for r in self.t.regions})
         self._check_traffic(now)
         self._fire_schedules(now)
 
@@ -505,11 +563,17 @@ class Drill:
         if r is None:
             return
         gc = self.world.client("rds", r.region).describe_global_clusters(GlobalClusterIdentifier=self.t.global_cluster_id)["GlobalClusters"][0]
+        self.last_gc = gc
         writers = [m["DBClusterArn"] for m in gc.get("GlobalClusterMembers", []) if m.get("IsWriter")]
         if len(writers) > 1:
             self.violate("single-writer", f"{len(writers)} writers: {', '.join(writers)}")
         fs = gc.get("FailoverState") or {}
         self._interval("aurora", f"{fs.get('Status', '')}", bool(fs))
+        target_arn = str(fs.get("ToDbClusterArn") or "") if fs.get("Status") not in (None, "", "cancelling") else ""
+        target = target_arn.split(":")[3] if target_arn.count(":") >= 5 else None
+        if target != self.failover_target:
+            self.failover_target = target
+            self.failover_state_changed_at = emulator.STATE.now()
         if writers and writers[0] != self.writer_arn:
             self.writer_arn = writers[0]
             self.writer_changed_at = emulator.STATE.now()
@@ -662,6 +726,16 @@ class Drill:
             self.answer = answer
             self.marks.setdefault(f"{self.phase.name}:traffic_to:{answer}", now)
             self.log("route53", f"{self.t.shop_hostname} now answers with {answer}", answer)
+        if self.accelerator is not None:
+            ga = self.accelerator.answers
+            for region in (x.region for x in self.t.regions):
+                self._interval(f"ga:{region}", "all shoppers", all(v == region for v in ga.values()))
+                self._interval(f"ga-endpoint:{region}", "healthy", bool(self.accelerator.view.get(region)))
+            if ga != self.ga_answers:
+                self.ga_answers = dict(ga)
+                self.log("accelerator", "shoppers " + ", ".join(f"{k} → {v}" for k, v in ga.items()))
+                if len(set(ga.values())) == 1:
+                    self.marks.setdefault(f"{self.phase.name}:accelerator_to:{next(iter(ga.values()))}", now)
         writer_region = self.writer_arn.split(":")[3]
         since = max(self.writer_changed_at or self.t0, self.world_changed_at)
         settled = now - since > self.grace and writer_region not in self.dark
@@ -675,23 +749,28 @@ class Drill:
                 )
         else:
             self._open.pop(("violation", "vote"), None)
-        if answer != writer_region and writer_region not in self.dark:
-            # Route 53 may lag a change of the world by the grace; after that it must answer with the writer.
+        # Route 53 never moves before the writer; the accelerator may send shoppers to the region Aurora is promoting.
+        allowed = {writer_region} | ({self.failover_target} if self.accelerator is not None and self.failover_target else set())
+        elsewhere = {k: v for k, v in self.shoppers().items() if v not in allowed}
+        front_since = max(since, self.failover_state_changed_at) if self.accelerator is not None else since
+        if elsewhere and writer_region not in self.dark:
+            # The front door may lag a change of the world by the grace; after that it must lead to the writer.
             # (While the writer's region is dark there is nowhere better: the design sends shoppers to the
             # secondary, read-only, in parallel with the promotion, or for good when a guard blocks it.)
-            if now - since > self.grace and not self._open.get(("violation", "traffic")):
+            if now - front_since > self.traffic_grace and not self._open.get(("violation", "traffic")):
                 self._open[("violation", "traffic")] = now
                 self.violate(
                     "traffic-follows-writer",
-                    f"Route 53 answers {answer} but the writer is in {writer_region}, {now - since:.0f}s after the last change (> {self.grace:g}s); "
-                    f"health: {self.traffic.health()}",
+                    f"shoppers reach {elsewhere} but the writer is in {writer_region}, {now - front_since:.0f}s after the last change "
+                    f"(> {self.traffic_grace:g}s); {self.front_door_state()}",
                 )
         else:
             self._open.pop(("violation", "traffic"), None)
-        flapped_back = self.primary_back_at is not None and self.failback_requested_at is None and answer == self.t.primary.region
+        reaches_primary = any(v == self.t.primary.region for v in self.shoppers().values())
+        flapped_back = self.primary_back_at is not None and self.failback_requested_at is None and reaches_primary
         if flapped_back and not self._open.get(("violation", "flap")):
             self._open[("violation", "flap")] = now
-            self.violate("no-flap-back", f"the recovered {self.t.primary.region} receives traffic before the planned failback")
+            self.violate("no-flap-back", f"the recovered {self.t.primary.region} receives traffic before the planned failback ({self.front_door_state()})")
 
     def _fire_schedules(self, now: float) -> None:
         for r in self.t.regions:
@@ -873,16 +952,17 @@ class Drill:
         self.log("drill", f"world seeded from the stacks: writer {p.cluster_id} in {p.region}, standby {s.cluster_id} in {s.region}")
         for sb in self.t.database_standbys:
             self.log("drill", f"database standby {sb.cluster_id} ({sb.stack}) joined the global cluster as a reader; no failover function there", sb.region)
-        self.log("drill", f"promotion takes {self.o.promotion_seconds:g}s of emulator time; traffic grace {self.grace_derivation}")
+        self.log("drill", f"promotion takes {self.o.promotion_seconds:g}s of emulator time; traffic grace {self.traffic_grace_derivation}")
+        if self.accelerator is not None:
+            name = self.t.accelerator.dns_name if self.t.accelerator else ""
+            self.log("drill", f"front door: the accelerator {name} (Route 53's answers modelled beside it)")
         self.log("drill", f"variant {self.v.name}: {self.v.description}")
         self.begin("steady")
         self.wait(self.o.steady_periods * s.schedule_period_seconds, "steady state")
-        ok = self.wait_until(lambda: self.traffic.regions[p.region].healthy, 5 * p.schedule_period_seconds, "waiting for the primary's Route 53 check")
-        self.step(
-            "steady state",
-            ok and self.traffic.answer == p.region,
-            f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}",
+        ok = self.wait_until(
+            lambda: self.traffic.regions[p.region].healthy and self.all_on(p.region), 5 * p.schedule_period_seconds, "waiting for the primary's Route 53 check"
         )
+        self.step("steady state", ok and self.all_on(p.region) and self.traffic.answer == p.region, self.front_door_state())
         if self.o.late_writer_datapoint:
             self._late_writer_datapoint(p)
         # Start the outage a fixed offset after the secondary's last evaluation (worst case is just after it).
@@ -933,7 +1013,7 @@ class Drill:
         self.wait(self.o.recovery_periods * s.schedule_period_seconds, "watching for an unwanted failover")
         promoted = [i for i in self.invocations if i.outcome.get("action") == "promote"]
         self.step("no failover", not promoted and not self.phase.promotions, f"{len(self.phase.promotions)} promotion(s), {len(promoted)} promote decision(s)")
-        self.step("traffic stayed on the primary", self.traffic.answer == p.region, f"Route 53 answers {self.traffic.answer}")
+        self.step("traffic stayed on the primary", self.all_on(p.region), self.front_door_state())
 
     def _late_writer_datapoint(self, r: RegionTopology) -> None:
         """One of `r`'s evaluations is dropped (EventBridge Scheduler gives up on an event older than 60 s) and the
@@ -982,8 +1062,8 @@ class Drill:
         done = self.wait_until(lambda: self.op_complete(s.region, dark_at), timeout, "waiting for the secondary's function")
         self.step("secondary promoted and post-failover steps done", done, f"operation complete in {s.region}" if done else "no complete operation")
         self._expected_failover_evidence(s, dark_at)
-        moved = self.wait_until(lambda: self.traffic.answer == s.region, timeout / 2, "waiting for Route 53 to move shoppers")
-        self.step("traffic on the secondary", moved, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
+        moved = self.wait_until(lambda: self.all_on(s.region), timeout / 2, "waiting for the front door to move shoppers")
+        self.step("traffic on the secondary", moved, self.front_door_state())
         cap = self.asg_capacity(s)
         want = (int(s.function_env["MDR_SCALE_MIN"]), int(s.function_env["MDR_SCALE_DESIRED"]), int(s.function_env["MDR_SCALE_MAX"]))
         self.step("secondary scaled to production", cap == want, f"{s.asg_name} min/desired/max {cap}, wanted {want}")
@@ -1002,7 +1082,7 @@ class Drill:
         self.step("old primary fenced itself", fenced, f"{p.active_parameter}={self.active_flag(p)}")
         synced = self.wait_until(lambda: self.member_sync(p) == "connected", timeout, "waiting for the old primary to resynchronise")
         self.step("old primary resynchronised", synced, f"{p.cluster_id} SynchronizationStatus={self.member_sync(p)}")
-        self.step("old primary out of traffic", self.traffic.answer == s.region, f"Route 53 answers {self.traffic.answer}")
+        self.step("old primary out of traffic", self.all_on(s.region), self.front_door_state())
         # ---- planned failback (switchover) by the operator, from the primary region
         self.begin("failback", expected=[(p.region, "switchover")])
         self.failback_requested_at = emulator.STATE.now()
@@ -1010,8 +1090,8 @@ class Drill:
         command = {"action": "failback", "dry_run": False, "force": False, "requested_by": "drill"}
         outcome = self.invoke(p, command, "operator failback")
         self.step("failback command", bool(outcome.get("ok")), f"{outcome.get('action')}: {outcome.get('reason')} {outcome.get('error') or ''}".strip())
-        back = self.wait_until(lambda: self.traffic.answer == p.region, timeout / 2, "waiting for Route 53 to move shoppers home")
-        self.step("traffic back on the primary", back, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
+        back = self.wait_until(lambda: self.all_on(p.region), timeout / 2, "waiting for the front door to move shoppers home")
+        self.step("traffic back on the primary", back, self.front_door_state())
         fenced = self.wait_until(lambda: self.active_flag(s) == "false", 3 * s.schedule_period_seconds, "waiting for the secondary to fence itself")
         self.step("secondary fenced itself", fenced, f"{s.active_parameter}={self.active_flag(s)}")
         self.step("primary marked active", self.active_flag(p) == "true", f"{p.active_parameter}={self.active_flag(p)}")
@@ -1090,15 +1170,15 @@ class Drill:
         # ---- recovery: the primary returns; it held the writer all along
         self.begin("recovery", expected=[])
         self._set_dark(p.region, False, f"{p.region} is reachable again")
-        back = self.wait_until(lambda: self.traffic.answer == p.region, self.o.phase_timeout_seconds / 2, "waiting for Route 53 to move shoppers home")
-        self.step("traffic back on the primary", back, f"Route 53 answers {self.traffic.answer}; checks {self.traffic.health()}")
+        back = self.wait_until(lambda: self.all_on(p.region), self.o.phase_timeout_seconds / 2, "waiting for the front door to move shoppers home")
+        self.step("traffic back on the primary", back, self.front_door_state())
         self.wait(2 * s.schedule_period_seconds, "settling")
         self.step("primary still the writer", self.writer_arn == p.cluster_arn, f"writer {self.writer_arn.rsplit(':', 1)[-1]}")
 
     # ------------------------------------------------------------------ measurements
     def _measure(self) -> dict[str, dict[str, float | None]]:
         p, s = self.t.primary, self.t.secondary
-        ttl = _budget_term(s.rto_budget, "dns_ttl") or 60.0
+        ttl = budget_term(s.rto_budget, "dns_ttl") or 60.0
         out: dict[str, dict[str, float | None]] = {}
         dark = self.marks.get("outage:dark")
         if dark is not None and self.o.scenario == "full":
@@ -1109,6 +1189,7 @@ class Drill:
 
             first = self.first_failed_probe_at.get(f"outage:{s.region}")
             shift = since(f"outage:traffic_to:{s.region}")
+            ga_shift = since(f"outage:accelerator_to:{s.region}")
             out["failover"] = {
                 "detection_seconds": None if first is None else round(first - dark, 3),
                 "decision_seconds": since("outage:decision"),
@@ -1123,6 +1204,13 @@ class Drill:
                 # The evidence: from the first failed probe to the decision (the claim: at least a minute).
                 "evidence_seconds": _diff(first, self.marks.get("outage:decision")),
             }
+            if self.accelerator is not None:
+                # Beside the Route 53 path: the accelerator's, from the promotion request (its budgeted path), no TTL.
+                out["failover"]["accelerator_shift_seconds"] = ga_shift
+                out["failover"]["accelerator_after_request_seconds"] = _diff(
+                    self.marks.get("outage:promotion-requested"), self.marks.get(f"outage:accelerator_to:{s.region}")
+                )
+                out["failover"]["total_seconds"] = _later(ga_shift, since("outage:writer-promoted"))
             if self.killed_at is not None:
                 out["failover"]["killed_seconds"] = round(self.killed_at - dark, 3)
             if not self.v.expect_failover:
@@ -1138,6 +1226,7 @@ class Drill:
                 return None if v is None else round(v - fb, 3)
 
             shift = since_fb(f"failback:traffic_to:{p.region}")
+            ga_back = since_fb(f"failback:accelerator_to:{p.region}")
             out["failback"] = {
                 "promotion_requested_seconds": since_fb("failback:promotion-requested"),
                 "promotion_seconds": since_fb("failback:writer-promoted"),
@@ -1147,6 +1236,9 @@ class Drill:
                 "dns_ttl_seconds": ttl,
                 "total_seconds": _later(None if shift is None else round(shift + ttl, 3), since_fb("failback:writer-promoted")),
             }
+            if self.accelerator is not None:
+                out["failback"]["accelerator_shift_seconds"] = ga_back
+                out["failback"]["total_seconds"] = _later(ga_back, since_fb("failback:writer-promoted"))
         return out
 
     def _result(self) -> DrillResult:
@@ -1187,6 +1279,9 @@ class Drill:
             standbys=self.standbys,
             function_calls_by_region=self.calls_by_region,
             variant=self.v,
+            front_door=self.o.front_door,
+            traffic_grace_seconds=self.traffic_grace,
+            traffic_grace_derivation=self.traffic_grace_derivation,
         )
 
 
@@ -1197,10 +1292,3 @@ def _later(a: float | None, b: float | None) -> float | None:
 def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(b - a, 3)
 
-
-def _budget_term(budget: Any, name: str) -> float | None:
-    for terms in (budget.get("breakdown") or {}).values():
-        for term in terms:
-            if term.get("name") == name:
-                return float(term["seconds"])
-    return None

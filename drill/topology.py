@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .accelerator import T_ENDPOINT_GROUP, AcceleratorTopology, accelerator_topology
+
 # Type tokens of the resources the drill reads (one place).
 T_FUNCTION = "aws:lambda/function:Function"
 T_SCHEDULE = "aws:scheduler/schedule:Schedule"
@@ -191,6 +193,8 @@ class Topology:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: Further members of the global database with no shop tier (scope: database); never promoted by the functions.
     database_standbys: tuple[StandbyTopology, ...] = ()
+    #: The optional accelerator (failover.globalAccelerator) with both shop stacks joined, else None.
+    accelerator: AcceleratorTopology | None = None
 
     @property
     def regions(self) -> tuple[RegionTopology, RegionTopology]:
@@ -226,6 +230,7 @@ class Topology:
                 for r in self.regions
             },
             "database_standbys": [sb.summary() for sb in self.database_standbys],
+            **({"accelerator": self.accelerator.summary()} if self.accelerator is not None else {}),
         }
 
 
@@ -325,7 +330,7 @@ def _region(graph: GraphLike) -> RegionTopology:
         "failoverFunctionName",
     )
     region = str(ex["region"])
-    fn = _one(graph, T_FUNCTION, "the failover function")
+    fn = _named(graph, T_FUNCTION, "name", str(ex["failoverFunctionName"]), "the failover function (failoverFunctionName)")
     env = {str(k): str(v) for k, v in ((fn.inputs.get("environment") or {}).get("variables") or {}).items()}
     if not env:
         raise TopologyError(f"stack {graph.stack}: the failover function declares no environment variables")
@@ -512,6 +517,14 @@ def build_topology(primary: GraphLike, secondary: GraphLike, database_standbys: 
         if sb.engine_version != global_version:
             notes.append(f"database standby {sb.stack}: engine version {sb.engine_version}, the global cluster declares {global_version}")
         standbys.append(sb)
+    accelerator = None
+    if secondary.of_type(T_ENDPOINT_GROUP) or not primary.of_type(T_ENDPOINT_GROUP):
+        reaction = budget_term(s.rto_budget, "accelerator")
+        accelerator = accelerator_topology(primary, secondary, reaction if reaction is not None else 0.0)
+        if accelerator is not None and reaction is None:
+            raise TopologyError(f"stack {secondary.stack} joins the accelerator but its rtoBudget has no 'accelerator' term")
+    else:
+        notes.append(f"{primary.stack} has the accelerator but {secondary.stack} has not joined it yet: the drill plays Route 53 alone")
     return Topology(
         global_cluster_id=gid,
         global_engine=global_engine,
@@ -525,7 +538,17 @@ def build_topology(primary: GraphLike, secondary: GraphLike, database_standbys: 
         secondary=s,
         notes=tuple(notes),
         database_standbys=tuple(standbys),
+        accelerator=accelerator,
     )
+
+
+def budget_term(budget: Mapping[str, Any], name: str) -> float | None:
+    """The seconds of one named term of an exported rtoBudget (None when it has no such term)."""
+    for terms in (budget.get("breakdown") or {}).values():
+        for term in terms:
+            if term.get("name") == name:
+                return float(term["seconds"])
+    return None
 
 
 def scheduler_event(region: RegionTopology, scheduled_time: str, execution_id: str, attempt: int = 1) -> dict[str, Any]:

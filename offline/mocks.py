@@ -164,6 +164,21 @@ class ComputedAttributes:
             return f"arn:{PARTITION}:route53:::{kind}/{physical}"
         if service == "kms":
             return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{self._key_id(physical, region)}"
+        if service == "lb":
+            # arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id> (and targetgroup/<name>/<id>, listener/app/...)
+            prefix = f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}"
+            suffix = _digest(physical, region, length=16)
+            if kind == "targetgroup":
+                return f"{prefix}:targetgroup/{physical}/{suffix}"
+            if kind in ("listener", "listenerrule"):
+                return f"{prefix}:{'listener-rule' if kind == 'listenerrule' else 'listener'}/app/{physical}/{suffix}/{_digest(physical, length=16)}"
+            return f"{prefix}:loadbalancer/app/{physical}/{suffix}"
+        if service == "globalaccelerator":
+            # Global: no region in the ARN (arn:aws:globalaccelerator::<account>:accelerator/<uuid>[/listener/<id>[/endpoint-group/<id>]]).
+            accelerator = self._key_id(physical, "global")
+            listener = f"/listener/{_digest(physical, length=8)}"
+            tail = {"listener": listener, "endpointgroup": f"{listener}/endpoint-group/{_digest(physical, region, length=12)}"}
+            return f"arn:{PARTITION}:globalaccelerator::{ACCOUNT_ID}:accelerator/{accelerator}{tail.get(kind, '')}"
         if service == "arcregionswitch":
             # Global (no Region), service prefix arc-region-switch, a six-character suffix after the name.
             # https://docs.aws.amazon.com/arc-region-switch/latest/api/API_Plan.html
@@ -265,7 +280,13 @@ class ComputedAttributes:
         }
 
     def _accelerator(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        return {"dnsName": f"a{_digest(physical, length=16)}.awsglobalaccelerator.com", "hostedZoneId": "Z2BJ6XQ5FK7U4H"}
+        # Two static IPv4 addresses from AWS's pool (TEST-NET-3 here); the zone id is the same for every accelerator.
+        h = int(_digest(physical, length=4), 16)
+        return {
+            "dnsName": f"a{_digest(physical, length=16)}.awsglobalaccelerator.com",
+            "hostedZoneId": "Z2BJ6XQ5FK7U4H",
+            "ipSets": [{"ipFamily": "IPv4", "ipAddresses": [f"203.0.113.{h % 100 + 1}", f"203.0.113.{h % 100 + 101}"]}],
+        }
 
     def _random_password(self, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return {"result": pulumi.Output.secret(f"mock-{_digest(physical, length=24)}")}

@@ -174,6 +174,36 @@ def _origin_group_members(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _target_group_type(obj: Mapping[str, Any]) -> str | None:
+    # target_group.go: a lambda group takes no port, protocol, protocol_version or vpc_id
+    # (targetGroupRuntimeValidation) and no TCP health check (customizeDiffTargetGroupTargetTypeLambda);
+    # every other type requires port, protocol and vpc_id (customizeDiffTargetGroupTargetTypeNotLambda).
+    if obj.get("targetType") == "lambda":
+        extra = [k for k in ("port", "protocol", "protocolVersion", "vpcId") if _set(obj.get(k))]
+        if extra:
+            return f"a lambda target group sets {', '.join(extra)}"
+        if str((obj.get("healthCheck") or {}).get("protocol", "")).upper() == "TCP":
+            return "a lambda target group with a TCP health check"
+        return None
+    missing = [k for k in ("port", "protocol", "vpcId") if not _set(obj.get(k))]
+    return f"target type {obj.get('targetType', 'instance')} without {', '.join(missing)}" if missing else None
+
+
+def _one_condition_field(obj: Mapping[str, Any]) -> str | None:
+    # listener_rule.go expandRuleConditions: each condition block sets exactly one field.
+    fields = [k for k in ("hostHeader", "httpHeader", "httpRequestMethod", "pathPattern", "queryStrings", "sourceIp") if _set(obj.get(k))]
+    return None if len(fields) == 1 else f"a listener rule condition with {len(fields)} fields ({', '.join(fields) or 'none'}); exactly one"
+
+
+def _accelerator_flow_logs(obj: Mapping[str, Any]) -> str | None:
+    # accelerator.go docs: flow_logs_s3_bucket and _prefix "Required if flow_logs_enabled is true" (the API enforces it:
+    # "Attribute is required if FlowLogsEnabled is true", API_AcceleratorAttributes).
+    a = obj.get("attributes") or {}
+    if a.get("flowLogsEnabled") and not (_set(a.get("flowLogsS3Bucket")) and _set(a.get("flowLogsS3Prefix"))):
+        return "flow logs enabled without flowLogsS3Bucket and flowLogsS3Prefix"
+    return None
+
+
 _ONCE_A_DAY = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 _ONCE_A_WEEK = r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
 _ARN = r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$"
@@ -516,6 +546,55 @@ RULES: dict[str, tuple[Rule, ...]] = {
             lambda h: None if not h or float(h.get("timeout", 0)) < float(h.get("interval", 30)) else "healthCheck.timeout must be below healthCheck.interval",
             source="ELBv2 API CreateTargetGroup",
         ),
+        between("healthCheck.interval", 5, 300, source=TF + "elbv2/target_group.go"),
+        length("healthCheck.path", 1, 1024, source=TF + "elbv2/target_group.go"),
+        matches("healthCheck.path", r"^/", source=TF + "elbv2/target_group.go (verify.StringHasPrefix)"),
+        custom("", _target_group_type, source=TF + "elbv2/target_group.go CustomizeDiff, targetGroupRuntimeValidation"),
+    ),
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": (
+        # target_group_attachment.go: target_group_arn and target_id Required, ForceNew, no validator.
+        at_least_one_of("targetGroupArn", source=TF + "elbv2/target_group_attachment.go"),
+        at_least_one_of("targetId", source=TF + "elbv2/target_group_attachment.go"),
+    ),
+    "aws:lb/listenerRule:ListenerRule": (
+        matches("listenerArn", _ARN, source=TF + "elbv2/listener_rule.go (verify.ValidARN)"),
+        # validListenerRulePriority: 1..50,000 (or 99,999, the default rule's).
+        between("priority", 1, 50_000, source=TF + "elbv2/listener_rule.go validListenerRulePriority"),
+        one_of(
+            "actions[].type", "forward", "redirect", "fixed-response", "authenticate-cognito", "authenticate-oidc", "jwt-validation",
+            source=TF + "elbv2/listener_rule.go (enum ActionTypeEnum)",
+        ),
+        matches("actions[].targetGroupArn", _ARN, source=TF + "elbv2/listener_rule.go (verify.ValidARN)"),
+        matches("conditions[].httpHeader.httpHeaderName", r"^[0-9A-Za-z_!#$%&'*+,.^`|~-]{1,40}$", source=TF + "elbv2/listener_rule.go"),
+        length("conditions[].httpHeader.values[]", 1, 128, source=TF + "elbv2/listener_rule.go"),
+        custom("conditions[]", _one_condition_field, source=TF + "elbv2/listener_rule.go expandRuleConditions"),
+    ),
+    "aws:globalaccelerator/accelerator:Accelerator": (
+        # accelerator.go: name 1-255, ^[0-9A-Za-z-]+$, no leading or trailing hyphen; ip_address_type IPV4 | DUAL_STACK.
+        length("name", 1, 255, source=TF + "globalaccelerator/accelerator.go"),
+        matches("name", r"^[0-9A-Za-z](?:[0-9A-Za-z-]*[0-9A-Za-z])?$", source=TF + "globalaccelerator/accelerator.go"),
+        one_of("ipAddressType", "IPV4", "DUAL_STACK", source=TF + "globalaccelerator/accelerator.go"),
+        length("attributes.flowLogsS3Bucket", 0, 255, source=TF + "globalaccelerator/accelerator.go"),
+        length("attributes.flowLogsS3Prefix", 0, 255, source=TF + "globalaccelerator/accelerator.go"),
+        custom("", _accelerator_flow_logs, source="Global Accelerator API AcceleratorAttributes"),
+    ),
+    "aws:globalaccelerator/listener:Listener": (
+        # listener.go: protocol Required TCP | UDP; port_range MinItems 1, MaxItems 10, ports IsPortNumber; client_affinity NONE | SOURCE_IP.
+        one_of("protocol", "TCP", "UDP", source=TF + "globalaccelerator/listener.go"),
+        one_of("clientAffinity", "NONE", "SOURCE_IP", source=TF + "globalaccelerator/listener.go"),
+        between("portRanges[].fromPort", 1, 65535, source=TF + "globalaccelerator/listener.go"),
+        between("portRanges[].toPort", 1, 65535, source=TF + "globalaccelerator/listener.go"),
+        custom("", lambda o: None if 1 <= len(o.get("portRanges") or []) <= 10 else "portRanges needs 1 to 10 ranges", source=TF + "globalaccelerator/listener.go"),
+        matches("acceleratorArn", _ARN, source=TF + "globalaccelerator/listener.go"),
+    ),
+    "aws:globalaccelerator/endpointGroup:EndpointGroup": (
+        # endpoint_group.go: listener_arn Required ValidARN; endpoint_group_region ValidRegionName (ForceNew; defaults
+        # to the provider's region); traffic_dial_percentage 0..100; endpoint_id 1-255; weight 0-255.
+        matches("listenerArn", _ARN, source=TF + "globalaccelerator/endpoint_group.go"),
+        matches("endpointGroupRegion", r"^[a-z]{2}(-[a-z]+)+-\d$", source=TF + "globalaccelerator/endpoint_group.go (verify.ValidRegionName)"),
+        between("trafficDialPercentage", 0, 100, source=TF + "globalaccelerator/endpoint_group.go"),
+        length("endpointConfigurations[].endpointId", 1, 255, source=TF + "globalaccelerator/endpoint_group.go"),
+        between("endpointConfigurations[].weight", 0, 255, source=TF + "globalaccelerator/endpoint_group.go"),
     ),
     "aws:autoscaling/group:Group": (
         conflicts(*_NAMED, source=TF + "autoscaling/group.go"),
@@ -688,6 +767,11 @@ REVIEWED: dict[str, frozenset[str]] = {
          "name", "securityGroups", "subnets"}
     ),
     "aws:lb/targetGroup:TargetGroup": frozenset({"deregistrationDelay", "healthCheck", "name", "port", "protocol", "targetType", "vpcId"}),
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": frozenset({"targetGroupArn", "targetId"}),
+    "aws:lb/listenerRule:ListenerRule": frozenset({"actions", "conditions", "listenerArn", "priority"}),
+    "aws:globalaccelerator/accelerator:Accelerator": frozenset({"attributes", "enabled", "ipAddressType", "name"}),
+    "aws:globalaccelerator/listener:Listener": frozenset({"acceleratorArn", "clientAffinity", "portRanges", "protocol"}),
+    "aws:globalaccelerator/endpointGroup:EndpointGroup": frozenset({"endpointConfigurations", "endpointGroupRegion", "listenerArn", "trafficDialPercentage"}),
     "aws:opensearch/domain:Domain": frozenset(
         {"accessPolicies", "advancedSecurityOptions", "clusterConfig", "domainEndpointOptions", "domainName", "ebsOptions", "encryptAtRest",
          "engineVersion", "nodeToNodeEncryption", "vpcOptions"}

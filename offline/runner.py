@@ -413,3 +413,21 @@ def example_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
 def run_database_standby(primary: StackGraph, stack: str = "bunker", root: Path = PROJECT_ROOT) -> StackGraph:
     """The example database standby (scope: database) beside the primary."""
     return run_stack(stack, config=example_config(stack, root), peer_exports=primary.exports, root=root)
+
+
+def accelerator_overrides(stack: str, *, flow_logs: bool = False, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """The stack file's `magento-dr:failover` with `globalAccelerator: true` (and, on the primary, flow logs)."""
+    failover = dict(load_stack_config(stack, root).get("magento-dr:failover") or {})
+    failover["globalAccelerator"] = True
+    if flow_logs:
+        failover["acceleratorFlowLogs"] = True
+    return {"magento-dr:failover": failover}
+
+
+def run_accelerated_pair(*, flow_logs: bool = False, root: Path = PROJECT_ROOT) -> tuple[StackGraph, StackGraph]:
+    """Both example stacks with the accelerator in front (`failover.globalAccelerator: true` on each)."""
+    return run_pair(
+        primary_overrides=accelerator_overrides("primary", flow_logs=flow_logs, root=root),
+        secondary_overrides=accelerator_overrides("secondary", root=root),
+        root=root,
+    )

@@ -61,6 +61,7 @@ LB_LISTENER = "aws:lb/listener:Listener"
 CLOUDFRONT_DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 ROUTE53_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
+GA_ENDPOINT_GROUP = "aws:globalaccelerator/endpointGroup:EndpointGroup"
 IAM_ROLE = "aws:iam/role:Role"
 IAM_IDENTITY_POLICIES = (
     "aws:iam/policy:Policy",
@@ -642,6 +643,30 @@ def _health_check_interval(subject: Subject) -> list[str]:
     return []
 
 
+def _accelerator_fronts_load_balancers(subject: Subject) -> list[str]:
+    """The optional accelerator is public like the ALBs it fronts, and must front nothing else.
+
+    Each endpoint is an Application Load Balancer (an EC2 instance or an Elastic IP behind the
+    accelerator would be a second way in that skips the ALB's TLS policy and security group), with
+    client IP preservation on (the provider's default is off, AWS's is on) and an explicit weight (an
+    omitted one may reach AWS as 0), in an endpoint group that names its region (it would otherwise
+    land in the provider's region, and changing it replaces the group).
+    """
+    props = subject.props
+    out = []
+    if not _is_set(props, "endpointGroupRegion"):
+        out.append("the endpoint group's region is implicit (the provider's own): set endpoint_group_region to the ALB's region")
+    for endpoint in _items(props.get("endpointConfigurations")):
+        endpoint_id = _get(endpoint, "endpointId")
+        if isinstance(endpoint_id, str) and not (":elasticloadbalancing:" in endpoint_id and ":loadbalancer/app/" in endpoint_id):
+            out.append(f"endpoint {endpoint_id!r} is not an Application Load Balancer: use the region's ALB as the accelerator's only endpoint")
+        if not _true(_get(endpoint, "clientIpPreservationEnabled")):
+            out.append("client IP preservation is off (the provider's default): set client_ip_preservation_enabled=True")
+        if _number(_get(endpoint, "weight")) is None:
+            out.append("the endpoint's weight is implicit: set weight=128 (AWS's default) explicitly")
+    return out
+
+
 def _is_failover_function(subject: Subject) -> bool:
     return subject.within(FAILOVER_COMPONENT) or "failover" in subject.name.lower()
 
@@ -809,6 +834,9 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
                  (S3_REPLICATION, *S3_BUCKETS), _replication_rtc),
     ResourceRule("route53-health-check-10s", "Route 53 endpoint health checks probe every 10 seconds.", (ROUTE53_HEALTH_CHECK,), _health_check_interval),
     ResourceRule("failover-function-reserved-concurrency", "The failover function has reserved concurrency.", (LAMBDA_FUNCTION,), _reserved_concurrency),
+    ResourceRule("accelerator-fronts-load-balancers",
+                 "The optional accelerator fronts the ALBs only, with client IP preservation and explicit weights and regions.",
+                 (GA_ENDPOINT_GROUP,), _accelerator_fronts_load_balancers),
     ResourceRule("provider-default-tags", "Every AWS provider stamps the required tags on every resource.", (AWS_PROVIDER,), _default_tags),
 )
 

@@ -14,16 +14,19 @@ import pytest
 from offline.provider_rules import RULES, unreviewed, violations
 from offline.runner import Resource, StackGraph, run_stack
 
-# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
-pytestmark = pytest.mark.xdist_group("test_provider_rules")
+# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker,
+# with the other modules that run the accelerated pair (tests/conftest.py `accelerated`), built once there.
+pytestmark = pytest.mark.xdist_group("accelerated")
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/dr-approvers"
 
 
 @pytest.fixture(scope="module")
-def variants(primary: StackGraph) -> dict[str, StackGraph]:
+def variants(primary: StackGraph, accelerated: tuple[StackGraph, StackGraph]) -> dict[str, StackGraph]:
     """Options that declare resources (or arguments) the example stacks do not."""
     return {
+        "primary+globalAccelerator+flowLogs": accelerated[0],
+        "secondary+globalAccelerator": accelerated[1],
         "secondary+arcRegionSwitch": run_stack(
             "secondary",
             overrides={"magento-dr:failover": {"arcRegionSwitch": True, "arcApprovalRoleArn": ROLE_ARN, "notificationEmails": ["sre@example.com"]}},
@@ -68,6 +71,7 @@ def test_the_optional_resources_are_in_the_checked_graphs(variants: dict[str, St
     """The variants are worth their run time only while they declare what the examples do not."""
     types = {r.type for g in variants.values() for r in g.resources}
     assert "aws:arcregionswitch/plan:Plan" in types
+    assert {"aws:globalaccelerator/accelerator:Accelerator", "aws:globalaccelerator/endpointGroup:EndpointGroup", "aws:lb/listenerRule:ListenerRule"} <= types
 
 
 # ---------------------------------------------------------------- the checker catches what the provider refuses
@@ -114,6 +118,20 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
         "filter requires deleteMarkerReplication",
     ),
     ("aws:opensearch/domain:Domain", "long name", {"domainName": "magento-dr-a-very-long-stack-search"}, "domainName"),
+    ("aws:lb/targetGroup:TargetGroup", "lambda group with a port", {"targetType": "lambda", "port": 443}, "a lambda target group sets port"),
+    ("aws:lb/targetGroup:TargetGroup", "instance group without a VPC", {"targetType": "instance", "port": 443, "protocol": "HTTPS"}, "without vpcId"),
+    (
+        "aws:lb/listenerRule:ListenerRule",
+        "two fields in one condition",
+        {"conditions": [{"httpHeader": {"httpHeaderName": "x", "values": ["y"]}, "pathPattern": {"values": ["/"]}}]},
+        "exactly one",
+    ),
+    ("aws:lb/listenerRule:ListenerRule", "priority", {"priority": 50001}, "priority 50001"),
+    ("aws:globalaccelerator/endpointGroup:EndpointGroup", "weight", {"endpointConfigurations": [{"endpointId": "a", "weight": 256}]}, "weight 256"),
+    ("aws:globalaccelerator/endpointGroup:EndpointGroup", "dial", {"trafficDialPercentage": 120}, "trafficDialPercentage 120"),
+    ("aws:globalaccelerator/listener:Listener", "https listener", {"protocol": "HTTPS", "portRanges": [{"fromPort": 443, "toPort": 443}]}, "protocol 'HTTPS'"),
+    ("aws:globalaccelerator/accelerator:Accelerator", "hyphen name", {"name": "-shop"}, "does not match"),
+    ("aws:globalaccelerator/accelerator:Accelerator", "flow logs without bucket", {"attributes": {"flowLogsEnabled": True}}, "without flowLogsS3Bucket"),
     (
         "aws:autoscaling/group:Group",
         "capacity",

@@ -151,7 +151,8 @@ BAD_CONFIGS = [
     ("primary", "failover.healthCheckIntervalSeconds", 20, ["healthCheckIntervalSeconds", "10 or 30"]),
     ("primary", "failover.healthCheckFailureThreshold", 5, ["healthCheckFailureThreshold", "between 1 and 3"]),
     ("primary", "failover.notificationEmails", ["not-an-email"], ["notificationEmails", "not an email"]),
-    ("primary", "failover.globalAccelerator", True, ["magento-dr:failover.globalAccelerator", "not built", "set it to false"]),
+    ("primary", "failover.acceleratorFlowLogs", True, ["magento-dr:failover.acceleratorFlowLogs", "no effect without", "globalAccelerator true"]),
+    ("primary", "failover.globalAccelerator", "yes", ["magento-dr:failover.globalAccelerator", "true or false"]),
     ("primary", "failover.arcRegionSwitch", True, ["magento-dr:failover.arcRegionSwitch", "paired standby", "owns"]),
     ("secondary", "failover.arcApprovalRoleArn", "arn:aws:iam::123456789012:role/dr-approvers", ["arcApprovalRoleArn", "no effect without"]),
     ("primary", "failover.rpoSecondz", 60, ["magento-dr:failover.rpoSecondz", "not a known setting"]),
@@ -181,7 +182,7 @@ PROGRAM_CASES = [
     ("secondary", {"magento-dr:primaryStack": None}, "magento-dr:primaryStack"),
     ("primary", {"magento-dr:database": {"instanceCount": 40}}, "magento-dr:database.instanceCount"),
     ("primary", {"magento-dr:web": {"maxSize": 1}}, "magento-dr:web"),
-    ("primary", {"magento-dr:failover": {"globalAccelerator": True}}, "magento-dr:failover.globalAccelerator"),
+    ("primary", {"magento-dr:failover": {"acceleratorFlowLogs": True}}, "magento-dr:failover.acceleratorFlowLogs"),
     # A misspelt block is never read by name: without the namespace-wide check every database
     # setting would silently fall back to its default.
     ("primary", {"magento-dr:databse": {"instanceCount": 4}}, "magento-dr:databse is not a known setting"),

@@ -400,15 +400,6 @@ def test_failover_automation_finds_what_it_needs_in_the_exports(stack: StackGrap
         assert stack.exports.get(key), key
 
 
-def test_global_accelerator_flag_fails_loudly_until_it_is_built() -> None:
-    from offline.runner import ProgramFailed, load_stack_config
-
-    failover = {**load_stack_config("primary")["magento-dr:failover"], "globalAccelerator": True}
-    with pytest.raises(ProgramFailed, match="globalAccelerator is not built") as failed:
-        run_stack("primary", overrides={"magento-dr:failover": failover})
-    assert failed.value.declared == []  # stopped by validation, before the network or the database
-
-
 @pytest.mark.parametrize(
     ("token", "name"),
     [

@@ -69,6 +69,9 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "bad-health-check-30s": {"route53-health-check-10s": ("request_interval=10",)},
     "bad-failover-function": {"failover-function-reserved-concurrency": ("reserved_concurrent_executions=1",)},
     "bad-provider-tags": {"provider-default-tags": ("['role']", "own region")},
+    "bad-endpoint-group": {
+        "accelerator-fronts-load-balancers": ("endpoint_group_region", "not an Application Load Balancer", "client_ip_preservation_enabled=True", "weight=128")
+    },
     "bad-replication-no-rtc": {"s3-replication-rtc": ("replication_time", "destination.metrics")},
     "bad-bucket-bare": {
         "s3-buckets-encrypted": ("BucketServerSideEncryptionConfiguration",),
