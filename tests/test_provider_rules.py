@@ -29,11 +29,12 @@ def variants(primary: StackGraph) -> dict[str, StackGraph]:
             overrides={"magento-dr:failover": {"arcRegionSwitch": True, "arcApprovalRoleArn": ROLE_ARN, "notificationEmails": ["sre@example.com"]}},
             peer_exports=primary.exports,
         ),
-        "primary+singleNat+auditLog": run_stack(
+        "primary+singleNat+auditLog+varnish": run_stack(
             "primary",
             overrides={
                 "magento-dr:network": {"cidr": "10.10.0.0/16", "natGateways": "single"},
                 "magento-dr:database": {"auditLog": True, "instanceCount": 3},
+                "magento-dr:web": {"fullPageCache": "varnish", "varnishMemoryPercent": 20},
             },
         ),
     }
@@ -68,6 +69,8 @@ def test_the_optional_resources_are_in_the_checked_graphs(variants: dict[str, St
     """The variants are worth their run time only while they declare what the examples do not."""
     types = {r.type for g in variants.values() for r in g.resources}
     assert "aws:arcregionswitch/plan:Plan" in types
+    names = {r.name for g in variants.values() for r in g.resources}
+    assert {"frontend-app-purge-in", "frontend-app-purge-out"} <= names  # web.fullPageCache: varnish
 
 
 # ---------------------------------------------------------------- the checker catches what the provider refuses
