@@ -126,6 +126,11 @@ def post_failover_commands(full_page_cache: str = "redis") -> list[str]:
     return magento
 
 
+def post_failover_command_lines(full_page_cache: str = "redis") -> list[str]:
+    """The document's runCommand: a failing line fails the command, which the handler reports and retries."""
+    return ["set -euo pipefail", *post_failover_commands(full_page_cache)]
+
+
 def post_failover_document(full_page_cache: str = "redis") -> dict[str, Any]:
     """SSM Command document (schema 2.2) with Magento's post-failover commands."""
     return {
@@ -139,7 +144,7 @@ def post_failover_document(full_page_cache: str = "redis") -> dict[str, Any]:
                 "inputs": {
                     "workingDirectory": MAGENTO_ROOT,
                     "timeoutSeconds": str(RUN_COMMAND_TIMEOUT_SECONDS),
-                    "runCommand": ["set -euo pipefail", *post_failover_commands(full_page_cache)],
+                    "runCommand": post_failover_command_lines(full_page_cache),
                 },
             }
         ],

@@ -4,6 +4,7 @@
     python -m drill --variant lag-above-rpo           # one answer to what AWS leaves open (see --help for the list)
     python -m drill --scenario flap                   # primary back during confirmation: no failover
     python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
+    python -m drill --full-page-cache varnish         # both shop stacks with Varnish: the failover must empty every Varnish
     python -m drill --outage-operations               # emergency `pulumi up` of each surviving stack while the other region is dark (offline)
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json --execute  # + switchover and failback
@@ -40,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="emulator: leave out the example database standby (examples/Pulumi.bunker.yaml, a third Aurora member)",
     )
+    parser.add_argument(
+        "--full-page-cache",
+        choices=["redis", "varnish"],
+        help="emulator: set magento-dr:web.fullPageCache on both shop stacks (default: as their files say); "
+        "the drill then checks the post-failover command empties every Varnish of the region",
+    )
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the JSON report and SVG chart")
     parser.add_argument("--execute", action="store_true", help="aws: after a passing readiness check, run a planned switchover and failback")
     parser.add_argument("--outputs-primary", type=Path, help="aws: `pulumi stack output --json --show-secrets=false -s primary` saved to a file")
@@ -63,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.target == "aws":
         if args.no_database_standby:
             parser.error("--no-database-standby only applies to the emulator drill (--target aws checks the shop pair)")
+        if args.full_page_cache:
+            parser.error("--full-page-cache only applies to the emulator drill (--target aws reads what is deployed)")
         if not (args.outputs_primary and args.outputs_secondary):
             parser.error("--target aws needs --outputs-primary and --outputs-secondary (pulumi stack output --json)")
         from .readiness import main_aws
@@ -76,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .run import run_emulator_drill
 
     options = DrillOptions(scenario=args.scenario, variant=args.variant, speed=args.speed, promotion_seconds=args.promotion_seconds)
-    run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby)
+    run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby, full_page_cache=args.full_page_cache)
     return 0 if run.result.ok else 1
 
 

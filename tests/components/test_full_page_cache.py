@@ -17,28 +17,17 @@ from components.magento_runtime import LIVENESS_PATH
 from components.subnets import plan_subnets
 from components.varnish import BAN_ALL_COMMAND, PURGE_PORT, SYNC_COMMAND, VCL_PATH
 from offline.mocks import ComputedAttributes
-from offline.runner import Resource, StackGraph, load_stack_config, run_stack
+from offline.runner import Resource, StackGraph
 from tests.varnish_harness import compile_vcl
 
-# Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker.
-pytestmark = pytest.mark.xdist_group("test_full_page_cache")
+# The session's varnish_pair (tests/conftest.py): under `make unit` its users share one worker.
+pytestmark = pytest.mark.xdist_group("full_page_cache")
 
 T_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 T_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 T_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 T_DOCUMENT = "aws:ssm/document:Document"
 INTERNET = ("0.0.0.0/0", "::/0")
-
-
-def varnish_overrides(stack: str) -> dict[str, Any]:
-    """The stack file as it is, with web.fullPageCache: varnish."""
-    return {"magento-dr:web": {**load_stack_config(stack)["magento-dr:web"], "fullPageCache": "varnish"}}
-
-
-@pytest.fixture(scope="module")
-def varnish_pair() -> dict[str, StackGraph]:
-    primary = run_stack("primary", overrides=varnish_overrides("primary"))
-    return {"primary": primary, "secondary": run_stack("secondary", overrides=varnish_overrides("secondary"), peer_exports=primary.exports)}
 
 
 @pytest.fixture(params=["primary", "secondary"])
@@ -173,3 +162,11 @@ def test_the_load_balancers_and_route53s_checks_are_those_without_varnish(stacks
         ), token
     vcl = heredoc(user_data(graph), VCL_PATH, "VCL")
     assert f'req.url == "{LIVENESS_PATH}"' in vcl and '"^/(pub/)?(health_check.php)$"' in vcl
+
+
+def test_the_varnish_stacks_pass_every_guardrail(stacks: tuple[StackGraph, StackGraph]) -> None:
+    from policy.rules import RULE_IDS, evaluate, subjects_from_graph
+
+    graph, _ = stacks
+    violations = evaluate(subjects_from_graph(graph.resources), list(RULE_IDS))
+    assert not violations, "\n".join(f"{v.name}: {v.message}" for v in violations)
