@@ -604,7 +604,7 @@ BANNED=0
 while read -r HOST; do
   [ -n "$$HOST" ] || continue
   CODE=$$(curl -sS -o /dev/null -w '%{http_code}' --connect-timeout 3 --max-time 10 \
-    -X PURGE -H 'X-Magento-Tags-Pattern: $flush_all' "http://$$HOST/" 2>/dev/null)
+    -X PURGE -H 'X-Magento-Tags-Pattern: $flush_all' "http://$$HOST/" 2>/dev/null < /dev/null)
   RC=$$?
   if [ "$$RC" -eq 0 ] && [ "$$CODE" = 200 ]; then
     echo "magento-dr: banned every object in $$HOST"
@@ -653,8 +653,11 @@ def render_ban_all_script() -> str:
 # first the purge list is made complete (every instance of the region, the scale-up's new ones included), so
 # `cache:flush` purges them all; last, every Varnish is emptied and each one confirms, so nothing cached
 # before the failover — or while the search index was rebuilt — is served afterwards.
-POST_FAILOVER_BEFORE = (SYNC_COMMAND,)
-POST_FAILOVER_AFTER = (BAN_ALL_COMMAND,)
+# `sudo`: the document's shell runs as root (SSM Agent's user); sudo keeps the scripts root either way.
+SYNC_AS_ROOT = f"sudo {SYNC_COMMAND}"
+BAN_ALL_AS_ROOT = f"sudo {BAN_ALL_COMMAND}"
+POST_FAILOVER_BEFORE = (SYNC_AS_ROOT,)
+POST_FAILOVER_AFTER = (BAN_ALL_AS_ROOT,)
 
 
 # ---------------------------------------------------------------- user data

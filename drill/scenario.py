@@ -181,9 +181,9 @@ def full_page_cache_findings(full_page_cache: str, expected_document: str, sent_
     if flush is None:
         findings.append("no bin/magento cache:flush")
     if full_page_cache == "varnish":
-        if lines[1:2] != [varnish.SYNC_COMMAND]:
+        if lines[1:2] != list(varnish.POST_FAILOVER_BEFORE):
             findings.append(f"the purge list is not refreshed first ({varnish.SYNC_COMMAND})")
-        if lines[-1:] != [varnish.BAN_ALL_COMMAND]:
+        if lines[-1:] != list(varnish.POST_FAILOVER_AFTER):
             findings.append(f"Varnish is not emptied last ({varnish.BAN_ALL_COMMAND}): pages cached before the failover survive it")
     return findings
 

@@ -15,7 +15,7 @@ import pytest
 from components.failover_automation import post_failover_document
 from components.magento_runtime import LIVENESS_PATH
 from components.subnets import plan_subnets
-from components.varnish import BAN_ALL_COMMAND, PURGE_PORT, SYNC_COMMAND, VCL_PATH
+from components.varnish import BAN_ALL_AS_ROOT, PURGE_PORT, SYNC_AS_ROOT, SYNC_COMMAND, VCL_PATH
 from offline.mocks import ComputedAttributes
 from offline.runner import Resource, StackGraph
 from tests.varnish_harness import compile_vcl
@@ -141,13 +141,13 @@ def test_the_failover_refreshes_the_purge_list_first_and_empties_every_varnish_l
     commands = run_commands(graph)
     assert commands == [
         "set -euo pipefail",
-        SYNC_COMMAND,
+        SYNC_AS_ROOT,
         "sudo -u nginx php bin/magento cache:flush",
         "sudo -u nginx php bin/magento indexer:reindex catalogsearch_fulltext",
-        BAN_ALL_COMMAND,
+        BAN_ALL_AS_ROOT,
     ]
     assert json.loads(graph.one(T_DOCUMENT, "failover-post-failover").inputs["content"]) == post_failover_document("varnish")
-    assert not {SYNC_COMMAND, BAN_ALL_COMMAND} & set(run_commands(example))
+    assert not {SYNC_AS_ROOT, BAN_ALL_AS_ROOT} & set(run_commands(example))
     # The function runs it as before: same environment variable, same permissions (one document ARN).
     fn = graph.one("aws:lambda/function:Function").inputs["environment"]["variables"]
     assert fn["MDR_RUN_COMMAND_DOCUMENT"] == graph.one(T_DOCUMENT, "failover-post-failover").inputs["name"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.failover_automation import post_failover_command_lines
-from components.varnish import BAN_ALL_COMMAND, SYNC_COMMAND
+from components.varnish import BAN_ALL_AS_ROOT, BAN_ALL_COMMAND, SYNC_AS_ROOT, SYNC_COMMAND
 from drill.__main__ import main
 from drill.run import run_emulator_drill, stacks_topology
 from drill.scenario import DrillOptions, full_page_cache_findings
@@ -33,7 +33,7 @@ DOC = "magento-dr-secondary-post-failover"
         ("varnish", DOC, post_failover_command_lines("varnish"), []),
         ("varnish", DOC, post_failover_command_lines("redis"), [SYNC_COMMAND, BAN_ALL_COMMAND]),  # the stack forgot Varnish
         ("varnish", DOC, post_failover_command_lines("varnish")[:-1], ["Varnish is not emptied last"]),
-        ("varnish", DOC, ["set -euo pipefail", SYNC_COMMAND, BAN_ALL_COMMAND, "sudo -u nginx php bin/magento cache:flush"],
+        ("varnish", DOC, ["set -euo pipefail", SYNC_AS_ROOT, BAN_ALL_AS_ROOT, "sudo -u nginx php bin/magento cache:flush"],
          ["not emptied last"]),  # pages rendered between the ban and the end of the command would survive
         ("redis", "", [], ["no post-failover command was sent"]),
         ("redis", "magento-dr-primary-post-failover", post_failover_command_lines("redis"), ["the stack's document is " + DOC]),

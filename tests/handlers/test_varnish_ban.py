@@ -11,7 +11,7 @@ import pytest
 
 import emulator
 from components.failover_automation import post_failover_document
-from components.varnish import BAN_ALL_COMMAND, SYNC_COMMAND
+from components.varnish import BAN_ALL_AS_ROOT, SYNC_AS_ROOT
 from handlers.aws import AwsAdapter
 
 from .conftest import PRIMARY, SCHEDULED, World
@@ -49,8 +49,8 @@ def test_the_failover_empties_every_varnish_once_the_writer_and_the_cache_are_he
     # What that instance runs, as SSM holds it: the purge list refreshed first, every Varnish emptied last.
     (step,) = json.loads(world.client("ssm").get_document(Name=DOCUMENT)["Content"])["mainSteps"]
     lines = step["inputs"]["runCommand"]
-    assert lines[1] == SYNC_COMMAND and lines[-1] == BAN_ALL_COMMAND
-    assert lines.index("sudo -u nginx php bin/magento cache:flush") < lines.index(BAN_ALL_COMMAND)
+    assert lines[1] == SYNC_AS_ROOT and lines[-1] == BAN_ALL_AS_ROOT
+    assert lines.index("sudo -u nginx php bin/magento cache:flush") < lines.index(BAN_ALL_AS_ROOT)
     body = world.messages()[0]["message"]
     assert body["failed_steps"] == [] and DOCUMENT in next(e["detail"] for e in body["timeline"] if e["step"] == "run_commands")
 
