@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 POLICY_VENV := policy/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat requirements.txt policy/requirements.txt policy/requirements-test.txt | cksum | cut -d' ' -f1)
 
-.PHONY: test lint lint-workflows typecheck unit policy-pack preview drill bench cost clean
+.PHONY: test lint lint-workflows typecheck unit varnish-tools policy-pack preview drill bench cost clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ typecheck: $(STAMP)
 
 # One worker per core. Tests are spread one by one, except those of a module with module-scoped
 # fixtures (marked xdist_group), which share a worker so the fixture is built once.
-unit: $(STAMP)
+unit: $(STAMP) varnish-tools
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+
+## varnish-tools: Debian's varnish when varnishd is missing (the tests compile and run the VCL with it)
+varnish-tools:
+	@scripts/install-varnish.sh
 
 ## policy-pack: the CrossGuard wrapper's tests, in the pack's own venv (the rules run in `unit`)
 policy-pack: $(POLICY_STAMP)

@@ -372,6 +372,7 @@ def declare_shop() -> None:
     pulumi.export("cacheGlobalDatastoreId", frontend.cache_global_datastore_id)
     pulumi.export("searchEndpoint", frontend.search_endpoint)
     pulumi.export("searchDomainArn", frontend.search_domain_arn)
+    pulumi.export("fullPageCache", frontend.full_page_cache)
     if settings.is_primary:
         # Secrets the secondary copies into its own region (encrypted in state and in the stack reference).
         pulumi.export("frontendCryptKey", frontend.crypt_key)

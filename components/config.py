@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from .varnish import DEFAULT_MEMORY_PERCENT, FULL_PAGE_CACHES, MEMORY_PERCENT_RANGE
+
 NAMESPACE = "magento-dr"
 
 Role = Literal["primary", "secondary"]
@@ -107,6 +109,9 @@ class DatabaseSettings:
     """Secondary: read the primary's secret replica in this region, or keep an own copy (a region the primary does not replicate to)."""
 
 
+FullPageCache = Literal["redis", "varnish"]
+
+
 @dataclass(frozen=True)
 class WebSettings:
     instance_type: str = "m7g.large"
@@ -115,6 +120,10 @@ class WebSettings:
     desired_capacity: int = 2
     max_size: int = 6
     standby_capacity: int = 1
+    full_page_cache: FullPageCache = "redis"
+    """Magento's full-page cache: the built-in one in Redis/Valkey, or Varnish on each web instance (components/varnish.py)."""
+    varnish_memory_percent: int = DEFAULT_MEMORY_PERCENT
+    """With Varnish: the share of each instance's memory its cache may use."""
 
 
 @dataclass(frozen=True)
@@ -694,7 +703,7 @@ def _parse_web(raw: Any) -> WebSettings:
     s = _Section(
         "web",
         raw,
-        {"instanceType", "amiId", "minSize", "desiredCapacity", "maxSize", "standbyCapacity"},
+        {"instanceType", "amiId", "minSize", "desiredCapacity", "maxSize", "standbyCapacity", "fullPageCache", "varnishMemoryPercent"},
     )
     instance_type = s.text("instanceType", d.instance_type)
     if not _EC2_TYPE_RE.match(instance_type):
@@ -716,7 +725,23 @@ def _parse_web(raw: Any) -> WebSettings:
             f"{_key('web', 'standbyCapacity')} {standby} exceeds {_key('web', 'desiredCapacity')} "
             f"{desired}; the warm standby runs at most production capacity"
         )
-    return WebSettings(instance_type, ami_id, min_size, desired, max_size, standby)
+    full_page_cache = s.choice("fullPageCache", d.full_page_cache, FULL_PAGE_CACHES)
+    if s.present("varnishMemoryPercent") and full_page_cache != "varnish":
+        raise ConfigError(
+            f"{_key('web', 'varnishMemoryPercent')} sizes Varnish's cache, which runs only with "
+            f"{_key('web', 'fullPageCache')} varnish (it is {full_page_cache}); remove it or set fullPageCache: varnish"
+        )
+    memory_percent = s.number("varnishMemoryPercent", d.varnish_memory_percent, *MEMORY_PERCENT_RANGE)
+    return WebSettings(
+        instance_type,
+        ami_id,
+        min_size,
+        desired,
+        max_size,
+        standby,
+        full_page_cache=cast(FullPageCache, full_page_cache),
+        varnish_memory_percent=memory_percent,
+    )
 
 
 def _parse_cache(raw: Any) -> CacheSettings:

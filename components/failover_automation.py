@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import rto
+from . import rto, varnish
 from .config import StackSettings, front_door_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
@@ -35,6 +35,7 @@ from .lag_alarm import lag_alarm_queries
 from .naming import health_url, physical_name
 from .release import release_parameter_name
 from .traffic import WRITER_ALARM_EVALUATION_PERIODS
+from .varnish import FULL_PAGE_CACHES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER_PACKAGE = "handlers"
@@ -112,8 +113,28 @@ def handler_archive_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
     return files
 
 
-def post_failover_document() -> dict[str, Any]:
-    """SSM Command document (schema 2.2) with Magento's post-failover commands, run as the web user."""
+def post_failover_commands(full_page_cache: str = "redis") -> list[str]:
+    """The shell lines the post-failover document runs (as root; Magento's own commands as the web user).
+
+    With Varnish, the region's purge list is refreshed first (so `cache:flush` reaches every instance, the
+    scale-up's included) and every Varnish of the region is emptied last, each one confirming
+    (components/varnish.py): nothing cached before the failover, or while the index was rebuilt, survives.
+    """
+    if full_page_cache not in FULL_PAGE_CACHES:
+        raise ValueError(f"post_failover_commands: full_page_cache {full_page_cache!r} is not one of {FULL_PAGE_CACHES}")
+    magento = [f"sudo -u {WEB_USER} php {command}" for command in POST_FAILOVER_COMMANDS]
+    if full_page_cache == "varnish":
+        return [*varnish.POST_FAILOVER_BEFORE, *magento, *varnish.POST_FAILOVER_AFTER]
+    return magento
+
+
+def post_failover_command_lines(full_page_cache: str = "redis") -> list[str]:
+    """The document's runCommand: a failing line fails the command, which the handler reports and retries."""
+    return ["set -euo pipefail", *post_failover_commands(full_page_cache)]
+
+
+def post_failover_document(full_page_cache: str = "redis") -> dict[str, Any]:
+    """SSM Command document (schema 2.2) with Magento's post-failover commands."""
     return {
         "schemaVersion": "2.2",
         "description": "magento-dr: Magento commands after this region became the writer",
@@ -125,7 +146,7 @@ def post_failover_document() -> dict[str, Any]:
                 "inputs": {
                     "workingDirectory": MAGENTO_ROOT,
                     "timeoutSeconds": str(RUN_COMMAND_TIMEOUT_SECONDS),
-                    "runCommand": ["set -euo pipefail", *(f"sudo -u {WEB_USER} php {command}" for command in POST_FAILOVER_COMMANDS)],
+                    "runCommand": post_failover_command_lines(full_page_cache),
                 },
             }
         ],
@@ -210,6 +231,8 @@ class FailoverAutomationArgs:
     peer_function_role_name: pulumi.Input[str] | None = None
     """Secondary: the primary's function role (its export failoverRoleName), which gets the grant on this
     region's cluster that the primary, deployed first, cannot write itself."""
+    full_page_cache: str = "redis"
+    """magento-dr:web.fullPageCache: with varnish, the post-failover document also empties every Varnish of the region."""
     handler_root: Path = PROJECT_ROOT
     tags: Mapping[str, str] = field(default_factory=dict)
     front_door: rto.FrontDoor = "route53"
@@ -233,6 +256,8 @@ class FailoverAutomationArgs:
             )
         if (self.cache_global_datastore_id is None) != (self.cache_replication_group_id is None):
             raise ValueError("FailoverAutomationArgs: pass cache_global_datastore_id and cache_replication_group_id together")
+        if self.full_page_cache not in FULL_PAGE_CACHES:
+            raise ValueError(f"FailoverAutomationArgs.full_page_cache {self.full_page_cache!r}: use one of {', '.join(FULL_PAGE_CACHES)}")
         self.budget()  # raises rto.RtoError for settings the schedule cannot serve
 
     @classmethod
@@ -287,6 +312,7 @@ class FailoverAutomationArgs:
             peer_cluster_arn=peer_cluster_arn,
             peer_function_role_name=peer_function_role_name,
             front_door=front_door_of(failover),
+            full_page_cache=settings.web.full_page_cache,
         )
 
     @property
@@ -403,7 +429,7 @@ class FailoverAutomation(pulumi.ComponentResource):
             name=physical_name(args.stack, args.region, "post-failover"),
             document_type="Command",
             document_format="JSON",
-            content=json.dumps(post_failover_document()),
+            content=json.dumps(post_failover_document(args.full_page_cache)),
             opts=child,
         )
 

@@ -1,7 +1,8 @@
 """IAM and resource policies of the web tier, as data (pure, table-tested).
 
-No statement grants a wildcard action, and only the SSM agent's actions (which
-have no resource-level permissions) use `Resource: "*"`.
+No statement grants a wildcard action, and only actions without resource-level
+permissions use `Resource: "*"`: the SSM agent's, and (with Varnish) ec2:DescribeInstances,
+held to the instance's own region.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class InstanceGrants:
     secret_key_arns: tuple[str, ...]
     media_bucket_arn: str
     media_key_arn: str
+    discover_peers: bool = False
+    """With Varnish: find the region's other web instances, whose Varnish caches Magento purges (components/varnish.py)."""
 
     def __post_init__(self) -> None:
         if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
@@ -101,6 +104,7 @@ def instance_role_policy(grants: InstanceGrants) -> str:
             },
             # What Magento's S3 driver really sends (components/media_bucket.py, docs/media.md).
             *magento_media_statements(grants.media_bucket_arn, grants.media_key_arn, grants.region),
+            *([_discover_peers(grants.region)] if grants.discover_peers else []),
             {
                 "Sid": "SsmAgent",
                 "Effect": "Allow",
@@ -109,6 +113,23 @@ def instance_role_policy(grants: InstanceGrants) -> str:
             },
         ]
     )
+
+
+def _discover_peers(region: str) -> dict[str, Any]:
+    """magento-dr-varnish-sync lists the region's web instances (their private addresses) every minute.
+
+    DescribeInstances has no resource-level permissions (its "Resource types" column is empty:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html), hence "*";
+    the global condition key aws:RequestedRegion holds it to the instance's own region
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion).
+    """
+    return {
+        "Sid": "FindTheRegionsWebInstances",
+        "Effect": "Allow",
+        "Action": ["ec2:DescribeInstances"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+    }
 
 
 def alb_log_bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -> str:

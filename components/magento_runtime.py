@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from string import Template
 
 from .contracts import ACTIVE_PARAMETER
+from .varnish import VarnishPlan, full_page_cache_config, json_for_shell, render_user_data_setup
 
 # Magento selects Redis databases by number; cluster mode would break that,
 # which is why the cache runs with cluster mode disabled.
@@ -28,6 +29,8 @@ DEEP_HEALTH_PATH = "/health_check.php"
 # Where nginx and PHP find the Magento code base: a symlink to the release the region's version
 # parameter names (RELEASES_ROOT/<version>), or the AMI's own code before the first release.
 MAGENTO_ROOT = "/var/www/magento"
+# The per-instance certificate nginx serves the load balancer (user data creates it; the ALB does not validate it).
+TLS_DIR = "/etc/pki/tls/magento-dr"
 RELEASES_ROOT = "/var/www/releases"
 
 # Release pointers under the stack's SSM prefix (declared by components/release.py): the region's
@@ -296,9 +299,11 @@ jq -n \
   --slurpfile params "$$CONF_DIR/parameters.json" --arg prefix "$$PREFIX/" \
   --slurpfile db "$$SECRETS/db" --slurpfile search "$$SECRETS/search" \
   --rawfile cache_auth "$$SECRETS/cache_auth" --rawfile crypt_key "$$SECRETS/crypt_key" \
+  --argjson full_page_cache '$full_page_cache_json' \
   '{params: ($$params[0] | map({key: (.k | ltrimstr($$prefix)), value: .v}) | from_entries),
     db: $$db[0], search: $$search[0],
-    cache_auth: ($$cache_auth | rtrimstr("\n")), crypt_key: ($$crypt_key | rtrimstr("\n"))}' \
+    cache_auth: ($$cache_auth | rtrimstr("\n")), crypt_key: ($$crypt_key | rtrimstr("\n")),
+    full_page_cache: $$full_page_cache}' \
   > "$$CONF_DIR/runtime.json"
 shred -u "$$SECRETS"/* && rmdir "$$SECRETS"
 
@@ -317,12 +322,12 @@ mv "$$MAGENTO_ROOT/app/etc/env.php.new" "$$MAGENTO_ROOT/app/etc/env.php"
 shred -u "$$CONF_DIR/runtime.json"
 
 # 4. TLS between the load balancer and nginx: a per-instance certificate (the ALB does not validate it).
-TLS_DIR=/etc/pki/tls/magento-dr
+TLS_DIR=$tls_dir
 mkdir -p "$$TLS_DIR"
 if [ ! -s "$$TLS_DIR/cert.pem" ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
     -subj "/CN=$shop_hostname" -keyout "$$TLS_DIR/key.pem" -out "$$TLS_DIR/cert.pem"
-fi
+fi$full_page_cache_setup
 systemctl restart php-fpm nginx
 
 # 5. Cron and queue consumers run only in the active region; the failover function re-runs this.
@@ -340,7 +345,7 @@ fi
 echo "magento-dr: active=$$ACTIVE"
 ROLE
 chmod 0755 $apply_role_command
-$apply_role_command
+$apply_role_command$before_liveness
 
 # 6. Only now is the instance alive for the load balancer.
 echo ok > "$$MAGENTO_ROOT/pub$liveness_path"
@@ -400,18 +405,44 @@ $env = [
             'opensearch_username' => $in['search']['username'],
             'opensearch_password' => $in['search']['password'],
         ]],
+        // Which full-page cache (1 built-in: the page_cache frontend above; 2 Varnish) and, for Varnish,
+        // what the Admin's "Export VCL" uses: magento-dr:web.fullPageCache, components/varnish.py.
+        'system' => ['full_page_cache' => $in['full_page_cache']],
     ]],
 ];
 echo "<?php\nreturn " . var_export(array_replace_recursive($base, $env), true) . ";\n";
 """
 
 
-def render_user_data(*, stack: str, region: str, ssm_prefix: str, shop_hostname: str) -> str:
-    """The instance bootstrap script for one stack (pure; no secrets, only where to find them)."""
+def render_user_data(
+    *, stack: str, region: str, ssm_prefix: str, shop_hostname: str, full_page_cache: str = "redis", varnish: VarnishPlan | None = None
+) -> str:
+    """The instance bootstrap script for one stack (pure; no secrets, only where to find them).
+
+    `full_page_cache` varnish (with its `varnish` plan) adds Varnish in front of Magento (components/varnish.py).
+    """
     for label, value in (("stack", stack), ("region", region), ("ssm_prefix", ssm_prefix), ("shop_hostname", shop_hostname)):
         if not re.match(r"^[A-Za-z0-9./_-]+$", value):
             raise ValueError(f"render_user_data: {label} {value!r} contains characters that are unsafe in a shell script")
+    setup, before_liveness = "", ""
+    if full_page_cache == "varnish":
+        if varnish is None:
+            raise ValueError("render_user_data: full_page_cache varnish needs its VarnishPlan")
+        setup, before_liveness = render_user_data_setup(
+            varnish,
+            stack=stack,
+            region=region,
+            ssm_prefix=ssm_prefix,
+            active_parameter=ACTIVE_PARAMETER,
+            tag_key=INSTANCE_TAG_KEY,
+            magento_root=MAGENTO_ROOT,
+            tls_dir=TLS_DIR,
+            liveness_path=LIVENESS_PATH,
+        )
     return _USER_DATA.substitute(
+        full_page_cache_json=json_for_shell(full_page_cache_config(full_page_cache, varnish)),
+        full_page_cache_setup=setup.rstrip("\n"),
+        before_liveness=before_liveness.rstrip("\n"),
         stack=stack,
         region=region,
         ssm_prefix=ssm_prefix,
@@ -422,6 +453,7 @@ def render_user_data(*, stack: str, region: str, ssm_prefix: str, shop_hostname:
         liveness_path=LIVENESS_PATH,
         render_env_php=_RENDER_ENV_PHP.strip(),
         releases_root=RELEASES_ROOT,
+        tls_dir=TLS_DIR,
         fetch_command=FETCH_RELEASE_COMMAND,
         version_pointer=RELEASE_VERSION_POINTER,
         fetch_release=render_fetch_release(region=region, ssm_prefix=ssm_prefix).strip(),

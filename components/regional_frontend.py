@@ -41,7 +41,9 @@ from .magento_runtime import (
 from .naming import physical_name, regional_hostname
 from .search_domain import SearchDomain, SearchDomainArgs
 from .session_cache import SessionCache, SessionCacheArgs
+from .subnets import plan_subnets
 from .traffic import HealthCheckPlan, ShopTraffic, ShopTrafficArgs
+from .varnish import PURGE_PORT, VarnishPlan
 
 # TLS 1.3 and 1.2 (restricted ciphers, post-quantum key exchange): what the console picks today.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
@@ -132,7 +134,24 @@ class RegionalFrontendArgs:
                 raise ValueError(f"RegionalFrontendArgs.{label}_subnet_ids: the web tier needs subnets in at least two AZs")
         # Validate the pure plans now, before any resource is declared.
         HealthCheckPlan(regional_hostname(self.dns.shop_hostname, self.region), self.health_check_interval_seconds, self.health_check_failure_threshold)
-        render_user_data(stack=self.stack, region=self.region, ssm_prefix=ssm_prefix(self.stack), shop_hostname=self.dns.shop_hostname)
+        self.user_data()
+
+    def varnish_plan(self) -> VarnishPlan | None:
+        """With `web.fullPageCache: varnish`: who may purge (the web instances' subnets), how much memory."""
+        if self.web.full_page_cache != "varnish":
+            return None
+        subnets = plan_subnets(self.vpc_cidr, len(self.private_subnet_ids))  # the network's own layout
+        return VarnishPlan(tuple(s.private for s in subnets), self.vpc_cidr, self.web.varnish_memory_percent)
+
+    def user_data(self) -> str:
+        return render_user_data(
+            stack=self.stack,
+            region=self.region,
+            ssm_prefix=ssm_prefix(self.stack),
+            shop_hostname=self.dns.shop_hostname,
+            full_page_cache=self.web.full_page_cache,
+            varnish=self.varnish_plan(),
+        )
 
 
 class RegionalFrontend(pulumi.ComponentResource):
@@ -184,6 +203,8 @@ class RegionalFrontend(pulumi.ComponentResource):
     """Magento's crypt key (secret), shared by both regions."""
     cache_auth_token: pulumi.Output[str]
     """AUTH token of the Global Datastore (secret), shared by both regions."""
+    full_page_cache: str
+    """Magento's full-page cache in this region: redis (built-in, in the cache) or varnish (on each instance)."""
 
     def __init__(self, name: str, args: RegionalFrontendArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("magento-dr:index:RegionalFrontend", name, None, opts)
@@ -276,6 +297,29 @@ class RegionalFrontend(pulumi.ComponentResource):
                 from_port=3306,
                 to_port=3306,
                 description=f"Aurora global writer ({label} VPC)",
+                opts=child,
+            )
+        if args.web.full_page_cache == "varnish":
+            # Magento on any web instance purges every instance's Varnish on its purge listener; nothing
+            # else reaches that port (the load balancer's path ends at 443, components/varnish.py).
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-app-purge-in",
+                security_group_id=args.app_security_group_id,
+                referenced_security_group_id=args.app_security_group_id,
+                ip_protocol="tcp",
+                from_port=PURGE_PORT,
+                to_port=PURGE_PORT,
+                description="Varnish purges, from the web instances only",
+                opts=child,
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-app-purge-out",
+                security_group_id=args.app_security_group_id,
+                referenced_security_group_id=args.app_security_group_id,
+                ip_protocol="tcp",
+                from_port=PURGE_PORT,
+                to_port=PURGE_PORT,
+                description="Varnish purges to the other web instances",
                 opts=child,
             )
 
@@ -557,6 +601,7 @@ class RegionalFrontend(pulumi.ComponentResource):
                         secret_key_arns=(v[5], v[6]),
                         media_bucket_arn=v[7],
                         media_key_arn=v[8],
+                        discover_peers=args.web.full_page_cache == "varnish",
                     )
                 )
             ),
@@ -569,7 +614,7 @@ class RegionalFrontend(pulumi.ComponentResource):
             image_id: pulumi.Input[str] = args.web.ami_id
         else:
             image_id = aws.ssm.get_parameter_output(name=amazon_linux_ami_parameter(args.web.instance_type), opts=invoke).value
-        user_data = render_user_data(stack=stack, region=region, ssm_prefix=prefix, shop_hostname=args.dns.shop_hostname)
+        user_data = args.user_data()
         instance_tags = {INSTANCE_TAG_KEY: stack, "Name": f"{stack}-magento-web"}
         template = aws.ec2.LaunchTemplate(
             f"{name}-web",
@@ -699,6 +744,7 @@ class RegionalFrontend(pulumi.ComponentResource):
         self.search_domain_arn = search.domain_arn
         self.crypt_key = pulumi.Output.secret(crypt_key)
         self.cache_auth_token = pulumi.Output.secret(cache_auth)
+        self.full_page_cache = args.web.full_page_cache
         self.register_outputs(
             {
                 "asg_name": self.asg_name,

@@ -5,6 +5,7 @@
     python -m drill --scenario flap                   # primary back during confirmation: no failover
     python -m drill --front-door accelerator          # the stacks with failover.globalAccelerator: the accelerator's path, Route 53's beside it
     python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
+    python -m drill --full-page-cache varnish         # both shop stacks with Varnish: the failover must empty every Varnish
     python -m drill --outage-operations               # emergency `pulumi up` of each surviving stack while the other region is dark (offline)
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json --execute  # + switchover and failback
@@ -55,6 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="emulator: leave out the example database standby (examples/Pulumi.bunker.yaml, a third Aurora member)",
     )
+    parser.add_argument(
+        "--full-page-cache",
+        choices=["redis", "varnish"],
+        help="emulator: set magento-dr:web.fullPageCache on both shop stacks (default: as their files say); "
+        "the drill then checks the post-failover command empties every Varnish of the region",
+    )
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the JSON report and SVG chart")
     parser.add_argument("--execute", action="store_true", help="aws: after a passing readiness check, run a planned switchover and failback")
     parser.add_argument("--outputs-primary", type=Path, help="aws: `pulumi stack output --json --show-secrets=false -s primary` saved to a file")
@@ -80,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--front-door applies to the emulator drill (--target aws reads whatever the deployed stacks export)")
         if args.no_database_standby:
             parser.error("--no-database-standby only applies to the emulator drill (--target aws checks the shop pair)")
+        if args.full_page_cache:
+            parser.error("--full-page-cache only applies to the emulator drill (--target aws reads what is deployed)")
         if not (args.outputs_primary and args.outputs_secondary):
             parser.error("--target aws needs --outputs-primary and --outputs-secondary (pulumi stack output --json)")
         from .readiness import main_aws
@@ -102,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         front_door=args.front_door,
         accelerator_reaction_seconds=args.accelerator_reaction_seconds,
     )
-    run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby)
+    run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby, full_page_cache=args.full_page_cache)
     return 0 if run.result.ok else 1
 
 

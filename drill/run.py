@@ -28,13 +28,22 @@ class DrillRun:
     log_path: Path
 
 
-def stacks_topology(database_standby: bool = True, front_door: str = "route53") -> Topology:
+def stacks_topology(database_standby: bool = True, front_door: str = "route53", full_page_cache: str | None = None) -> Topology:
     """Both stacks under the mock runner, exactly as `pulumi up` would run them, and (by default)
     the example database standby (examples/Pulumi.bunker.yaml) as a third member of the global database.
-    `front_door="accelerator"` runs both stacks with `failover.globalAccelerator: true`."""
-    from offline.runner import run_accelerated_pair, run_database_standby, run_pair
+    `front_door="accelerator"` runs both stacks with `failover.globalAccelerator: true`; `full_page_cache`
+    sets magento-dr:web.fullPageCache on both shop stacks (None: as their files say)."""
+    from offline.runner import accelerator_overrides, load_stack_config, run_database_standby, run_pair
 
-    primary, secondary = run_accelerated_pair() if front_door == "accelerator" else run_pair()
+    def overrides(stack: str) -> dict[str, object] | None:
+        merged: dict[str, object] = {}
+        if front_door == "accelerator":
+            merged.update(accelerator_overrides(stack))
+        if full_page_cache is not None:
+            merged["magento-dr:web"] = {**(load_stack_config(stack).get("magento-dr:web") or {}), "fullPageCache": full_page_cache}
+        return merged or None
+
+    primary, secondary = run_pair(primary_overrides=overrides("primary"), secondary_overrides=overrides("secondary"))
     standbys = [run_database_standby(primary)] if database_standby else []
     return build_topology(primary, secondary, standbys)
 
@@ -45,15 +54,18 @@ def run_emulator_drill(
     out: TextIO | None = None,
     topology: Topology | None = None,
     database_standby: bool = True,
+    full_page_cache: str | None = None,
 ) -> DrillRun:
-    """`database_standby` applies only when the topology is built here (`topology` None)."""
+    """`database_standby` and `full_page_cache` apply only when the topology is built here (`topology` None)."""
     out = out or sys.stdout
     if topology is None:
         what = "both stacks and the example database standby (bunker)" if database_standby else "both stacks"
         if options.front_door == "accelerator":
             what += ", with failover.globalAccelerator: true"
+        if full_page_cache is not None:
+            what += f", with web.fullPageCache: {full_page_cache},"
         print(f"Running {what} under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
-        topology = stacks_topology(database_standby, options.front_door)
+        topology = stacks_topology(database_standby, options.front_door, full_page_cache)
     reports_dir.mkdir(parents=True, exist_ok=True)
     world = start(topology)
     # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import emulator
+from components import varnish
 from handlers import failover, runner
 from handlers.writer_gate import verdict as gate_verdict
 
@@ -177,6 +178,26 @@ def standby_member_findings(standby: StandbyTopology, member: dict[str, Any] | N
     if member.get("IsWriter"):
         return [f"{standby.cluster_id} ({standby.region}) is the writer of the global cluster"]
     return []
+
+
+def full_page_cache_findings(full_page_cache: str, expected_document: str, sent_document: str, lines: list[str]) -> list[str]:
+    """What is wrong with the post-failover command a function sent (empty: nothing): it must be the stack's
+    document and flush Magento's caches; in a Varnish region (magento-dr:web.fullPageCache) it must also refresh
+    the purge list first and empty every Varnish of the region last, after Magento's flush and reindex."""
+    if not sent_document:
+        return ["no post-failover command was sent"]
+    findings = []
+    if sent_document != expected_document:
+        findings.append(f"sent {sent_document}, the stack's document is {expected_document}")
+    flush = next((i for i, line in enumerate(lines) if line.endswith("bin/magento cache:flush")), None)
+    if flush is None:
+        findings.append("no bin/magento cache:flush")
+    if full_page_cache == "varnish":
+        if lines[1:2] != list(varnish.POST_FAILOVER_BEFORE):
+            findings.append(f"the purge list is not refreshed first ({varnish.SYNC_COMMAND})")
+        if lines[-1:] != list(varnish.POST_FAILOVER_AFTER):
+            findings.append(f"Varnish is not emptied last ({varnish.BAN_ALL_COMMAND}): pages cached before the failover survive it")
+    return findings
 
 
 def standby_end_findings(standby: StandbyTopology, member: dict[str, Any] | None) -> list[str]:
@@ -1068,6 +1089,7 @@ class Drill:
         want = (int(s.function_env["MDR_SCALE_MIN"]), int(s.function_env["MDR_SCALE_DESIRED"]), int(s.function_env["MDR_SCALE_MAX"]))
         self.step("secondary scaled to production", cap == want, f"{s.asg_name} min/desired/max {cap}, wanted {want}")
         self.step("secondary marked active", self.active_flag(s) == "true", f"{s.active_parameter}={self.active_flag(s)}")
+        self._full_page_cache_cleared(s, dark_at)
         if self.o.stop_after_outage:
             return
         left = dark_at + self.o.outage_min_seconds - emulator.STATE.now()
@@ -1095,6 +1117,7 @@ class Drill:
         fenced = self.wait_until(lambda: self.active_flag(s) == "false", 3 * s.schedule_period_seconds, "waiting for the secondary to fence itself")
         self.step("secondary fenced itself", fenced, f"{s.active_parameter}={self.active_flag(s)}")
         self.step("primary marked active", self.active_flag(p) == "true", f"{p.active_parameter}={self.active_flag(p)}")
+        self._full_page_cache_cleared(p, self.failback_requested_at)
         self.wait(p.schedule_period_seconds, "settling")
         cap = self.asg_capacity(s)
         if cap is not None and cap[1] > s.asg_desired:
@@ -1102,6 +1125,29 @@ class Drill:
                 f"{s.asg_name} stays at production capacity {cap} after failback (the handler never scales down); "
                 f"RUNBOOK.md 'Failback' step 5 returns it to {s.asg_min}/{s.asg_desired}/{s.asg_max}"
             )
+
+    def _full_page_cache_cleared(self, r: RegionTopology, since: float) -> None:
+        """The post-failover command the function sent in `r`, as the instance would run it (the document SSM holds)."""
+        op = self._complete_op(r.region, since) or {}
+        command_id, instance = str(op.get("command_id", "")), str(op.get("instance_id", ""))
+        lines: list[str] = []
+        document = ""
+        with self._owner("drill"):
+            ssm = self.world.client("ssm", r.region)
+            sent = ssm.list_commands(CommandId=command_id)["Commands"] if command_id else []
+            if sent:
+                document = str(sent[0]["DocumentName"])
+                content = json.loads(ssm.get_document(Name=document)["Content"])
+                lines = [str(line) for step in content["mainSteps"] for line in step["inputs"]["runCommand"]]
+        findings = full_page_cache_findings(r.full_page_cache, r.run_command_document, document, lines)
+        what = "Magento's caches flushed (its full-page cache is one of them)"
+        if r.full_page_cache == "varnish":
+            what = f"purge list refreshed, Magento's caches flushed, then every Varnish of {r.region} emptied ({varnish.BAN_ALL_COMMAND})"
+        self.step(
+            f"post-failover command clears the full-page cache ({r.full_page_cache})",
+            not findings,
+            f"{document} on {instance}: {what}" if not findings else "; ".join(findings),
+        )
 
     def _complete_op(self, region: str, since: float) -> dict[str, Any] | None:
         stack = self.t.by_region(region).stack

@@ -145,6 +145,9 @@ class RegionTopology:
     record: FailoverRecord
     health_checks: Mapping[str, HealthCheckSpec]
     rto_budget: Mapping[str, Any]
+    #: Magento's full-page cache in the region (export fullPageCache): with "varnish" the post-failover
+    #: document must also empty every Varnish of the region.
+    full_page_cache: str = "redis"
 
     @property
     def active_parameter(self) -> str:
@@ -226,6 +229,7 @@ class Topology:
                     "cache_replication_group_id": r.cache_replication_group_id,
                     "failover_record": f"{r.record.name} {r.record.failover_type}",
                     "mode": r.function_env.get("MDR_MODE", "notify"),
+                    "full_page_cache": r.full_page_cache,
                 }
                 for r in self.regions
             },
@@ -328,6 +332,7 @@ def _region(graph: GraphLike) -> RegionTopology:
         "notificationTopicArn",
         "cacheReplicationGroupId",
         "failoverFunctionName",
+        "fullPageCache",
     )
     region = str(ex["region"])
     fn = _named(graph, T_FUNCTION, "name", str(ex["failoverFunctionName"]), "the failover function (failoverFunctionName)")
@@ -413,6 +418,7 @@ def _region(graph: GraphLike) -> RegionTopology:
         ),
         health_checks=specs,
         rto_budget=dict(ex["rtoBudget"]),
+        full_page_cache=str(ex["fullPageCache"]),
     )
 
 

@@ -12,7 +12,7 @@ try:
 except ModuleNotFoundError:  # the policy pack's venv (make policy-pack) has neither: it runs tests/policy/test_pack.py only
     botocore = None  # type: ignore[assignment]
 
-from offline.runner import StackGraph, run_accelerated_pair, run_database_standby, run_stack
+from offline.runner import StackGraph, load_stack_config, run_accelerated_pair, run_database_standby, run_stack
 
 # The handler builds a boto3 Session per adapter, and every new botocore Session gets a new data
 # loader that parses botocore's JSON models (endpoints.json, ssm, rds, ec2 ...) again: most of a
@@ -58,8 +58,19 @@ def any_stack(request: pytest.FixtureRequest, primary: StackGraph, secondary: St
     return {"primary": primary, "secondary": secondary, "bunker": bunker}[request.param]
 
 
-
 @pytest.fixture(scope="session")
 def accelerated() -> tuple[StackGraph, StackGraph]:
     """Both shop stacks with `failover.globalAccelerator: true` (the primary also with its flow logs)."""
     return run_accelerated_pair(flow_logs=True)
+
+
+@pytest.fixture(scope="session")
+def varnish_pair() -> dict[str, StackGraph]:
+    """Both shop stacks as their files say, with magento-dr:web.fullPageCache: varnish. Its users share one
+    xdist group ("full_page_cache"), so the two stacks run once."""
+
+    def varnish(stack: str) -> dict[str, object]:
+        return {"magento-dr:web": {**load_stack_config(stack)["magento-dr:web"], "fullPageCache": "varnish"}}
+
+    primary = run_stack("primary", overrides=varnish("primary"))
+    return {"primary": primary, "secondary": run_stack("secondary", overrides=varnish("secondary"), peer_exports=primary.exports)}

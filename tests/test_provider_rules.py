@@ -32,11 +32,12 @@ def variants(primary: StackGraph, accelerated: tuple[StackGraph, StackGraph]) ->
             overrides={"magento-dr:failover": {"arcRegionSwitch": True, "arcApprovalRoleArn": ROLE_ARN, "notificationEmails": ["sre@example.com"]}},
             peer_exports=primary.exports,
         ),
-        "primary+singleNat+auditLog": run_stack(
+        "primary+singleNat+auditLog+varnish": run_stack(
             "primary",
             overrides={
                 "magento-dr:network": {"cidr": "10.10.0.0/16", "natGateways": "single"},
                 "magento-dr:database": {"auditLog": True, "instanceCount": 3},
+                "magento-dr:web": {"fullPageCache": "varnish", "varnishMemoryPercent": 20},
             },
         ),
     }
@@ -72,6 +73,8 @@ def test_the_optional_resources_are_in_the_checked_graphs(variants: dict[str, St
     types = {r.type for g in variants.values() for r in g.resources}
     assert "aws:arcregionswitch/plan:Plan" in types
     assert {"aws:globalaccelerator/accelerator:Accelerator", "aws:globalaccelerator/endpointGroup:EndpointGroup", "aws:lb/listenerRule:ListenerRule"} <= types
+    names = {r.name for g in variants.values() for r in g.resources}
+    assert {"frontend-app-purge-in", "frontend-app-purge-out"} <= names  # web.fullPageCache: varnish
 
 
 # ---------------------------------------------------------------- the checker catches what the provider refuses

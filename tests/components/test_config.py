@@ -95,6 +95,25 @@ def test_defaults_fill_in_what_the_stack_file_omits() -> None:
     assert settings.failover.consecutive_failures == 7 and settings.protect is True  # (7 - 1) x 10 s: a full minute from the first failed probe to the last
 
 
+def test_full_page_cache_stays_redis_unless_varnish_is_asked_for() -> None:
+    assert parse_settings("primary", raw_config("primary")).web.full_page_cache == "redis"
+    raw = raw_config("primary")
+    raw["web"]["fullPageCache"] = "varnish"
+    web = parse_settings("primary", raw).web
+    assert (web.full_page_cache, web.varnish_memory_percent) == ("varnish", 25)
+
+
+@pytest.mark.parametrize(("percent", "ok"), [(4, False), (5, True), (50, True), (51, False)])
+def test_varnish_memory_share_leaves_php_room(percent: int, ok: bool) -> None:
+    raw = raw_config("secondary")
+    raw["web"].update(fullPageCache="varnish", varnishMemoryPercent=percent)
+    if ok:
+        assert parse_settings("secondary", raw).web.varnish_memory_percent == percent
+    else:
+        with pytest.raises(ConfigError, match=r"magento-dr:web\.varnishMemoryPercent is \d+; it must be between 5 and 50"):
+            parse_settings("secondary", raw)
+
+
 def _set(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     node = raw
     *path, last = dotted.split(".")
@@ -142,6 +161,8 @@ BAD_CONFIGS = [
     ("primary", "web.standbyCapacity", 5, ["magento-dr:web.standbyCapacity", "exceeds"]),
     ("primary", "web.minSize", 0, ["magento-dr:web.minSize", "between 2 and 100"]),
     ("primary", "web.amiId", "ubuntu", ["magento-dr:web.amiId", "ami-"]),
+    ("primary", "web.fullPageCache", "memcached", ["magento-dr:web.fullPageCache", "redis, varnish"]),
+    ("primary", "web.varnishMemoryPercent", 30, ["magento-dr:web.varnishMemoryPercent", "magento-dr:web.fullPageCache varnish", "remove it"]),
     ("primary", "cache.nodeType", "cache.t4g.micro", ["magento-dr:cache.nodeType", "Global Datastore"]),
     ("primary", "cache.engine", "memcached", ["magento-dr:cache.engine", "valkey, redis"]),
     ("primary", "search.engineVersion", "Elasticsearch_7.10", ["magento-dr:search.engineVersion", "OpenSearch 2.x"]),

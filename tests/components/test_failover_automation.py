@@ -364,6 +364,7 @@ def _args(**change: Any) -> FailoverAutomationArgs:
         ({"consecutive_failures": 1}, "at least 2"),
         ({"scale_desired": 9}, "min <= desired <= max"),
         ({"cache_global_datastore_id": "ldgnf-x"}, "together"),
+        ({"full_page_cache": "memcached"}, "full_page_cache 'memcached'"),
     ],
 )
 def test_args_reject_what_would_break_failover(change: dict[str, Any], message: str) -> None:

@@ -150,7 +150,8 @@ def test_user_data_is_valid_bash() -> None:
 def test_user_data_jq_program_builds_the_runtime_document(tmp_path: Path) -> None:
     # Run the script's own jq program on sample parameters and secrets.
     script = _user_data()
-    program = script[script.index("'{params:") + 1 : script.index("}' \\") + 1]
+    start = script.index("'{params:")
+    program = script[start + 1 : script.index("}' \\", start) + 1]
     files = {
         "parameters.json": json.dumps([{"k": "/magento-dr/secondary/db/host", "v": "writer"}, {"k": "/magento-dr/secondary/active", "v": "false"}]),
         "db": json.dumps({"username": "magento", "password": "p"}),
@@ -162,10 +163,15 @@ def test_user_data_jq_program_builds_the_runtime_document(tmp_path: Path) -> Non
         (tmp_path / file).write_text(content)
     args = ["jq", "-n", "--slurpfile", "params", str(tmp_path / "parameters.json"), "--arg", "prefix", "/magento-dr/secondary/"]
     args += ["--slurpfile", "db", str(tmp_path / "db"), "--slurpfile", "search", str(tmp_path / "search")]
-    args += ["--rawfile", "cache_auth", str(tmp_path / "cache_auth"), "--rawfile", "crypt_key", str(tmp_path / "crypt_key"), program]
+    args += ["--rawfile", "cache_auth", str(tmp_path / "cache_auth"), "--rawfile", "crypt_key", str(tmp_path / "crypt_key")]
+    # The full-page cache settings as the script passes them (single-quoted JSON).
+    full_page_cache = script.split("--argjson full_page_cache '", 1)[1].split("'", 1)[0]
+    args += ["--argjson", "full_page_cache", full_page_cache, program]
     document = json.loads(subprocess.run(args, text=True, capture_output=True, check=True).stdout)  # noqa: S603
     assert document["params"] == {"db/host": "writer", "active": "false"}
     assert document["db"]["password"] == "p" and document["cache_auth"] == "token" and document["crypt_key"] == "key"
+    # The default keeps Magento's built-in full-page cache (in Redis/Valkey), whatever the database says.
+    assert document["full_page_cache"] == {"caching_application": "1"}
 
 
 @pytest.mark.parametrize("bad", ["shop.example.com; rm -rf /", "$(id)", "a b"])
