@@ -314,6 +314,7 @@ $render_env_php
 PHP
 if [ ! -s /etc/pki/tls/certs/rds-global-bundle.pem ]; then  # normally baked into the AMI
   curl -fsS -o /etc/pki/tls/certs/rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+  chmod 0644 /etc/pki/tls/certs/rds-global-bundle.pem  # a public CA bundle; PHP-FPM's workers must read it (umask 077 above)
 fi
 php -d display_errors=stderr "$$CONF_DIR/render-env.php" "$$MAGENTO_ROOT/app/etc/env.base.php" \
   < "$$CONF_DIR/runtime.json" > "$$MAGENTO_ROOT/app/etc/env.php.new"

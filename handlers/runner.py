@@ -612,10 +612,13 @@ class Runner:
         if step == "activate_region":
             return f"aws ssm put-parameter --region {r} --name {s.active_param} --value true --type String --overwrite"
         if step == "run_commands":
-            return (
-                f"aws ssm send-command --region {r} --document-name {s.run_command_document} "
-                f"--targets Key=tag:{s.instance_tag_key},Values={s.instance_tag_value} --max-concurrency 1"
+            # Once, on one running instance (the document flushes the caches and rebuilds the search
+            # index; every instance would repeat that), as the step itself does.
+            one_instance = (
+                f"$(aws ec2 describe-instances --region {r} --filters Name=tag:{s.instance_tag_key},Values={s.instance_tag_value} "
+                "Name=instance-state-name,Values=running --query 'Reservations[0].Instances[0].InstanceId' --output text)"
             )
+            return f"aws ssm send-command --region {r} --document-name {s.run_command_document} --instance-ids {one_instance}"
         return ""
 
     def _step_cache_failover(self, op: Operation) -> str:
