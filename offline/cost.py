@@ -61,6 +61,7 @@ class Assumptions:
     logs_gb_per_group: float = 1.0
     cache_replicated_gb: float = 30.0
     lambda_evaluations_per_month: float = 43_800.0  # the one-minute schedule
+    writer_gate_seconds: float = 0.05  # one DescribeGlobalClusters, when the accelerator is on
     custom_metrics_per_function: float = 12.0  # the function's MagentoDR metrics (writer, decisions by action, durations, lease)
     sns_publishes_million: float = 0.0  # within the free tier unless an incident storms
 
@@ -271,7 +272,24 @@ def _log_group(ctx: Context, r: Resource) -> None:
     ctx.add("monitoring", f"log ingestion {r.name}", gb, "cloudwatch:logs-gb", f"{gb:g} GB")
 
 
+def _writer_gate(ctx: Context, r: Resource) -> None:
+    """The accelerator's writer gate: invoked by the ALB's health checks, from each of the ALB's nodes (one per
+    subnet) every interval (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html)."""
+    group = next(t for t in ctx.graph.of_type("aws:lb/targetGroup:TargetGroup") if t.inputs.get("targetType") == "lambda")
+    interval = _num((group.inputs.get("healthCheck") or {}).get("interval"), 35)
+    alb = next(iter(ctx.graph.of_type("aws:lb/loadBalancer:LoadBalancer")))
+    nodes = len(alb.inputs.get("subnets") or []) or 1
+    checks = nodes * HOURS_PER_MONTH * 3600 / interval
+    gb_seconds = checks * ctx.assume.writer_gate_seconds * _num(r.inputs.get("memorySize"), 128) / 1024
+    ctx.add("front door", f"Lambda {r.name} requests (ALB health checks)", checks / 1e6, "lambda:requests-1m", f"{nodes} ALB nodes x every {interval:g} s")
+    basis = f"{checks:,.0f} checks x {ctx.assume.writer_gate_seconds:g} s"
+    ctx.add("front door", f"Lambda {r.name} duration (arm64)", gb_seconds, "lambda:gb-second-arm64", basis)
+
+
 def _function(ctx: Context, r: Resource) -> None:
+    if str(r.inputs.get("handler", "")).startswith("handlers.writer_gate."):
+        _writer_gate(ctx, r)
+        return
     env = (r.inputs.get("environment") or {}).get("variables") or {}
     probes = _num(env.get("MDR_PROBES_PER_INVOCATION"), 1)
     interval = _num(env.get("MDR_PROBE_INTERVAL_SECONDS"), 0)
@@ -395,6 +413,10 @@ FREE: dict[str, str] = {
     "aws:ssm/parameter:Parameter": "standard parameters are free",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "free",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "free",
+    "aws:globalaccelerator/listener:Listener": "in the accelerator's fixed fee",
+    "aws:globalaccelerator/endpointGroup:EndpointGroup": "in the accelerator's fixed fee",
+    "aws:lb/listenerRule:ListenerRule": "in the load balancer's capacity units",
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": "free",
     "aws:arcregionswitch/plan:Plan": "AWS publishes no price we could source for Region switch plans (offline/prices.json notes it)",
     "random:index/randomPassword:RandomPassword": "not an AWS resource",
     "pulumi:pulumi:StackReference": "not an AWS resource",

@@ -11,6 +11,9 @@ import pytest
 from offline.cost import FREE, HOURS_PER_MONTH, RULES, Assumptions, MissingPrice, PriceTable, as_json, estimate, estimates, total, unpriced_types
 from offline.runner import StackGraph, load_stack_config
 
+# The accelerated pair (session fixture) is shared with the modules of this xdist group.
+pytestmark = pytest.mark.xdist_group("accelerated")
+
 PRICES = PriceTable.load()
 
 
@@ -20,6 +23,16 @@ def test_every_declared_resource_is_priced_or_named_free(name: str, primary: Sta
     assert unpriced_types(graph) == [], "add a pricing rule or a reason to offline/cost.py"
     items = estimate(graph, PRICES, Assumptions())
     assert items and all(i.monthly_usd >= 0 for i in items)
+
+
+def test_the_accelerators_resources_are_priced_too(accelerated: tuple[StackGraph, StackGraph]) -> None:
+    for graph in accelerated:
+        assert unpriced_types(graph) == [], f"{graph.stack}: add a pricing rule or a reason to offline/cost.py"
+    items = estimate(accelerated[0], PRICES, Assumptions())
+    fee = [i for i in items if i.item == "Global Accelerator fixed fee"]
+    assert fee and fee[0].monthly_usd == pytest.approx(HOURS_PER_MONTH * 0.025)  # the README's ~$18 a month
+    gate = [i for i in items if "ALB health checks" in i.item]
+    assert gate and gate[0].monthly_usd > 0
 
 
 def test_rules_and_free_reasons_do_not_overlap() -> None:

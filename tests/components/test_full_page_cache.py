@@ -170,3 +170,11 @@ def test_the_varnish_stacks_pass_every_guardrail(stacks: tuple[StackGraph, Stack
     graph, _ = stacks
     violations = evaluate(subjects_from_graph(graph.resources), list(RULE_IDS))
     assert not violations, "\n".join(f"{v.name}: {v.message}" for v in violations)
+
+
+def test_make_cost_prices_the_varnish_stacks(varnish_pair: dict[str, StackGraph]) -> None:
+    from offline.cost import Assumptions, PriceTable, estimate, unpriced_types
+
+    for graph in varnish_pair.values():
+        assert unpriced_types(graph) == [], f"{graph.stack}: add a pricing rule or a reason to offline/cost.py"
+        assert estimate(graph, PriceTable.load(), Assumptions())
