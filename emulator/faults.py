@@ -28,6 +28,9 @@ from moto.core.responses import BaseResponse
 from .state import STATE
 
 _ORIGINALS: dict[str, Any] = {}
+#: botocore's region for the global endpoints of Route 53 and IAM, and where their control plane runs.
+GLOBAL_ENDPOINT_REGION = "aws-global"
+GLOBAL_CONTROL_PLANE_REGION = "us-east-1"
 #: Called with the account id before every emulated request (lazy, time-driven transitions).
 REFRESHERS: list[Callable[[str], None]] = []
 
@@ -41,6 +44,10 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
     service = operation_model.service_model.service_name
     operation = operation_model.name
     region = (context or {}).get("client_region")
+    if region == GLOBAL_ENDPOINT_REGION:
+        # Route 53 and IAM clients sign for "aws-global"; their control plane is in us-east-1
+        # (docs/aws-assumptions.md O1), so they go dark with it.
+        region = GLOBAL_CONTROL_PLANE_REGION
     url = getattr(request, "url", "")
     with STATE.lock:
         STATE.client_calls.append((service, operation, region or ""))
