@@ -409,10 +409,10 @@ class ReadinessAdapter:
     def _release(self, *, peer: bool) -> str | Unread | None:
         if not self.s.release_parameter:
             return None
-        client = self.peer_ssm if peer else self.ssm
-        where = f"the release version in {self.s.peer_region if peer else self.s.region}"
+        name, where = self.s.release_parameter, f"the release version in {self.s.peer_region if peer else self.s.region}"
         try:
-            value = client.get_parameter(Name=self.s.release_parameter).get("Parameter", {}).get("Value", "")
+            resp = self.peer_ssm.get_parameter(Name=name) if peer else self.ssm.get_parameter(Name=name)
+            value = resp.get("Parameter", {}).get("Value", "")
         except ClientError as exc:
             return None if error_code(exc) == "ParameterNotFound" else _unread(where, exc)
         except BotoCoreError as exc:
