@@ -72,7 +72,7 @@ class DashboardScope:
 
 def _ours(s: DashboardScope, metric: str, **extra: str) -> list[Any]:
     dims: list[Any] = []
-    for key, value in {"Stack": s.stack, "Region": s.region, **extra}.items():
+    for key, value in {"Region": s.region, "Stack": s.stack, **extra}.items():  # the order the functions publish them in
         dims += [key, value]
     return [s.namespace, metric, *dims]
 

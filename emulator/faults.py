@@ -55,7 +55,11 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
         if STATE.dark_costs_timeout:
             # A blackholed region: the connection attempt runs into the client's own timeout.
             config = (context or {}).get("client_config")
-            STATE.advance(float(getattr(config, "connect_timeout", None) or 60))
+            cost = float(getattr(config, "connect_timeout", None) or 60)
+            if STATE.deferred_dark_costs is not None:
+                STATE.deferred_dark_costs.append(cost)
+            else:
+                STATE.advance(cost)
             return (None, ConnectTimeoutError(endpoint_url=url))
         return (None, EndpointConnectionError(endpoint_url=url))
     fault = STATE.take_fault(service, operation, region, ("connect", "connect_timeout", "read_timeout"))

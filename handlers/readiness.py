@@ -66,11 +66,16 @@ MIN_UNRESERVED_CONCURRENCY = 100
 #: How recent the failover function's last reported evaluation must be (components/failover_automation.py
 #: HEARTBEAT_MINUTES; tests/test_contracts.py keeps them equal).
 HEARTBEAT_MINUTES = 10
-#: The window the metric-based checks read (lag, search health, replication failures and latency).
+#: The window the metric-based checks read (search health, replication failures and latency, the heartbeat).
 METRIC_WINDOW_SECONDS = 600
+#: The lag is judged over the last minutes only, as long as the RPO guard's look-back (MDR_LAG_LOOKBACK_SECONDS): what a
+#: failover now would lose. Older datapoints (the growing lag of an outage since ended) say nothing about now.
+LAG_WINDOW_SECONDS = 300
 #: S3 Replication Time Control replicates "99.99 percent of new objects ... within 15 minutes"
 #: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html).
 RTC_THRESHOLD_SECONDS = 15 * 60
+#: The release parameter's value before any release is published (components/magento_runtime.py NO_RELEASE).
+NO_RELEASE = "none"
 #: Aurora's point-in-time restore is "typically within 5 minutes of the current time"
 #: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-pitr.html); judged with room.
 RESTORABLE_LAG_SECONDS = 15 * 60
@@ -415,7 +420,7 @@ def check_replication_lag(snap: Snapshot, x: Expectations) -> CheckResult:
     if lag.seconds is None:
         return _fail(
             name,
-            f"no AuroraGlobalDBRPOLag/AuroraGlobalDBReplicationLag datapoint in {METRIC_WINDOW_SECONDS // 60} min: "
+            f"no AuroraGlobalDBRPOLag/AuroraGlobalDBReplicationLag datapoint in {LAG_WINDOW_SECONDS // 60} min: "
             "an automatic failover would stop at lag-unknown",
             "check the metrics for this cluster in CloudWatch (docs/aws-assumptions.md A5)",
         )
@@ -425,7 +430,7 @@ def check_replication_lag(snap: Snapshot, x: Expectations) -> CheckResult:
             f"{lag.metric} {lag.seconds:.1f}s > RPO {x.rpo_seconds:g}s: an automatic failover now would stop at rpo-exceeded",
             "find what slows replication (write load, instance class); RUNBOOK §2",
         )
-    return _ok(name, f"{lag.metric} max {lag.seconds:.1f}s in {METRIC_WINDOW_SECONDS // 60} min ≤ RPO {x.rpo_seconds:g}s")
+    return _ok(name, f"{lag.metric} max {lag.seconds:.1f}s in {LAG_WINDOW_SECONDS // 60} min ≤ RPO {x.rpo_seconds:g}s")
 
 
 def check_engine_version(snap: Snapshot, x: Expectations) -> CheckResult:
@@ -627,6 +632,8 @@ def check_release(snap: Snapshot, x: Expectations) -> CheckResult:
         return _warn(name, f"{x.region} runs {local}; {x.peer_region} unknown ({peer.error})", "retried at the next evaluation")
     if peer != local:
         return _fail(name, f"{x.region} runs {local}, {x.peer_region} runs {peer or 'nothing'}", "publish the same release to both regions (docs/release.md)")
+    if local == NO_RELEASE:
+        return _warn(name, "no release published yet in either region", "publish one (docs/release.md): both regions get the same build")
     return _ok(name, f"both regions run {local}")
 
 

@@ -26,6 +26,7 @@ from .aws import PEER_TRANSPORT_ERRORS, error_code, lag_from_results, lag_querie
 from .obs import WRITER_METRIC
 from .readiness import (
     HEARTBEAT_MINUTES,
+    LAG_WINDOW_SECONDS,
     CacheView,
     ClusterView,
     FunctionView,
@@ -368,7 +369,8 @@ class ReadinessAdapter:
                 }
             )
 
-        add("heartbeat", s.metric_namespace, WRITER_METRIC, {"Stack": s.stack, "Region": s.region}, "SampleCount")
+        # In the order the failover function publishes them (handlers/runner.py), which the emulator matches exactly.
+        add("heartbeat", s.metric_namespace, WRITER_METRIC, {"Region": s.region, "Stack": s.stack}, "SampleCount")
         if s.search_domain:
             # OpenSearch Service publishes cluster health per domain under DomainName and ClientId (the account).
             for color in ("red", "yellow"):
@@ -392,8 +394,13 @@ class ReadinessAdapter:
         def peak(ident: str) -> float | None:
             return max(values[ident]) if values.get(ident) else None
 
+        lag_start = end - LAG_WINDOW_SECONDS
+        recent = [
+            {"Id": r.get("Id"), "Values": [v for v, t in zip(r.get("Values", []), r.get("Timestamps", []), strict=False) if t.timestamp() >= lag_start]}
+            for r in results
+        ]
         return {
-            "lag": lag_from_results(lags, results, start, end) if lag else None,
+            "lag": lag_from_results(lags, recent, lag_start, end) if lag else None,
             "heartbeat": beats,
             "search": {"red": peak("search_red"), "yellow": peak("search_yellow")},
             "media": {"failed": sum(values["media_failed"]) if values.get("media_failed") else None, "latency": peak("media_latency")},
@@ -461,7 +468,7 @@ class ReadinessAdapter:
 
     # ---- the two writes --------------------------------------------------------
     def publish(self, result: Result) -> None:
-        dims = {"Stack": self.s.stack, "Region": self.s.region}
+        dims = {"Region": self.s.region, "Stack": self.s.stack}  # as the failover function orders its own
         data = [
             {"MetricName": name, "Value": value, "Unit": "None", "Dimensions": [{"Name": k, "Value": v} for k, v in {**dims, **extra}.items()]}
             for name, value, extra in metric_data(result)

@@ -58,3 +58,10 @@ def test_readiness_judges_the_stacks_heartbeat_window_and_media_rule_ids() -> No
 
     assert readiness.HEARTBEAT_MINUTES == failover_automation.HEARTBEAT_MINUTES
     assert readiness.replication_rule_id("eu-west-1") == media_bucket.replication_rule_id("eu-west-1")
+
+
+def test_readiness_knows_the_stacks_placeholder_for_no_release() -> None:
+    from components.magento_runtime import NO_RELEASE
+    from handlers import readiness
+
+    assert readiness.NO_RELEASE == NO_RELEASE

@@ -112,7 +112,7 @@ def ready(world: World) -> Ready:
     now = emulator.STATE.now()
     c("cloudwatch").put_metric_data(
         Namespace="MagentoDR",
-        MetricData=[{"MetricName": "RegionHoldsWriter", "Dimensions": [{"Name": "Stack", "Value": "secondary"}, {"Name": "Region", "Value": SECONDARY}],
+        MetricData=[{"MetricName": "RegionHoldsWriter", "Dimensions": [{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
                      "Value": 0.0, "Timestamp": datetime.fromtimestamp(now - 60 * k, UTC)} for k in range(3)],
     )
     _search_health(world, red=0.0)
@@ -157,7 +157,7 @@ def test_a_healthy_world_passes_every_check_and_publishes(ready: Ready) -> None:
     stored = decode(ready.world.param("/magento-dr/secondary/failover/readiness"))
     assert stored is not None and stored["ready"] is True and stored["at"] == result["at"]
     points = ready.world.client("cloudwatch").get_metric_statistics(
-        Namespace="MagentoDR", MetricName="Ready", Dimensions=[{"Name": "Stack", "Value": "secondary"}, {"Name": "Region", "Value": SECONDARY}],
+        Namespace="MagentoDR", MetricName="Ready", Dimensions=[{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
         StartTime=datetime.fromtimestamp(emulator.STATE.now() - 120, UTC), EndTime=datetime.fromtimestamp(emulator.STATE.now() + 60, UTC),
         Period=60, Statistics=["Minimum"],
     )["Datapoints"]
