@@ -50,6 +50,11 @@ def _zip() -> bytes:
 @pytest.fixture
 def ready(world: World) -> Ready:
     """The handler tests' two-region world plus everything readiness reads, healthy, seen from the standby (us-west-2)."""
+    return build_ready(world)
+
+
+def build_ready(world: World) -> Ready:
+    """Everything readiness reads, added to the handler tests' world (also bench/bench_handler.py's)."""
     c = world.client
     rds = c("rds")
     rds.create_db_cluster_parameter_group(DBClusterParameterGroupName="shop-cluster", DBParameterGroupFamily="aurora-mysql8.0", Description="x")
