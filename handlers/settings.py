@@ -276,7 +276,7 @@ READINESS_ENV_VARS: dict[str, str] = {
     "MDR_DB_PARAMETERS": 'The parameters both stacks declare, JSON {"cluster": {...}, "instance": {...}}.',
     "MDR_DB_BACKUP_RETENTION_DAYS": "(optional, default 7) the declared automated-backup retention.",
     "MDR_DB_SECRET_ARN": "The database credentials secret valid in this region.",
-    "MDR_DB_SECRET_ROLE": "owner (the primary's secret, replicated to the peer) | replica (the primary's replica) | copy.",
+    "MDR_DB_SECRET_ROLE": "owner (the primary's secret, replicated to the peer), replica (the primary's replica) or copy.",
     "MDR_SEARCH_DOMAIN": "(optional, default '') this region's OpenSearch domain; '' skips the check.",
     "MDR_MEDIA_BUCKET": "(optional, default '') this region's media bucket; '' skips the check.",
     "MDR_MEDIA_PEER_BUCKET": "(optional, default '') the peer region's media bucket (the replication metrics' dimensions).",
