@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import emulator
+from emulator import opensearch_metrics
 from handlers import failover
 from handlers.readiness import CHECKS, decode
 from handlers.readiness_runner import handle
@@ -120,7 +121,6 @@ def build_ready(world: World) -> Ready:
         MetricData=[{"MetricName": "RegionHoldsWriter", "Dimensions": [{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
                      "Value": 0.0, "Timestamp": datetime.fromtimestamp(now - 60 * k, UTC)} for k in range(3)],
     )
-    _search_health(world, red=0.0)
     env = {
         **{k: v for k, v in world.env.items() if k not in ("MDR_CACHE_GLOBAL_DATASTORE_ID", "MDR_CACHE_REPLICATION_GROUP_ID")},
         "MDR_CACHE_GLOBAL_DATASTORE_ID": datastore,
@@ -142,16 +142,6 @@ def build_ready(world: World) -> Ready:
         "MDR_PROBE_TIMEOUT_SECONDS": "0.5",
     }
     return Ready(world, env, {**ids, "datastore": datastore, "secret": secret["ARN"]})
-
-
-def _search_health(world: World, red: float) -> None:
-    now = emulator.STATE.now()
-    world.client("cloudwatch").put_metric_data(
-        Namespace="AWS/ES",
-        MetricData=[{"MetricName": f"ClusterStatus.{color}", "Value": value, "Timestamp": datetime.fromtimestamp(now, UTC),
-                     "Dimensions": [{"Name": "DomainName", "Value": "shop-search"}, {"Name": "ClientId", "Value": "123456789012"}]}
-                    for color, value in (("red", red), ("yellow", 0.0))],
-    )
 
 
 def test_a_healthy_world_passes_every_check_and_publishes(ready: Ready) -> None:
@@ -205,8 +195,9 @@ def _break_cache(w: World) -> None:
 
 
 def _break_search(w: World) -> None:
+    # OpenSearch publishes ClusterStatus.* every minute (the emulator: green unless told otherwise).
+    opensearch_metrics.set_status("shop-search", "red")
     emulator.advance(61)
-    _search_health(w, red=1.0)
 
 
 def _break_media(w: World) -> None:
