@@ -134,14 +134,16 @@ def dashboard_body(s: DashboardScope) -> dict[str, Any]:
             (6, 6, {"type": "alarm", "properties": {"title": "Alarms (not ready first)", "alarms": list(s.alarm_arns)}}),
         ],
         [
-            (8, 6, _metric("Who holds the writer (1 = here)", s.region,
-                           [[*_ours(s, WRITER_METRIC), {"label": f"{s.region} holds the writer"}],
-                            [{"expression": f"SEARCH('{{{s.namespace},Region,Stack}} MetricName=\"{WRITER_METRIC}\" Region=\"{s.peer_region}\"', "
-                                            f"'Maximum', 60)", "id": "peer", "label": f"{s.peer_region} holds the writer", "region": s.peer_region}]],
+            (5, 6, _metric(f"{s.region} holds the writer (1)", s.region, [[*_ours(s, WRITER_METRIC), {"label": s.region}]],
                            yAxis={"left": {"min": 0, "max": 1}})),
-            (8, 6, _metric(f"Replication / RPO lag into {s.region} (ms)", s.region, lag,
+            # The peer's own metric, from its region (its stack name is not this stack's to know: a search by region).
+            (5, 6, _metric(f"{s.peer_region} holds the writer (1; empty while it is dark)", s.peer_region,
+                           [[{"expression": f"SEARCH('{{{s.namespace},Region,Stack}} MetricName=\"{WRITER_METRIC}\" Region=\"{s.peer_region}\"', "
+                                            f"'Maximum', 60)", "id": "peer", "label": s.peer_region}]],
+                           yAxis={"left": {"min": 0, "max": 1}})),
+            (7, 6, _metric(f"Replication / RPO lag into {s.region} (ms)", s.region, lag,
                            annotations={"horizontal": [{"label": f"RPO {s.rpo_seconds}s", "value": s.rpo_seconds * 1000}]})),
-            (8, 6, _metric(f"Route 53 health checks of {s.region} ({ROUTE53_METRICS_REGION})", ROUTE53_METRICS_REGION, health, stat="Minimum")),
+            (7, 6, _metric(f"Route 53 health checks of {s.region} ({ROUTE53_METRICS_REGION})", ROUTE53_METRICS_REGION, health, stat="Minimum")),
         ],
         [
             (8, 6, _metric("Function runs", s.region, functions, stat="Sum")),

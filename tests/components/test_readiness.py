@@ -191,7 +191,7 @@ def test_every_graphed_metric_is_one_the_program_or_aws_publishes_for_this_stack
     for widget_region, row in _metrics(_body(stack)):
         if isinstance(row[0], dict):  # a SEARCH expression over our namespace in the peer region
             expr = row[0]["expression"]
-            assert row[0]["region"] == peer and "MagentoDR" in expr and f'MetricName="{WRITER_METRIC}"' in expr, expr
+            assert widget_region == peer and "MagentoDR" in expr and f'MetricName="{WRITER_METRIC}"' in expr and f'Region="{peer}"' in expr, expr
             continue
         namespace, name, *rest = row
         dims = dict(zip(rest[0::2], rest[1::2], strict=False)) if not isinstance(rest[-1] if rest else None, dict) else dict(
