@@ -212,25 +212,6 @@ def test_healthy_world_is_ready(aws: None, tmp_path: Path) -> None:
     assert names[f"{S} cache"].ok and "secondary-sessions secondary, follows the writer" in names[f"{S} cache"].detail
 
 
-def test_mismatched_engine_versions_fail_with_the_fix(aws: None, tmp_path: Path) -> None:
-    p, s = _world(engine_secondary="8.0.mysql_aurora.3.08.0")
-    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())[f"{S} engine-version"]
-    assert not check.ok and not check.warning and "3.08.0" in check.detail and "fix: upgrade the members" in check.detail
-
-
-def test_missing_health_check_fails_naming_it(aws: None, tmp_path: Path) -> None:
-    p, s = _world(health_checks=False)
-    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())[f"{S} health-checks"]
-    assert not check.ok and "https gone-1 missing" in check.detail
-
-
-def test_a_stack_deployed_before_readiness_existed_is_told_to_deploy(aws: None, tmp_path: Path) -> None:
-    p, s = _world()
-    del s["readinessFunctionName"]
-    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())[f"{S} readiness"]
-    assert check.warning and "deploy this version" in check.detail
-
-
 def test_local_iam_evaluation() -> None:
     docs = [
         {
@@ -279,32 +260,12 @@ def test_execute_is_planned_only_and_stops_at_the_first_failure() -> None:
     assert [c.ok for c in checks] == [True, False]
 
 
-def test_a_new_accounts_concurrency_quota_and_a_missing_reservation_fail_with_the_fix(
-    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_each_kind_of_drift_fails_its_own_check_with_the_fix(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One deployed pair with a drift in every corner (one world, one run: each check is judged on its own)."""
     monkeypatch.setenv("MOTO_LAMBDA_CONCURRENCY_QUOTA", "10")  # a new account's reduced quota
-    p, s = _world(reserve=False)
-    checks = _by_name(Readiness(p, s, reports_dir=tmp_path).run())
-    check = checks[f"{S} failover-function"]
-    assert not check.ok and "Concurrent executions" in check.detail and "at least 101" in check.detail
-
-
-def test_a_function_without_its_reservation_is_not_ready(aws: None, tmp_path: Path) -> None:
-    p, s = _world(reserve=False)
-    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())[f"{P} failover-function"]
-    assert not check.ok and "reserves 0 (wants 1)" in check.detail and "put-function-concurrency" in check.detail
-
-
-def test_media_buckets_with_acls_disabled_are_not_ready(aws: None, tmp_path: Path) -> None:
-    p, s = _world(media_ownership="BucketOwnerEnforced")
-    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())["eu-west-1 media bucket"]
-    assert not check.ok and "BucketOwnerPreferred" in check.detail
-
-
-def test_a_promotion_grant_on_the_own_cluster_only_is_not_ready(aws: None, tmp_path: Path) -> None:
-    p, s = _world()
+    p, s = _world(engine_secondary="8.0.mysql_aurora.3.08.0", health_checks=False, reserve=False, media_ownership="BucketOwnerEnforced")
     iam = boto3.client("iam", region_name=P)
-    narrow = {
+    narrow = {  # the promotion actions on the own cluster only
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": [a for a in HANDLER_ACTIONS if "GlobalCluster" not in a or "Describe" in a], "Resource": "*"},
@@ -316,13 +277,7 @@ def test_a_promotion_grant_on_the_own_cluster_only_is_not_ready(aws: None, tmp_p
         ],
     }
     iam.put_role_policy(RoleName="failover", PolicyName="handler", PolicyDocument=json.dumps(narrow))
-    checks = _by_name(Readiness(p, s, reports_dir=tmp_path).run())
-    assert checks["eu-west-1 promotion grant"].ok is False and p["dbClusterArn"] in checks["eu-west-1 promotion grant"].detail
-
-
-def test_the_lag_is_found_as_the_function_finds_it_and_says_under_which_dimensions(aws: None, tmp_path: Path) -> None:
-    """AWS documents neither dimension set: the check reads the one the account publishes and names it."""
-    p, s = _world()
+    # AWS's RPO figure wins over the replication lag (0.7 s in the world), found under the SourceRegion set alone.
     boto3.client("cloudwatch", region_name=S).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
@@ -335,7 +290,27 @@ def test_the_lag_is_found_as_the_function_finds_it_and_says_under_which_dimensio
         ],
     )
     checks = _by_name(Readiness(p, s, reports_dir=tmp_path).run())
-    # AWS's RPO figure wins over the replication lag (0.7 s in the world), found under the SourceRegion set.
+    engine = checks[f"{S} engine-version"]
+    assert not engine.ok and not engine.warning and "3.08.0" in engine.detail and "fix: upgrade the members" in engine.detail
+    health = checks[f"{S} health-checks"]
+    assert not health.ok and "https gone-1 missing" in health.detail
+    quota = checks[f"{S} failover-function"]
+    assert not quota.ok and "Concurrent executions" in quota.detail and "at least 101" in quota.detail
+    reservation = checks[f"{P} failover-function"]
+    assert not reservation.ok and "reserves 0 (wants 1)" in reservation.detail and "put-function-concurrency" in reservation.detail
+    media = checks["eu-west-1 media bucket"]
+    assert not media.ok and "BucketOwnerPreferred" in media.detail
+    grant = checks["eu-west-1 promotion grant"]
+    assert grant.ok is False and p["dbClusterArn"] in grant.detail
     lag = checks[f"{S} replication-lag"]
     assert not lag.ok and "AuroraGlobalDBRPOLag 90.0s > RPO 60s" in lag.detail and "rpo-exceeded" in lag.detail
     assert "AuroraGlobalDBRPOLag (DBClusterIdentifier, SourceRegion)" in checks["lag dimensions published"].detail
+    # What did not drift still passes (the drifts do not spill over).
+    assert checks[f"{S} members"].ok and checks[f"{P} writer"].ok and checks[f"{S} parameters"].ok and checks[f"{S} cache"].ok
+
+
+def test_a_stack_deployed_before_readiness_existed_is_told_to_deploy(aws: None, tmp_path: Path) -> None:
+    p, s = _world()
+    del s["readinessFunctionName"]
+    check = _by_name(Readiness(p, s, reports_dir=tmp_path).run())[f"{S} readiness"]
+    assert check.warning and "deploy this version" in check.detail
