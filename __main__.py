@@ -13,13 +13,15 @@ import pulumi
 
 from components.accelerator import GlobalFrontDoor, GlobalFrontDoorArgs
 from components.config import ConfigError, check_front_door, check_pairing, load_settings
+from components.dashboard import DrDashboard, DrDashboardArgs
 from components.failover_automation import FailoverAutomation, FailoverAutomationArgs
 from components.global_database import GlobalDatabase, check_matches_primary, database_args
 from components.hosted_zone import hosted_zone_id
-from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, ReplicatedMediaBucketArgs
+from components.media_bucket import PrimaryMedia, ReplicatedMediaBucket, ReplicatedMediaBucketArgs, replication_rule_id
 from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.notifications import Notifications, NotificationsArgs
 from components.providers import GLOBAL_SERVICES_REGION, regional_providers
+from components.readiness import Readiness, ReadinessArgs
 from components.region_switch import CONTROL_PLANE_REGION, RegionSwitchPlan, RegionSwitchPlanArgs
 from components.regional_frontend import (
     DatabaseEndpoints,
@@ -308,6 +310,58 @@ def declare_shop() -> None:
         opts=local,
     )
 
+    # ---------------------------------------------------------------- readiness and the DR dashboard
+    # Every few minutes, read-only, from this region: would a failover work? (docs/readiness.md)
+    readiness = Readiness(
+        "readiness",
+        ReadinessArgs.from_settings(
+            settings,
+            parameters=database.parameters,
+            release_parameter_name=release.version_parameter_name,
+            topic_arn=notifications.topic_arn,
+            global_cluster_id=database.global_cluster_id,
+            cluster_id=database.cluster_id,
+            cluster_arn=database.cluster_arn,
+            cluster_parameter_group=database.cluster_parameter_group_name,
+            instance_parameter_group=database.instance_parameter_group_name,
+            secret_arn=database.credentials_secret_arn,
+            asg_name=frontend.asg_name,
+            failover_function_name=failover.function_name,
+            failover_function_arn=failover.function_arn,
+            failover_schedule_name=failover.schedule_name,
+            failover_schedule_arn=failover.schedule_arn,
+            health_check_ids=frontend.health_check_ids,
+            cache_global_datastore_id=frontend.cache_global_datastore_id,
+            cache_replication_group_id=frontend.cache_replication_group_id,
+            search_domain_arn=frontend.search_domain_arn,
+            media_bucket=media.bucket_name,
+            media_peer_bucket=media.peer_bucket_name,
+        ),
+        opts=local,
+    )
+    dashboard = DrDashboard(
+        "dashboard",
+        DrDashboardArgs(
+            stack=settings.stack,
+            region=settings.region,
+            peer_region=settings.peer.region,
+            rpo_seconds=settings.failover.rpo_seconds,
+            schedule_minutes=settings.readiness.schedule_minutes,
+            readiness_parameter=readiness.parameter_name,
+            cluster_id=database.cluster_id,
+            failover_function=failover.function_name,
+            readiness_function=readiness.function_name,
+            health_check_ids=frontend.health_check_ids,
+            alarm_names=pulumi.Output.all(readiness.alarm_name, failover.alarm_names).apply(lambda v: [v[0], *v[1]]),
+            search_domain=readiness.search_domain,
+            media_bucket=media.bucket_name,
+            media_peer_bucket=media.peer_bucket_name,
+            media_rule_out=replication_rule_id(settings.peer.region),
+            media_rule_in=replication_rule_id(settings.region),
+        ),
+        opts=local,
+    )
+
     # ---------------------------------------------------------------- ARC Region switch (optional)
     # The secondary owns the plan: it alone sees both regions' clusters and groups (the primary's
     # through its exports). The plan runs Aurora and capacity only; the function above adopts the
@@ -394,6 +448,10 @@ def declare_shop() -> None:
     pulumi.export("postFailoverDocumentName", failover.run_command_document_name)
     pulumi.export("failoverAlarmNames", failover.alarm_names)
     pulumi.export("rtoBudget", failover.rto_budget)
+    pulumi.export("readinessFunctionName", readiness.function_name)
+    pulumi.export("readinessParameterName", readiness.parameter_name)
+    pulumi.export("readinessAlarmName", readiness.alarm_name)
+    pulumi.export("drDashboardName", dashboard.dashboard_name)
     if region_switch is not None:
         pulumi.export("regionSwitchPlanArn", region_switch.plan_arn)
 

@@ -2,8 +2,9 @@
 
 Prints: the handler's CPU time per evaluation and per failover (process CPU minus
 the CPU spent inside the in-process emulated services; AWS waits are emulator time
-and cost nothing), AWS API calls per failover, cold-import time of the Lambda
-module, and the deployment package size (zip of handlers/, no vendored boto3).
+and cost nothing), AWS API calls per failover, a readiness evaluation's API calls and
+CPU and the timeouts it waits out while the peer region is dark, cold-import time of the
+Lambda module, and the deployment package size (zip of handlers/, no vendored boto3).
 
 Run: ``python bench/bench_handler.py``
 """
@@ -105,12 +106,39 @@ def main() -> None:
             calls.append(r["api_calls"])
             if i == 0:
                 print(f"(failover run: action={r['action']}, emulated promotion wait {world.clock.slept:.0f}s of emulator time)")
+    ready_cpu: list[float] = []
+    ready_calls: list[int] = []
+    dark_waits: list[float] = []
+    from handlers.readiness_runner import handle as handle_readiness
+    from tests.handlers.test_readiness_moto import build_ready
+
+    for _ in range(3):
+        with mock_aws():
+            emulator.reset()
+            failover.reset_clients()
+            world = _build(health)
+            ready = build_ready(world)
+            ready.run()  # warm clients (created once per container, as the failover function's are)
+            for _ in range(3):
+                moto_timer.cpu = 0.0
+                out = handle_readiness({"action": "readiness"}, ready.env, world.clock)
+                ready_cpu.append(out["cpu_seconds"] - moto_timer.cpu)
+                ready_calls.append(out["api_calls"])
+            # The peer region (here also Route 53's us-east-1) dark: each of its calls waits out one connect timeout.
+            emulator.set_dark_timeouts(True)
+            emulator.set_dark(PRIMARY)
+            before = emulator.STATE.clock_offset
+            out = handle_readiness({"action": "readiness"}, ready.env, world.clock)
+            dark_waits.append(emulator.STATE.clock_offset - before)
     health.close()
     size, nfiles = package_size()
     print("magento-dr failover handler benchmark")
     print(f"  CPU per evaluation (steady state, excl. AWS): median {statistics.median(evals) * 1000:.1f} ms")
     print(f"  CPU per failover (excl. AWS waits/emulator):  median {statistics.median(fails) * 1000:.1f} ms")
     print(f"  AWS API calls per failover (incl. probes):    {statistics.median(calls):.0f}")
+    print(f"  readiness evaluation: AWS API calls           {statistics.median(ready_calls):.0f} (16 checks, one region's view)")
+    print(f"  readiness evaluation: CPU (excl. AWS)         median {statistics.median(ready_cpu) * 1000:.1f} ms")
+    print(f"  readiness with peer/us-east-1 dark: waits     {statistics.median(dark_waits):.1f} s of connect timeouts (probe timeout 0.5 s here)")
     print(f"  cold import handlers.failover:                {cold_import_ms('handlers.failover'):.1f} ms (target < 300 ms)")
     print(f"  cold import handlers.aws (+boto3):            {cold_import_ms('handlers.aws'):.1f} ms")
     print(f"  deployment package (zip of handlers/):        {size / 1024:.1f} KB, {nfiles} files (target < 100 KB, no boto3)")

@@ -25,7 +25,7 @@ NatMode = Literal["per-az", "single", "none"]
 
 # What a `scope: database` stack (a further secondary region of the global database, with no
 # shop tiers) may configure: everything else would be silently ignored, so it is refused.
-DATABASE_SCOPE_SECTIONS = ("web", "cache", "search", "media", "release")
+DATABASE_SCOPE_SECTIONS = ("web", "cache", "search", "media", "release", "readiness")
 DATABASE_SCOPE_FAILOVER_KEYS = ("notificationEmails", "rpoSeconds")  # rpoSeconds: its replication-lag alarm
 
 # https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints
@@ -182,6 +182,16 @@ class FailoverSettings:
 
 
 @dataclass(frozen=True)
+class ReadinessSettings:
+    """The continuous readiness evaluation (components/readiness.py, docs/readiness.md)."""
+
+    schedule_minutes: int = 5
+    """How often each shop region evaluates whether a failover would work."""
+    alarm_after_minutes: int = 15
+    """Not ready (or not reporting) this long: one notification to the region's topic, and one on recovery."""
+
+
+@dataclass(frozen=True)
 class OutageSettings:
     """Outage mode (RUNBOOK "Changing infrastructure during an outage"): regions AWS is not answering in.
 
@@ -221,6 +231,7 @@ class StackSettings:
     media: MediaSettings = field(default_factory=MediaSettings)
     release: ReleaseSettings = field(default_factory=ReleaseSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
+    readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
     outage: OutageSettings = field(default_factory=OutageSettings)
@@ -260,6 +271,7 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "media": True,
     "release": True,
     "failover": True,
+    "readiness": True,
     "protect": False,
     "tags": True,
     "outage": True,
@@ -471,6 +483,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         media=_parse_media(raw.get("media"), dns),
         release=_parse_release(raw.get("release")),
         failover=failover,
+        readiness=_parse_readiness(raw.get("readiness")),
         protect=_as_bool(_key("protect"), raw.get("protect", True)),
         tags=tags,
         outage=outage,
@@ -878,6 +891,27 @@ def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
     )
     _check_rto_budget(failover)
     return failover
+
+
+# CloudWatch: "For alarms with a period of less than one hour (3,600 seconds), the total evaluation period
+# can't be longer than one day (86,400 seconds)" (PutMetricAlarm, Period). The not-ready alarm's period
+# is the schedule, its evaluation window alarmAfterMinutes.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+ALARM_EVALUATION_LIMIT_MINUTES = 24 * 60
+
+
+def _parse_readiness(raw: Any) -> ReadinessSettings:
+    d = ReadinessSettings()
+    s = _Section("readiness", raw, {"scheduleMinutes", "alarmAfterMinutes"})
+    schedule = s.number("scheduleMinutes", d.schedule_minutes, 1, 60)
+    after = s.number("alarmAfterMinutes", max(d.alarm_after_minutes, schedule), schedule, ALARM_EVALUATION_LIMIT_MINUTES)
+    if after % schedule:
+        lower, higher = after - after % schedule, after - after % schedule + schedule
+        raise ConfigError(
+            f"{_key('readiness', 'alarmAfterMinutes')} is {after}, not a whole number of evaluations every "
+            f"{schedule} minutes ({_key('readiness', 'scheduleMinutes')}); use {lower} or {higher}"
+        )
+    return ReadinessSettings(schedule_minutes=schedule, alarm_after_minutes=after)
 
 
 def _check_rto_budget(failover: FailoverSettings) -> None:

@@ -16,6 +16,20 @@ WRITER_METRIC_DIMENSIONS = ("Stack", "Region")
 # alarm fires when evaluations stay blocked longer than any holder should work.
 LEASE_BLOCKED_METRIC = "FailoverLeaseBlocked"
 
+# Published by the readiness function (handlers/readiness.py) after every evaluation: Ready (1/0) and
+# ReadinessCheck (1 pass, 0.5 warn, 0 fail) with a Check dimension, one per name in READINESS_CHECKS.
+READY_METRIC = "Ready"
+READINESS_CHECK_METRIC = "ReadinessCheck"
+READINESS_CHECKS = (
+    "writer", "members", "replication-lag", "engine-version", "parameters", "credentials", "capacity", "cache", "search",
+    "media-replication", "release", "failover-function", "post-failover", "peer", "health-checks", "backups",
+)
+# What the failover function publishes besides the writer and lease metrics (handlers/runner.py), each with
+# the dimensions Stack and Region (Decision adds Action): the dashboard graphs only these.
+FAILOVER_METRICS = ("Decision", "PeerConsecutiveFailures", "EvaluationDuration", "PromotionDuration", "DetectionToPromotion", "StepFailed")
+DECISION_ACTIONS = ("noop", "inconclusive", "report-status", "refuse", "notify-operator", "promote", "wait-promotion", "finish-steps")
+
+
 # SSM parameter (under the stack's prefix) that says whether this region is
 # active: cron and queue consumers run only where it is "true".
 def ssm_prefix(stack: str) -> str:

@@ -408,6 +408,10 @@ class FailoverAutomation(pulumi.ComponentResource):
     """Every alarm this component created (all notify the region's topic)."""
     rto_budget: dict[str, Any]
     """The worst-case failover arithmetic (plain data; see components/rto.py)."""
+    schedule_name: str
+    """The evaluation schedule (default group); the readiness check reads its state."""
+    schedule_arn: pulumi.Output[str]
+    """Its ARN."""
 
     def __init__(self, name: str, args: FailoverAutomationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("magento-dr:index:FailoverAutomation", name, None, opts)
@@ -713,6 +717,8 @@ class FailoverAutomation(pulumi.ComponentResource):
         self.writer_alarm_arn = writer.arn
         self.alarm_names = pulumi.Output.all(*[a.name for a in alarms.created]).apply(list)
         self.rto_budget = args.budget().as_export(args.rto_seconds)
+        self.schedule_name = schedule_physical
+        self.schedule_arn = schedule_arn
         self.register_outputs(
             {
                 "function_name": self.function_name,

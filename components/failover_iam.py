@@ -24,6 +24,7 @@ NO_RESOURCE_LEVEL_ACTIONS = frozenset(
         "autoscaling:DescribeAutoScalingGroups",
         "ec2:DescribeInstances",
         "ssm:GetCommandInvocation",
+        "lambda:GetAccountSettings",  # the readiness function (components/readiness_iam.py); account-wide
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }

@@ -435,6 +435,12 @@ class GlobalDatabase(pulumi.ComponentResource):
     """The Aurora MySQL version this region declares."""
     parameter_digest: str
     """Fingerprint of engine version and parameter groups; must match across regions."""
+    parameters: dict[str, dict[str, str]]
+    """{"cluster": {...}, "instance": {...}}: what the digest covers (the readiness check compares AWS's view with it)."""
+    cluster_parameter_group_name: pulumi.Output[str]
+    """The cluster parameter group this region's cluster uses."""
+    instance_parameter_group_name: pulumi.Output[str]
+    """The instance parameter group of this region's instances."""
     credentials_replicas: pulumi.Output[dict[str, dict[str, str]]]
     """Primary only: region -> {secretArn, kmsKeyArn} of every credentials replica (empty on a secondary)."""
     credentials_document: pulumi.Output[str] | None
@@ -763,6 +769,9 @@ class GlobalDatabase(pulumi.ComponentResource):
         self.port = MYSQL_PORT
         self.engine_version = args.engine_version
         self.parameter_digest = parameter_digest(args.engine_version, cluster_params, db_params)
+        self.parameters = {"cluster": dict(cluster_params), "instance": dict(db_params)}
+        self.cluster_parameter_group_name = cluster_pg.name
+        self.instance_parameter_group_name = instance_pg.name
         self.credentials_replicas = credentials_replicas
         self.register_outputs(
             {

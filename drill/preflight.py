@@ -28,32 +28,21 @@ import yaml
 
 from components.failover_automation import RESERVED_CONCURRENCY
 from components.naming import physical_name
-
-MIN_UNRESERVED_CONCURRENCY = 100
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from handlers.readiness import MIN_UNRESERVED_CONCURRENCY
+from handlers.readiness import concurrency_problem as readiness_concurrency_problem
 
 
 def concurrency_problem(account_settings: Mapping[str, Any], already_reserved: int, wanted: int = RESERVED_CONCURRENCY) -> str | None:
     """Why reserving `wanted` for the function (which holds `already_reserved` now) would fail, or None.
 
-    `account_settings` is Lambda's GetAccountSettings response; only the increase counts against the
-    unreserved pool (a re-deploy of an existing reservation takes nothing new).
+    The rule is the readiness core's (handlers/readiness.py), so the deploy's preflight, `make drill TARGET=aws`
+    and the readiness function every few minutes judge the account alike.
     """
-    limit = account_settings.get("AccountLimit", {})
-    total = int(limit.get("ConcurrentExecutions", 0))
-    unreserved = int(limit.get("UnreservedConcurrentExecutions", 0))
-    needed = max(0, wanted - already_reserved)
-    left = unreserved - needed
-    if left >= MIN_UNRESERVED_CONCURRENCY:
-        return None
-    increase_to = total + (MIN_UNRESERVED_CONCURRENCY - left)
-    return (
-        f"reserving {wanted} concurrent execution(s) for the failover function would leave {left} unreserved "
-        f"(account limit {total}, {unreserved} unreserved now); Lambda keeps at least {MIN_UNRESERVED_CONCURRENCY} "
-        f"unreserved, so the deploy would fail at the function. Request a Service Quotas increase of Lambda "
-        f"'Concurrent executions' in this region to at least {increase_to} (AWS's default is 1,000), or release "
-        f"reservations held by other functions, then deploy"
-    )
+    return readiness_concurrency_problem(account_settings, already_reserved, wanted)
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["MIN_UNRESERVED_CONCURRENCY", "concurrency_problem", "main", "stack_region"]
 
 
 def stack_region(stack: str, root: Path = PROJECT_ROOT) -> str:

@@ -1,11 +1,14 @@
 """`make drill TARGET=aws`: a read-only readiness check of the deployed pair, and (only with --execute) a planned drill.
 
 Input: each stack's outputs (`pulumi stack output --json -s <stack>` saved to a file).
-Checks, each read-only: the secondary is in sync, engine versions are equal,
-replication lag is within the RPO, the standby can scale to production (group
-size and the EC2 vCPU quota), both failover functions exist in `automatic` mode
-and their role allows every action the handler calls (IAM policy simulation),
-the Route 53 health checks exist, and the last executed drill is recent.
+Each region is judged by the very checks its readiness function runs every few minutes
+(handlers/readiness.py, read through handlers/readiness_aws.py with the deployed function's own
+environment), seen from that region: writer, members, lag, engine version, parameters, credentials,
+capacity, cache, search, media replication, release, the failover function, post-failover steps,
+the peer, health checks, backups. Beside them, what only an operator's credentials can read:
+which dimension sets Aurora publishes the lag under, the EC2 vCPU quota, both functions' mode,
+their roles' permissions (IAM policy simulation, the promotion grants on every member), the media
+buckets' ownership setting, and the last executed drill.
 
 `--execute` (after a passing check) invokes the secondary's function with
 `switchover` and then the primary's with `failback`: planned operations without
@@ -19,22 +22,24 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.failover_automation import RESERVED_CONCURRENCY
 from components.failover_iam import PROMOTION_ACTIONS
 from components.media_bucket import MEDIA_OBJECT_OWNERSHIP
 from drill.accelerator_readiness import accelerator_checks
-from drill.preflight import concurrency_problem
 from emulator.iam_policy import Request as IamRequest
 from emulator.iam_policy import denied_actions
 from emulator.iam_policy import evaluate as iam_evaluate
 from handlers.decide import LAG_METRICS
+from handlers.readiness import Status
+from handlers.readiness_aws import ReadinessAdapter
+from handlers.readiness_runner import evaluate_now
+from handlers.settings import ReadinessSettings, SettingsError
 
 # Every AWS action handlers/aws.py calls (docs/failover-automation.md "Permissions");
 # tests/drill/test_readiness.py checks the stacks' failover role grants each one.
@@ -56,6 +61,31 @@ HANDLER_ACTIONS = (
     "elasticache:DescribeGlobalReplicationGroups",
     "elasticache:FailoverGlobalReplicationGroup",
     "sns:Publish",
+)
+
+# Every AWS action handlers/readiness_aws.py calls (components/readiness_iam.py); tests/drill/test_readiness.py
+# checks it against the adapter and the stacks' readiness role.
+READINESS_ACTIONS = (
+    "rds:DescribeGlobalClusters",
+    "rds:DescribeDBClusters",
+    "rds:DescribeDBClusterParameters",
+    "rds:DescribeDBParameters",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:PutMetricData",
+    "ssm:GetParameters",
+    "ssm:GetParameter",
+    "ssm:PutParameter",
+    "secretsmanager:DescribeSecret",
+    "autoscaling:DescribeAutoScalingGroups",
+    "elasticache:DescribeGlobalReplicationGroups",
+    "elasticache:DescribeReplicationGroups",
+    "es:DescribeDomain",
+    "s3:GetReplicationConfiguration",
+    "scheduler:GetSchedule",
+    "lambda:GetFunctionConcurrency",
+    "lambda:GetAccountSettings",
+    "route53:GetHealthCheck",
+    "route53:GetHealthCheckStatus",
 )
 
 # Service Quotas: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", in vCPUs.
@@ -84,6 +114,23 @@ def load_outputs(path: Path) -> dict[str, Any]:
 
 
 ClientFactory = Callable[[str, str], Any]
+AdapterFactory = Callable[[ReadinessSettings], Any]
+
+
+class _FixedClock:
+    """The readiness core's clock for one read-only evaluation at `now`."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        return None
 
 
 def _default_clients() -> ClientFactory:
@@ -115,9 +162,11 @@ class Readiness:
         reports_dir: Path = Path("reports"),
         max_drill_age_days: int = 90,
         now: float | None = None,
+        adapters: AdapterFactory = ReadinessAdapter,
     ) -> None:
         self.p, self.s = primary, secondary
         self.client = clients or _default_clients()
+        self.adapters = adapters
         self.reports_dir = reports_dir
         self.max_age = max_drill_age_days
         self.now = time.time() if now is None else now
@@ -125,17 +174,13 @@ class Readiness:
     def run(self) -> list[Check]:
         checks: list[Check] = []
         for fn in (
-            self.check_global_sync,
-            self.check_engine_versions,
-            self.check_replication_lag,
-            self.check_capacity,
+            lambda: self.region_checks(self.p),
+            lambda: self.region_checks(self.s),
+            self.check_lag_dimensions,
             self.check_vcpu_quota,
             self.check_functions,
             self.check_permissions,
-            self.check_health_checks,
-            self.check_lambda_concurrency,
             self.check_promotion_grants,
-            self.check_cache_member,
             self.check_media_ownership,
             self.check_accelerator,
             self.check_last_drill,
@@ -143,88 +188,47 @@ class Readiness:
             try:
                 checks.extend(fn())
             except (ClientError, BotoCoreError) as exc:
-                checks.append(Check(fn.__name__.removeprefix("check_").replace("_", " "), False, _err(exc)))
+                checks.append(Check(getattr(fn, "__name__", "readiness").removeprefix("check_").replace("_", " "), False, _err(exc)))
         return checks
 
-    # ---------------------------------------------------------------- database
-    def _global(self) -> dict[str, Any]:
-        rds = self.client("rds", self.s["region"])
-        gcs = rds.describe_global_clusters(GlobalClusterIdentifier=self.p["globalClusterId"])["GlobalClusters"]
-        return dict(gcs[0])
-
-    def check_global_sync(self) -> list[Check]:
-        gc = self._global()
-        members = {m["DBClusterArn"]: m for m in gc.get("GlobalClusterMembers", [])}
-        writers = [arn for arn, m in members.items() if m.get("IsWriter")]
-        out = [
-            Check(
-                "writer in the primary",
-                writers == [self.p["dbClusterArn"]],
-                f"writer {writers or 'none'}" + ("" if writers == [self.p["dbClusterArn"]] else f"; expected {self.p['dbClusterArn']} (fail back first)"),
-            )
-        ]
-        sec = members.get(self.s["dbClusterArn"])
-        sync = (sec or {}).get("SynchronizationStatus", "connected" if sec else "not a member")
-        out.append(Check("secondary in sync", sec is not None and sync == "connected", f"{self.s['dbClusterArn']} SynchronizationStatus={sync}"))
-        fs = gc.get("FailoverState")
-        out.append(Check("no operation in progress", not fs, f"FailoverState={fs}" if fs else "none"))
-        return out
-
-    def check_engine_versions(self) -> list[Check]:
-        versions = {}
-        for out in (self.p, self.s):
-            cluster = self.client("rds", out["region"]).describe_db_clusters(DBClusterIdentifier=out["dbClusterId"])["DBClusters"][0]
-            versions[out["region"]] = cluster["EngineVersion"]
-        same = len(set(versions.values())) == 1
-        detail = ", ".join(f"{r}: {v}" for r, v in versions.items())
+    # ---------------------------------------------------------------- the readiness function's own checks
+    def region_checks(self, out: Mapping[str, Any]) -> list[Check]:
+        """What the region's readiness function would answer now, by its own code and environment, read with our credentials."""
+        region, name = out["region"], out.get("readinessFunctionName")
+        if not name:
+            return [Check(f"{region} readiness", False, "the stack exports no readinessFunctionName: deploy this version (pulumi up)", warning=True)]
+        cfg = self.client("lambda", region).get_function_configuration(FunctionName=name)
+        try:
+            settings = ReadinessSettings.from_env((cfg.get("Environment") or {}).get("Variables") or {})
+        except SettingsError as exc:
+            return [Check(f"{region} readiness", False, f"{name}'s environment: {exc}; run pulumi up")]
+        result = evaluate_now(settings, self.adapters(settings), _FixedClock(self.now), publish=False)
         return [
-            Check("engine versions equal", same, detail if same else f"{detail} — upgrade the secondary to the primary's version before relying on a failover")
+            Check(
+                f"{region} {c.name}",
+                c.status == Status.PASS,
+                c.reason + (f" — fix: {c.fix}" if c.fix and c.status != Status.PASS else ""),
+                warning=c.status == Status.WARN,
+            )
+            for c in result.checks
         ]
 
-    def check_replication_lag(self) -> list[Check]:
-        """The lag the failover function would judge, found as it finds it: AuroraGlobalDBRPOLag before
-        AuroraGlobalDBReplicationLag, under whichever dimension sets the account publishes them (not
-        documented: ListMetrics shows which, which is also the answer docs/aws-assumptions.md A5 asks)."""
-        rpo = float(self._env(self.s).get("MDR_RPO_SECONDS", "60"))
+    def check_lag_dimensions(self) -> list[Check]:
+        """Which dimension sets Aurora publishes the lag under in this account (not documented; docs/aws-assumptions.md A5).
+        The readiness check and the function read both; this says which one answered (ListMetrics)."""
         cw = self.client("cloudwatch", self.s["region"])
-        end = datetime.fromtimestamp(self.now + 60, UTC)  # whole periods; the newest datapoint counts
         cluster = {"Name": "DBClusterIdentifier", "Value": self.s["dbClusterId"]}
-        for metric in LAG_METRICS:
-            published = cw.list_metrics(Namespace=LAG_NAMESPACE, MetricName=metric, Dimensions=[cluster]).get("Metrics", [])
-            points: list[float] = []
-            for found in published:
-                resp = cw.get_metric_statistics(
-                    Namespace=LAG_NAMESPACE,
-                    MetricName=metric,
-                    Dimensions=found["Dimensions"],
-                    StartTime=end - timedelta(minutes=10),
-                    EndTime=end,
-                    Period=60,
-                    Statistics=["Maximum"],
-                )
-                points += [float(d["Maximum"]) / 1000.0 for d in resp.get("Datapoints", [])]
-            if points:
-                sets = "; ".join(sorted({", ".join(d["Name"] for d in m["Dimensions"]) for m in published}))
-                lag = max(points)
-                return [Check("replication lag ≤ RPO", lag <= rpo, f"{metric} max {lag:.1f}s over 10 min, RPO {rpo:g}s (published under: {sets})")]
-        return [
-            Check(
-                "replication lag ≤ RPO",
-                False,
-                f"no {' or '.join(LAG_METRICS)} datapoints for {self.s['dbClusterId']} in 10 minutes (the failover guard would block)",
-                warning=True,
-            )
-        ]
+        found = {
+            f"{metric} ({', '.join(d['Name'] for d in m['Dimensions'])})"
+            for metric in LAG_METRICS
+            for m in cw.list_metrics(Namespace=LAG_NAMESPACE, MetricName=metric, Dimensions=[cluster]).get("Metrics", [])
+        }
+        if not found:
+            return [Check("lag dimensions published", False, f"no {' or '.join(LAG_METRICS)} for {self.s['dbClusterId']} (the failover guard would block)",
+                          warning=True)]
+        return [Check("lag dimensions published", True, "; ".join(sorted(found)))]
 
     # ---------------------------------------------------------------- capacity
-    def check_capacity(self) -> list[Check]:
-        groups = self.client("autoscaling", self.s["region"]).describe_auto_scaling_groups(AutoScalingGroupNames=[self.s["asgName"]])["AutoScalingGroups"]
-        if not groups:
-            return [Check("standby can scale", False, f"Auto Scaling group {self.s['asgName']} not found")]
-        want = int(float(self.s["productionCapacity"]["desired_capacity"]))
-        have = int(groups[0]["MaxSize"])
-        return [Check("standby can scale", have >= want, f"{self.s['asgName']} MaxSize {have}, production desired {want}")]
-
     def check_vcpu_quota(self) -> list[Check]:
         region = self.s["region"]
         try:
@@ -257,51 +261,23 @@ class Readiness:
     def check_permissions(self) -> list[Check]:
         out = []
         for o in (self.p, self.s):
-            cfg = self.client("lambda", o["region"]).get_function_configuration(FunctionName=o["failoverFunctionName"])
-            role_arn = cfg["Role"]
-            denied = simulate(self.client("iam", o["region"]), role_arn, HANDLER_ACTIONS)
-            out.append(
-                Check(
-                    f"{o['region']} IAM permissions",
-                    not denied,
-                    f"{role_arn}: all {len(HANDLER_ACTIONS)} handler actions allowed" if not denied else f"{role_arn} lacks {', '.join(denied)}",
+            for label, key, actions in (("IAM permissions", "failoverFunctionName", HANDLER_ACTIONS),
+                                        ("readiness IAM permissions", "readinessFunctionName", READINESS_ACTIONS)):
+                if not o.get(key):
+                    continue
+                role_arn = self.client("lambda", o["region"]).get_function_configuration(FunctionName=o[key])["Role"]
+                denied = simulate(self.client("iam", o["region"]), role_arn, actions)
+                out.append(
+                    Check(
+                        f"{o['region']} {label}",
+                        not denied,
+                        f"{role_arn}: all {len(actions)} actions allowed" if not denied else f"{role_arn} lacks {', '.join(denied)}",
+                    )
                 )
-            )
-        return out
-
-    def check_health_checks(self) -> list[Check]:
-        r53 = self.client("route53", self.p["region"])
-        out = []
-        for o in (self.p, self.s):
-            missing = []
-            for kind, hc_id in (o.get("healthCheckIds") or {}).items():
-                try:
-                    r53.get_health_check(HealthCheckId=hc_id)
-                except ClientError as exc:
-                    missing.append(f"{kind} {hc_id} ({_err(exc)})")
-            if not o.get("healthCheckIds"):
-                missing.append("no healthCheckIds exported")
-            out.append(
-                Check(f"{o['region']} health checks", not missing, "https, writer, calculated present" if not missing else "missing: " + "; ".join(missing))
-            )
         return out
 
     # ---------------------------------------------------------------- AWS behaviour the program assumes
     # (docs/aws-assumptions.md): each check reads what a real account answers, read-only.
-    def check_lambda_concurrency(self) -> list[Check]:
-        """Both functions hold their reservation, and Lambda's 100-unreserved rule still admits it."""
-        out = []
-        for o in (self.p, self.s):
-            lam = self.client("lambda", o["region"])
-            reserved = int(lam.get_function_concurrency(FunctionName=o["failoverFunctionName"]).get("ReservedConcurrentExecutions") or 0)
-            problem = concurrency_problem(lam.get_account_settings(), reserved)
-            held = reserved == RESERVED_CONCURRENCY
-            detail = f"{o['failoverFunctionName']} reserves {reserved} (wants {RESERVED_CONCURRENCY})"
-            if not held:
-                detail += ": without it the function is throttled when other functions use the account's concurrency; run pulumi up"
-            out.append(Check(f"{o['region']} reserved concurrency", held and problem is None, problem or detail))
-        return out
-
     def check_promotion_grants(self) -> list[Check]:
         """Each function's role may promote with the global cluster and *both* clusters named: which member
         RDS authorizes is undocumented (components/failover_iam.PROMOTION_ACTIONS)."""
@@ -319,28 +295,6 @@ class Readiness:
                 )
             )
         return out
-
-    def check_cache_member(self) -> list[Check]:
-        """The standby's group joined the Global Datastore and inherited encryption from its primary,
-        with its own AUTH token (components/session_cache.MEMBER_INHERITS)."""
-        group_id, datastore = self.s.get("cacheReplicationGroupId"), self.s.get("cacheGlobalDatastoreId")
-        if not group_id or not datastore:
-            return [Check("standby cache member", False, "no cacheReplicationGroupId/cacheGlobalDatastoreId exported", warning=True)]
-        groups = self.client("elasticache", self.s["region"]).describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"]
-        group = groups[0] if groups else {}
-        info = group.get("GlobalReplicationGroupInfo") or {}
-        wrong = [
-            what
-            for what, ok in (
-                (f"not a member of {datastore}", info.get("GlobalReplicationGroupId") == datastore),
-                ("not encrypted at rest", group.get("AtRestEncryptionEnabled") is True),
-                ("not encrypted in transit", group.get("TransitEncryptionEnabled") is True),
-                ("no AUTH token", group.get("AuthTokenEnabled") is True),
-            )
-            if not ok
-        ]
-        detail = "; ".join(wrong) if wrong else f"member of {datastore}, encrypted at rest and in transit, AUTH on"
-        return [Check("standby cache member", not wrong, f"{group_id}: {detail}")]
 
     def check_media_ownership(self) -> list[Check]:
         """Both media buckets accept the ACL Magento's driver sends (docs/media.md "What Magento sends")."""
@@ -366,7 +320,8 @@ class Readiness:
         """With failover.globalAccelerator: the accelerator honours the writer gates (docs/aws-assumptions.md G2)."""
         if self.p.get("globalAccelerator") is not True and self.s.get("globalAccelerator") is not True:
             return []
-        members = self._global().get("GlobalClusterMembers", [])
+        rds = self.client("rds", self.s["region"])
+        members = rds.describe_global_clusters(GlobalClusterIdentifier=self.p["globalClusterId"])["GlobalClusters"][0].get("GlobalClusterMembers", [])
         writer = next((str(m["DBClusterArn"]).split(":")[3] for m in members if m.get("IsWriter")), "")
         return accelerator_checks(self.p, self.s, writer, self.client, Check)
 

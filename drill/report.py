@@ -15,7 +15,8 @@ from .scenario import DrillResult, StandbyRecord
 
 # 2: the variant (drill/variants.py) and its expected outcome; settings without replication_lag_ms (the emulator plays the lag).
 # 3: the front door (route53 | accelerator), the timeline's "accelerator" source, the traffic grace the invariants used.
-SCHEMA_VERSION = 3
+# 4: readiness — every scheduled evaluation of each region, its API calls, and the not-ready alarm as declared.
+SCHEMA_VERSION = 4
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 
@@ -53,6 +54,7 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
         "timeline",
         "substitutions",
         "notes",
+        "readiness",
     ],
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
@@ -159,7 +161,7 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["t", "at", "phase", "region", "source", "text"],
-                "properties": {"source": {"enum": ["drill", "function", "aws", "route53", "accelerator", "invariant"]}},
+                "properties": {"source": {"enum": ["drill", "function", "readiness", "aws", "route53", "accelerator", "invariant"]}},
             },
         },
         "substitutions": {
@@ -167,6 +169,39 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
             "items": {"type": "object", "required": ["variable", "graph", "drill", "why"]},
         },
         "notes": {"type": "array", "items": {"type": "string"}},
+        # Each region's readiness function on its schedule (handlers/readiness.py), apart from the failover functions.
+        "readiness": {
+            "type": "object",
+            "required": ["runs", "api_calls", "not_ready_alarm"],
+            "properties": {
+                "runs": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["region", "phase", "start", "end", "ok", "ready", "failing", "warn", "api_calls"],
+                        "properties": {
+                            "ready": {"type": "boolean"},
+                            "failing": {"type": "array", "items": {"type": "string"}},
+                            "warn": {"type": "array", "items": {"type": "string"}},
+                            "api_calls": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                },
+                "api_calls": {
+                    "type": "object",
+                    "required": ["total", "by_function", "by_operation"],
+                    "properties": {"total": {"type": "integer", "minimum": 0}},
+                },
+                # region -> the states the not-ready alarm (as the stack declares it) would take, over the Ready datapoints
+                "not_ready_alarm": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {"type": "object", "required": ["t", "state"], "properties": {"state": {"enum": ["OK", "ALARM"]}}},
+                    },
+                },
+            },
+        },
         # What the drill saw of each database standby (scope: database); [] when the drill ran without one.
         # Optional: reports written before database standbys existed lack it.
         "database_standbys": {
@@ -286,7 +321,52 @@ def to_json(result: DrillResult) -> dict[str, Any]:
         "substitutions": result.substitutions,
         "notes": result.notes,
         "database_standbys": [_standby_json(rec, t0) for rec in result.standbys],
+        "readiness": _readiness_json(result),
     }
+
+
+def _readiness_json(result: DrillResult) -> dict[str, Any]:
+    t0 = result.t0
+    by_op: dict[str, int] = {}
+    for counter in result.readiness_calls.values():
+        for op, n in counter.items():
+            by_op[op] = by_op.get(op, 0) + n
+    return {
+        "runs": [
+            {"region": x.region, "phase": x.phase, "start": round(x.started_at - t0, 3), "end": round(x.ended_at - t0, 3), "ok": x.ok,
+             "ready": x.ready, "failing": x.failing, "warn": x.unknown, "api_calls": x.api_calls, "reasons": x.reasons}
+            for x in result.readiness_runs
+        ],
+        "api_calls": {
+            "total": sum(by_op.values()),
+            "by_function": {owner: sum(c.values()) for owner, c in sorted(result.readiness_calls.items())},
+            "by_operation": dict(sorted(by_op.items())),
+        },
+        "not_ready_alarm": {region: [{"t": round(t - t0, 3), "state": state} for t, state in changes] for region, changes in result.readiness_alarm.items()},
+    }
+
+
+def readiness_lines(result: DrillResult) -> list[str]:
+    """The summary's readiness block: each region's red stretches, the not-ready alarm, the API calls per evaluation."""
+    runs = result.readiness_runs
+    if not runs:
+        return []
+    t0 = result.t0
+    calls = sum(x.api_calls for x in runs)
+    lines = ["", f"  readiness: {len(runs)} scheduled evaluations, {calls / len(runs):.1f} API calls each on average"]
+    for region in [r.region for r in result.topology.regions]:
+        mine = [x for x in runs if x.region == region]
+        red = [x for x in mine if not x.ready]
+        if not red:
+            lines.append(f"    {region:<10} ready at every evaluation ({len(mine)})")
+        else:
+            failing = sorted({c for x in red for c in x.failing})
+            span = f"T+{red[0].started_at - t0:.0f}s … T+{red[-1].started_at - t0:.0f}s"
+            lines.append(f"    {region:<10} not ready at {len(red)} of {len(mine)}: {span} ({', '.join(failing)})")
+        changes = result.readiness_alarm.get(region, [])
+        alarm = ", ".join(f"{state} T+{t - t0:.0f}s" for t, state in changes) or "no notification (never not ready for the alarm's whole window)"
+        lines.append(f"    {'':<10} not-ready alarm: {alarm}")
+    return lines
 
 
 def _standby_json(rec: StandbyRecord, t0: float) -> dict[str, Any]:
@@ -362,6 +442,7 @@ def summary_table(result: DrillResult) -> str:
             merged[op] = merged.get(op, 0) + n
     for op, n in sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"    {n:5d}  {op}")
+    lines += readiness_lines(result)
     lines.append("")
     lines.append(f"  traffic grace: {result.traffic_grace_derivation or result.grace_derivation}")
     lines.append("  invariants:")
@@ -452,6 +533,8 @@ _COLOURS = {
     "running": "#1565c0",
     "answer": "#ef6c00",
     "healthy": "#81c784",
+    "ready": "#66bb6a",
+    "notready": "#c62828",
 }
 
 
@@ -468,6 +551,8 @@ def to_svg(result: DrillResult) -> str:
             (f"{region} function running", f"function:{region}", "running"),
             (f"{region} Route 53 check healthy", f"check:{region}", "healthy"),
             (f"DNS answers {region}", f"dns:{region}", "answer"),
+            (f"{region} readiness: ready", f"ready:{region}", "ready"),
+            (f"{region} readiness: NOT ready", f"notready:{region}", "notready"),
         ]
         if result.front_door == "accelerator":
             rows += [

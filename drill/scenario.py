@@ -33,7 +33,7 @@ from typing import Any, TextIO
 
 import emulator
 from components import varnish
-from handlers import failover, runner
+from handlers import failover, readiness_runner, runner
 from handlers.writer_gate import verdict as gate_verdict
 
 from .accelerator import AcceleratorModel
@@ -44,6 +44,7 @@ from .variants import VARIANTS, Variant
 from .world import World, read_inbox
 
 POST_STEPS = ("cache_failover", "scale_asg", "activate_region", "run_commands", "notify")
+READINESS_OWNER = " readiness"  # the API-call ledger's owner suffix for a stack's readiness function
 LAG_METRICS = ("AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag")  # published by Aurora in a secondary's region
 FRONT_DOORS = ("route53", "accelerator")
 
@@ -88,7 +89,7 @@ class Event:
     t: float
     phase: str
     region: str
-    source: str  # drill | function | aws | route53 | invariant
+    source: str  # drill | function | readiness | aws | route53 | invariant
     text: str
 
     def to_dict(self, t0: float) -> dict[str, Any]:
@@ -209,6 +210,53 @@ def standby_end_findings(standby: StandbyTopology, member: dict[str, Any] | None
 
 
 @dataclass
+class ReadinessRun:
+    """One scheduled readiness evaluation of a region, as its result and the SSM record say."""
+
+    region: str
+    phase: str
+    started_at: float
+    ended_at: float
+    ok: bool  # the function returned a result and stored it
+    ready: bool
+    failing: list[str]
+    unknown: list[str]  # the checks that warned (could not judge, or cost money but not readiness)
+    api_calls: int
+    reasons: dict[str, str] = field(default_factory=dict)  # check -> reason, for the checks that did not pass
+
+
+def alarm_transitions(
+    points: list[tuple[float, float]], start: float, end: float, *, period: float, evaluation_periods: int, datapoints_to_alarm: int,
+    treat_missing: str,
+) -> list[tuple[float, str]]:
+    """(time, state) each time an alarm on Ready (Minimum < 1) as declared would change state, evaluated at each period's end.
+
+    Periods are aligned to the clock, as CloudWatch's are; a period without a datapoint counts as `treat_missing` says
+    (breaching / notBreaching; missing and ignore leave it out). Evaluation starts with the first period that has data:
+    before the first run nothing was reported, which says nothing about the drill."""
+    if not points:
+        return []
+    first = math.floor(min(t for t, _ in points) / period) * period
+    breaching: list[bool | None] = []
+    out: list[tuple[float, str]] = []
+    state = "OK"
+    p = first
+    while p + period <= end:
+        values = [v for t, v in points if p <= t < p + period]
+        if values:
+            breaching.append(min(values) < 1)
+        else:
+            breaching.append(True if treat_missing == "breaching" else False if treat_missing == "notBreaching" else None)
+        window = [b for b in breaching[-evaluation_periods:] if b is not None]
+        new = "ALARM" if sum(window) >= datapoints_to_alarm else "OK"
+        if new != state and p + period >= start:
+            out.append((p + period, new))
+        state = new
+        p += period
+    return out
+
+
+@dataclass
 class DrillResult:
     topology: Topology
     options: DrillOptions
@@ -236,6 +284,11 @@ class DrillResult:
     front_door: str = "route53"
     traffic_grace_seconds: float = 0.0
     traffic_grace_derivation: str = ""
+    #: Every scheduled readiness evaluation, and the calls the readiness functions made (apart from the failover functions').
+    readiness_runs: list[ReadinessRun] = field(default_factory=list)
+    readiness_calls: dict[str, Counter[str]] = field(default_factory=dict)
+    #: region -> (t, state) of the not-ready alarm as declared, evaluated over the Ready datapoints.
+    readiness_alarm: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -391,6 +444,12 @@ class Drill:
         self.calls_by_region: dict[str, Counter[str]] = {}
         self.handler_counted: Counter[str] = Counter()
         self.standbys = [StandbyRecord(sb) for sb in topology.database_standbys]
+        # Each region's readiness function on its own schedule (the first run after both failover functions reported once).
+        self.readiness_next = {
+            r.region: self.t0 + 1.5 * r.schedule_period_seconds + 10 * i for i, r in enumerate(topology.regions) if r.readiness is not None
+        }
+        self.readiness_runs: list[ReadinessRun] = []
+        self.readiness_calls: dict[str, Counter[str]] = {}
         inv = [
             ("single-writer", "never two writers (DescribeGlobalClusters members' IsWriter)"),
             (
@@ -416,6 +475,14 @@ class Drill:
             ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"
              + ("" if self.accelerator is None else " (no population of shoppers, through the accelerator)")),
         ]
+        if self.readiness_next:
+            inv.append(
+                (
+                    "readiness-reports",
+                    "every scheduled readiness evaluation in a reachable region returns within its function's timeout and stores its result, "
+                    "whichever other region is dark",
+                )
+            )
         if self.standbys:
             where = ", ".join(f"{x.cluster_id} in {x.region}" for x in topology.database_standbys)
             inv += [
@@ -474,7 +541,12 @@ class Drill:
             return
         owner, start = self._ledger[-1]
         calls = emulator.STATE.client_calls[start:]
-        if owner != "drill":
+        if owner.endswith(READINESS_OWNER):
+            counter = self.readiness_calls.setdefault(owner, Counter())
+            for service, op, _region in calls:
+                counter[f"{service}:{op}"] += 1
+            self._check_standby_calls(owner, calls)
+        elif owner != "drill":
             counter = self.api_calls.setdefault(owner, Counter())
             regions = self.calls_by_region.setdefault(owner, Counter())
             for service, op, region in calls:
@@ -795,6 +867,12 @@ class Drill:
 
     def _fire_schedules(self, now: float) -> None:
         for r in self.t.regions:
+            spec = r.readiness
+            while spec is not None and r.region in self.readiness_next and now >= self.readiness_next[r.region]:
+                self.readiness_next[r.region] += spec.schedule_period_seconds
+                if r.region not in self.dark:  # the Scheduler of a dark region is dark too
+                    self.invoke_readiness(r)
+        for r in self.t.regions:
             while now >= self.next_run[r.region]:
                 if now < self.late_until.get(r.region, 0.0):
                     break  # delivered late: this tick's event arrives at late_until
@@ -852,6 +930,111 @@ class Drill:
             self._observe_writer_metric(r, ended)
         self._drain_queue(r)
         return outcome
+
+    def invoke_readiness(self, r: RegionTopology) -> ReadinessRun:
+        """One scheduled readiness evaluation: the readiness function's own code, environment and schedule event."""
+        assert r.readiness is not None
+        spec = r.readiness
+        event = json.loads(
+            spec.schedule_input.replace("<aws.scheduler.schedule-arn>", spec.schedule_arn)
+            .replace("<aws.scheduler.scheduled-time>", datetime.fromtimestamp(emulator.STATE.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            .replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
+            .replace("<aws.scheduler.attempt-number>", "1")
+        )
+        started = emulator.STATE.now()
+        # It runs beside the failover function, not in its way: the connect timeouts it waits out against a dark
+        # region are its own time (added to its duration), not the shared emulated clock's.
+        waited: list[float] = []
+        emulator.STATE.deferred_dark_costs = waited
+        try:
+            with self._owner(f"{r.stack}{READINESS_OWNER}"):
+                out = readiness_runner.handle(event, self.world.readiness_env(r), self.clock)
+        except Exception as exc:  # noqa: BLE001 - a crash is a finding: the invariant below reports it
+            out = {"ok": False, "action": "crashed", "reason": f"{type(exc).__name__}: {exc}", "checks": []}
+        finally:
+            emulator.STATE.deferred_dark_costs = None
+        ended = emulator.STATE.now() + sum(waited)
+        rows = [row for row in out.get("checks", []) if isinstance(row, list) and len(row) >= 3]
+        with self._owner("drill"):
+            stored = self.world.client("ssm", r.region).get_parameters(Names=[f"{r.ssm_prefix}/failover/readiness"])["Parameters"]
+        stored_at = json.loads(stored[0]["Value"]).get("at") if stored else None
+        run = ReadinessRun(
+            region=r.region,
+            phase=self.phase.name,
+            started_at=started,
+            ended_at=ended,
+            ok=bool(out.get("ok")) and stored_at == out.get("at"),
+            ready=bool(out.get("ready")),
+            failing=[row[0] for row in rows if row[1] == "fail"],
+            unknown=[row[0] for row in rows if row[1] == "warn"],
+            api_calls=int(out.get("api_calls", 0) or 0),
+            reasons={row[0]: str(row[2]) for row in rows if row[1] != "pass"},
+        )
+        self.readiness_runs.append(run)
+        self._interval(f"ready:{r.region}", "ready", run.ready)
+        self._interval(f"notready:{r.region}", "not ready", not run.ready)
+        timeout = spec.timeout_seconds
+        if not run.ok or ended - started > timeout:
+            self.violate(
+                "readiness-reports",
+                f"{spec.function_name}: {out.get('action')} {out.get('reason', '')} after {ended - started:.1f}s "
+                f"(timeout {timeout}s); stored result at {stored_at}",
+            )
+        previous = next((x for x in reversed(self.readiness_runs[:-1]) if x.region == r.region), None)
+        if previous is None or (previous.ready, previous.failing) != (run.ready, run.failing):
+            verdict = "ready" if run.ready else f"NOT READY ({', '.join(run.failing)})"
+            self.log("readiness", f"{verdict}; warn: {', '.join(run.unknown) or 'none'} ({run.api_calls} calls, {ended - started:.1f}s)", r.region)
+        return run
+
+    def _readiness_red_during_outage(self, dark_at: float) -> None:
+        """The standby's readiness says 'not ready' while its peer is dark: no standby is left to fail over to."""
+        s = self.t.secondary
+        if s.readiness is None:
+            return
+        # An evaluation in the outage's first seconds cannot know yet; the outage lasts until the next one (at most a period).
+        self.wait_until(
+            lambda: any(x.region == s.region and x.started_at >= dark_at and not x.ready for x in self.readiness_runs),
+            s.readiness.schedule_period_seconds + 60,
+            "waiting for the standby's readiness evaluation",
+        )
+        runs = [x for x in self.readiness_runs if x.region == s.region and x.started_at >= dark_at]
+        red = next((x for x in runs if not x.ready), None)
+        self.step(
+            "readiness: the standby not ready during the outage",
+            red is not None,
+            "no readiness evaluation during the outage" if not runs else (
+                f"{len(runs)} evaluation(s) while {self.t.primary.region} was dark; not ready {red.started_at - dark_at:.0f}s after it went dark: "
+                + "; ".join(f"{c}: {red.reasons.get(c, '')}" for c in red.failing)
+                if red is not None else f"{len(runs)} evaluation(s), every one ready"
+            ),
+        )
+
+    def latest_readiness(self, region: str, since: float = 0.0) -> ReadinessRun | None:
+        return next((x for x in reversed(self.readiness_runs) if x.region == region and x.started_at >= since), None)
+
+    def _expected_not_ready(self) -> dict[str, set[str]]:
+        """What readiness must say while nothing is dark: every check passes, except what the variant plays on purpose
+        (a lag above the RPO: a failover now would be refused, and readiness says so before the outage)."""
+        s = self.t.secondary
+        lag_above = self.v.lag_before_outage_ms / 1000.0 > s.rpo_seconds
+        return {self.t.primary.region: set(), s.region: {"replication-lag"} if lag_above else set()}
+
+    def _readiness_step(self, name: str, since: float) -> None:
+        """Wait (at most two readiness periods) for every region's first evaluation since `since`; each must fail exactly
+        the checks _expected_not_ready names (none: ready)."""
+        period = max((r.readiness.schedule_period_seconds for r in self.t.regions if r.readiness is not None), default=0)
+        if not period:
+            return
+        expected = self._expected_not_ready()
+        self.wait_until(lambda: all(self.latest_readiness(x, since) is not None for x in expected), 2 * period + 60, "waiting for readiness evaluations")
+        runs = {x: self.latest_readiness(x, since) for x in expected}
+        ok = all(run is not None and set(run.failing) == expected[x] for x, run in runs.items())
+        detail = "; ".join(
+            f"{x}: {'no evaluation' if run is None else ('ready' if run.ready else 'not ready: ' + ', '.join(run.failing))} "
+            f"(T+{0 if run is None else run.started_at - self.t0:.0f}s{'; expected not ready: ' + ', '.join(sorted(expected[x])) if expected[x] else ''})"
+            for x, run in runs.items()
+        )
+        self.step(name, ok, detail)
 
     @contextmanager
     def _kill_after_promotion(self, r: RegionTopology) -> Iterator[None]:
@@ -918,6 +1101,9 @@ class Drill:
         else:
             self.dark.discard(region)
         self._interval(f"dark:{region}", "dark", dark)
+        if dark:  # its readiness function is dark too: its last verdict says nothing any more
+            self._interval(f"ready:{region}", "ready", False)
+            self._interval(f"notready:{region}", "not ready", False)
         self.world_changed_at = emulator.STATE.now()
         self.marks[f"{self.phase.name}:{'dark' if dark else 'back'}"] = emulator.STATE.now()
         self.log("drill", why, region)
@@ -986,6 +1172,7 @@ class Drill:
         self.step("steady state", ok and self.all_on(p.region) and self.traffic.answer == p.region, self.front_door_state())
         if self.o.late_writer_datapoint:
             self._late_writer_datapoint(p)
+        self._readiness_step("readiness: as the world is before the outage", self.t0)
         # Start the outage a fixed offset after the secondary's last evaluation (worst case is just after it).
         until = (self.next_run[s.region] - s.schedule_period_seconds + self.o.outage_offset_seconds) - emulator.STATE.now()
         self.wait(until % s.schedule_period_seconds, "steady state")
@@ -1095,6 +1282,7 @@ class Drill:
         left = dark_at + self.o.outage_min_seconds - emulator.STATE.now()
         if left > 0:
             self.wait(left, f"{p.region} stays dark")
+        self._readiness_red_during_outage(dark_at)
         # ---- recovery: the old primary returns and must stay out of traffic
         self.begin("recovery", expected=[])
         self._set_dark(p.region, False, f"{p.region} is reachable again")
@@ -1119,6 +1307,7 @@ class Drill:
         self.step("primary marked active", self.active_flag(p) == "true", f"{p.active_parameter}={self.active_flag(p)}")
         self._full_page_cache_cleared(p, self.failback_requested_at)
         self.wait(p.schedule_period_seconds, "settling")
+        self._readiness_step("readiness: both regions ready again after the failback", emulator.STATE.now())
         cap = self.asg_capacity(s)
         if cap is not None and cap[1] > s.asg_desired:
             self.notes.append(
@@ -1213,6 +1402,7 @@ class Drill:
             + ("" if first is None else f", the first {first:.0f}s after the outage began"),
         )
         self.marks["outage:notified"] = notices[0][0] if notices else dark_at
+        self._readiness_red_during_outage(dark_at)
         # ---- recovery: the primary returns; it held the writer all along
         self.begin("recovery", expected=[])
         self._set_dark(p.region, False, f"{p.region} is reachable again")
@@ -1220,6 +1410,7 @@ class Drill:
         self.step("traffic back on the primary", back, self.front_door_state())
         self.wait(2 * s.schedule_period_seconds, "settling")
         self.step("primary still the writer", self.writer_arn == p.cluster_arn, f"writer {self.writer_arn.rsplit(':', 1)[-1]}")
+        self._readiness_step("readiness: as before the outage once the primary is back", emulator.STATE.now())
 
     # ------------------------------------------------------------------ measurements
     def _measure(self) -> dict[str, dict[str, float | None]]:
@@ -1328,6 +1519,21 @@ class Drill:
             front_door=self.o.front_door,
             traffic_grace_seconds=self.traffic_grace,
             traffic_grace_derivation=self.traffic_grace_derivation,
+            readiness_runs=self.readiness_runs,
+            readiness_calls=self.readiness_calls,
+            readiness_alarm={
+                r.region: alarm_transitions(
+                    [(x.ended_at, 1.0 if x.ready else 0.0) for x in self.readiness_runs if x.region == r.region],
+                    self.t0,
+                    emulator.STATE.now(),
+                    period=r.readiness.alarm_period_seconds,
+                    evaluation_periods=r.readiness.alarm_evaluation_periods,
+                    datapoints_to_alarm=r.readiness.alarm_datapoints_to_alarm,
+                    treat_missing=r.readiness.alarm_treat_missing_data,
+                )
+                for r in self.t.regions
+                if r.readiness is not None
+            },
         )
 
 

@@ -27,6 +27,8 @@ from .accelerator import T_ENDPOINT_GROUP, AcceleratorTopology, accelerator_topo
 
 # Type tokens of the resources the drill reads (one place).
 T_FUNCTION = "aws:lambda/function:Function"
+# The readiness function's entry point (components/readiness.py READINESS_ENTRY_POINT).
+READINESS_HANDLER = "handlers.failover.readiness_handler"
 T_SCHEDULE = "aws:scheduler/schedule:Schedule"
 T_GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 T_CLUSTER = "aws:rds/cluster:Cluster"
@@ -40,6 +42,10 @@ T_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 T_RECORD = "aws:route53/record:Record"
 T_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 T_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+T_CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+T_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+T_SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
+T_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 
 
 class GraphLike(Protocol):
@@ -100,6 +106,31 @@ class HealthCheckSpec:
 
 
 @dataclass(frozen=True)
+class ReadinessSpec:
+    """The region's readiness function, its schedule and its not-ready alarm, as the stack declares them."""
+
+    function_name: str
+    env: Mapping[str, str]
+    schedule_arn: str
+    schedule_period_seconds: int
+    schedule_input: str
+    timeout_seconds: int
+    alarm_name: str
+    alarm_period_seconds: int
+    alarm_evaluation_periods: int
+    alarm_datapoints_to_alarm: int
+    alarm_treat_missing_data: str
+    # What the world must hold for its checks to read, as the stack declares it (drill/world.py seeds it).
+    cluster_parameter_group: tuple[str, str, tuple[tuple[str, str], ...]] = ("", "", ())  # name, family, parameters
+    instance_parameter_group: tuple[str, str, tuple[tuple[str, str], ...]] = ("", "", ())
+    backup_retention_days: int = 1
+    owned_secret: tuple[str, tuple[str, ...]] = ("", ())  # the credentials secret this stack owns (name, replica regions)
+    release_parameter: tuple[str, str] = ("", "")  # name, initial value
+    failover_reserved_concurrency: int = 0
+    failover_schedule_state: str = "ENABLED"
+
+
+@dataclass(frozen=True)
 class FailoverRecord:
     """One half of the Route 53 failover pair for the shop hostname."""
 
@@ -148,6 +179,10 @@ class RegionTopology:
     #: Magento's full-page cache in the region (export fullPageCache): with "varnish" the post-failover
     #: document must also empty every Varnish of the region.
     full_page_cache: str = "redis"
+    readiness: ReadinessSpec | None = None
+    #: healthCheckIds as exported (kind -> the graph's id) and the check each kind names (kind -> key of health_checks).
+    health_check_ids: Mapping[str, str] = field(default_factory=dict)
+    health_check_kinds: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def active_parameter(self) -> str:
@@ -198,6 +233,12 @@ class Topology:
     database_standbys: tuple[StandbyTopology, ...] = ()
     #: The optional accelerator (failover.globalAccelerator) with both shop stacks joined, else None.
     accelerator: AcceleratorTopology | None = None
+    #: Every S3 replication rule either stack declares: (source bucket, rule id, status, RTC status, destination bucket ARN).
+    replication_rules: tuple[tuple[str, str, str, str, str], ...] = ()
+    #: The cache datastore's primary group as declared: encrypted at rest, in transit, with an AUTH token (members inherit the
+    #: encryption; each keeps its own token, docs/aws-assumptions.md C2), and whether the standby's member declares its token.
+    cache_encryption: tuple[bool, bool, bool] = (False, False, False)
+    cache_member_auth: bool = False
 
     @property
     def regions(self) -> tuple[RegionTopology, RegionTopology]:
@@ -339,7 +380,7 @@ def _region(graph: GraphLike) -> RegionTopology:
     env = {str(k): str(v) for k, v in ((fn.inputs.get("environment") or {}).get("variables") or {}).items()}
     if not env:
         raise TopologyError(f"stack {graph.stack}: the failover function declares no environment variables")
-    schedule = _one(graph, T_SCHEDULE, "the failover function's schedule")
+    schedule = _target_of(graph, fn, "the failover function's schedule")
 
     def env_name(variable: str) -> str:
         if not env.get(variable):
@@ -370,6 +411,11 @@ def _region(graph: GraphLike) -> RegionTopology:
     if len(on_record) != 1:
         raise TopologyError(f"stack {graph.stack}: the failover record {record.name} should carry one health check, found {len(on_record)}")
     specs = {h.name: _check_spec(graph, h, by_urn) for h in checks}
+    inverted = [h.name for h in checks if h.inputs.get("type") == "HTTPS" and h.inputs.get("invertHealthcheck")]
+    metric = [h.name for h in checks if h.inputs.get("type") == "CLOUDWATCH_METRIC"]
+    kinds = {"https": https.name, "writer": metric[0], "calculated": on_record[0].name, **({"peer_down": inverted[0]} if inverted else {})}
+    if set(kinds) != set(ids):
+        raise TopologyError(f"stack {graph.stack}: healthCheckIds exports {sorted(ids)}, the graph has checks for {sorted(kinds)}")
     aliases = record.inputs.get("aliases") or [{}]
     params = {
         str(p.inputs["name"]): str(_secret_free(p.inputs.get("insecureValue", p.inputs.get("value", ""))))
@@ -419,6 +465,67 @@ def _region(graph: GraphLike) -> RegionTopology:
         health_checks=specs,
         rto_budget=dict(ex["rtoBudget"]),
         full_page_cache=str(ex["fullPageCache"]),
+        readiness=_readiness(graph),
+        health_check_ids=ids,
+        health_check_kinds=kinds,
+    )
+
+
+def _target_of(graph: GraphLike, function: Any, what: str) -> Any:
+    """The one schedule whose target is `function` (a stack has one per function: failover, readiness)."""
+    arn = function.outputs.get("arn", "")
+    found = [s for s in graph.of_type(T_SCHEDULE) if (s.inputs.get("target") or {}).get("arn") == arn]
+    if len(found) != 1:
+        raise TopologyError(f"stack {graph.stack}: expected one {T_SCHEDULE} targeting {function.name} ({what}), found {len(found)}")
+    return found[0]
+
+
+def _readiness(graph: GraphLike) -> ReadinessSpec | None:
+    """The readiness function (handlers.failover.readiness_handler), its schedule and the not-ready alarm; None without one."""
+    fns = [f for f in graph.of_type(T_FUNCTION) if f.inputs.get("handler") == READINESS_HANDLER]
+    if not fns:
+        return None
+    fn = fns[0]
+    schedule = _target_of(graph, fn, "the readiness schedule")
+    env = {str(k): str(v) for k, v in ((fn.inputs.get("environment") or {}).get("variables") or {}).items()}
+    alarms = [a for a in graph.of_type(T_ALARM) if a.inputs.get("metricName") == "Ready" and (a.inputs.get("dimensions") or {}).get("Stack") == graph.stack]
+    if len(alarms) != 1:
+        raise TopologyError(f"stack {graph.stack}: expected one not-ready alarm on the Ready metric, found {len(alarms)}")
+    a = alarms[0].inputs
+    evaluation = int(a.get("evaluationPeriods", 1))
+
+    def group(token: str, env_name: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        pg = _named(graph, token, "name", env.get(env_name, ""), env_name)
+        params = tuple(sorted((str(p["name"]), str(p["value"])) for p in pg.inputs.get("parameters") or []))
+        return (str(_value(pg, "name")), str(pg.inputs.get("family", "")), params)
+
+    cluster = _named(graph, T_CLUSTER, "clusterIdentifier", env.get("MDR_LOCAL_CLUSTER_ID", ""), "MDR_LOCAL_CLUSTER_ID")
+    owned = [x for x in graph.of_type(T_SECRET) if str(x.outputs.get("arn", "")) == env.get("MDR_DB_SECRET_ARN")]
+    release = [p for p in graph.of_type(T_SSM_PARAMETER) if p.inputs.get("name") == env.get("MDR_RELEASE_PARAMETER")]
+    failover = [f for f in graph.of_type(T_FUNCTION) if f.inputs.get("name") == env.get("MDR_FAILOVER_FUNCTION")]
+    failover_schedule = [x for x in graph.of_type(T_SCHEDULE) if x.inputs.get("name") == env.get("MDR_FAILOVER_SCHEDULE")]
+    if len(failover) != 1 or len(failover_schedule) != 1:
+        raise TopologyError(f"stack {graph.stack}: the readiness function names {env.get('MDR_FAILOVER_FUNCTION')!r} and "
+                            f"{env.get('MDR_FAILOVER_SCHEDULE')!r}, which the stack does not declare once each")
+    return ReadinessSpec(
+        function_name=str(_value(fn, "name")),
+        env=env,
+        schedule_arn=str(schedule.outputs.get("arn", "")),
+        schedule_period_seconds=schedule_period_seconds(str(_value(schedule, "scheduleExpression"))),
+        schedule_input=str(schedule.inputs["target"]["input"]),
+        timeout_seconds=int(float(fn.inputs.get("timeout", 3))),  # Lambda's default timeout is 3 s
+        alarm_name=str(a.get("name", "")),
+        alarm_period_seconds=int(a["period"]),
+        alarm_evaluation_periods=evaluation,
+        alarm_datapoints_to_alarm=int(a.get("datapointsToAlarm", evaluation)),
+        alarm_treat_missing_data=str(a.get("treatMissingData", "missing")),
+        cluster_parameter_group=group(T_CLUSTER_PARAMETER_GROUP, "MDR_DB_CLUSTER_PARAMETER_GROUP"),
+        instance_parameter_group=group(T_PARAMETER_GROUP, "MDR_DB_INSTANCE_PARAMETER_GROUP"),
+        backup_retention_days=int(float(cluster.inputs.get("backupRetentionPeriod", 1))),
+        owned_secret=(str(owned[0].inputs["name"]), tuple(str(r["region"]) for r in owned[0].inputs.get("replicas") or [])) if owned else ("", ()),
+        release_parameter=(str(release[0].inputs["name"]), str(_secret_free(release[0].inputs.get("insecureValue", "")))) if release else ("", ""),
+        failover_reserved_concurrency=int(float(failover[0].inputs.get("reservedConcurrentExecutions", 0) or 0)),
+        failover_schedule_state=str(failover_schedule[0].inputs.get("state") or "ENABLED"),  # the provider's default
     )
 
 
@@ -531,7 +638,20 @@ def build_topology(primary: GraphLike, secondary: GraphLike, database_standbys: 
             raise TopologyError(f"stack {secondary.stack} joins the accelerator but its rtoBudget has no 'accelerator' term")
     else:
         notes.append(f"{primary.stack} has the accelerator but {secondary.stack} has not joined it yet: the drill plays Route 53 alone")
+    rules = tuple(
+        (str(c.inputs.get("bucket", "")), str(rule.get("id", "")), str(rule.get("status", "")),
+         str(((rule.get("destination") or {}).get("replicationTime") or {}).get("status", "")), str((rule.get("destination") or {}).get("bucket", "")))
+        for g in (primary, secondary)
+        for c in g.of_type(T_REPLICATION)
+        for rule in c.inputs.get("rules") or []
+    )
+    group = _named(primary, T_REPLICATION_GROUP, "replicationGroupId", p.cache_replication_group_id, "the primary's cache group")
+    member = _named(secondary, T_REPLICATION_GROUP, "replicationGroupId", s.cache_replication_group_id, "the standby's cache group")
     return Topology(
+        cache_member_auth=bool(member.inputs.get("authToken")),
+        replication_rules=rules,
+        cache_encryption=(bool(group.inputs.get("atRestEncryptionEnabled")), bool(group.inputs.get("transitEncryptionEnabled")),
+                          bool(group.inputs.get("authToken"))),
         global_cluster_id=gid,
         global_engine=global_engine,
         global_engine_version=global_version,

@@ -71,6 +71,8 @@ class World:
     server: Any
     inbox_urls: dict[str, str] = field(default_factory=dict)
     route53_ids: dict[str, str] = field(default_factory=dict)
+    #: The credentials secret's ARNs as the graph names them -> as moto made them (random suffixes differ).
+    secret_arns: dict[str, str] = field(default_factory=dict)
     substitutions: list[Substitution] = field(default_factory=list)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _session: Any = None
@@ -96,6 +98,18 @@ class World:
         for name in ("MDR_PEER_HEALTH_URL", "MDR_LOCAL_HEALTH_URL"):
             if env.get(name):
                 env[name] = self._map_health_url(env[name])
+        env.update(_SAFE_ENV)
+        env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        env["AWS_DEFAULT_REGION"] = region.region
+        return env
+
+    def readiness_env(self, region: RegionTopology) -> dict[str, str]:
+        """The graph's environment for this region's readiness function, with the emulator's ids substituted."""
+        assert region.readiness is not None
+        env = dict(region.readiness.env)
+        env["MDR_DB_SECRET_ARN"] = self.secret_arns.get(env["MDR_DB_SECRET_ARN"], env["MDR_DB_SECRET_ARN"])
+        ids = json.loads(env["MDR_HEALTH_CHECK_IDS"])
+        env["MDR_HEALTH_CHECK_IDS"] = json.dumps({kind: self.route53_ids.get(i, i) for kind, i in ids.items()})
         env.update(_SAFE_ENV)
         env["AWS_ENDPOINT_URL"] = self.endpoint_url
         env["AWS_DEFAULT_REGION"] = region.region
@@ -176,6 +190,8 @@ def _seed(world: World) -> None:
             "EngineVersion": r.engine_version,
             "GlobalClusterIdentifier": t.global_cluster_id,
         }
+        if r.readiness is not None:
+            kwargs.update(DBClusterParameterGroupName=_seed_parameter_groups(world, r), BackupRetentionPeriod=r.readiness.backup_retention_days)
         if r is p:
             kwargs.update(MasterUsername="magento", MasterUserPassword="drill-password-1", DatabaseName=t.database_name or "magento")
         cluster = world.client("rds", r.region).create_db_cluster(**kwargs)["DBCluster"]
@@ -193,12 +209,16 @@ def _seed(world: World) -> None:
     world.substitutions.append(Substitution("MasterUserPassword", "(Secrets Manager secret)", "drill-password-1", "the emulator never sees the stack's secret"))
     # ---- ElastiCache Global Datastore (primary member first, the secondary joins)
     ec_p = world.client("elasticache", p.region)
+    at_rest, in_transit, auth = t.cache_encryption
     ec_p.create_replication_group(
         ReplicationGroupId=p.cache_replication_group_id,
         ReplicationGroupDescription=f"{p.stack} sessions",
         Engine=p.cache_engine,
         CacheNodeType="cache.r7g.large",
         NumCacheClusters=2,
+        AtRestEncryptionEnabled=at_rest,
+        TransitEncryptionEnabled=in_transit,
+        **({"AuthToken": "drill-auth-token-0123456789abcdef"} if auth else {}),
     )
     ds = ec_p.create_global_replication_group(GlobalReplicationGroupIdSuffix=t.cache_global_suffix, PrimaryReplicationGroupId=p.cache_replication_group_id)[
         "GlobalReplicationGroup"
@@ -208,10 +228,12 @@ def _seed(world: World) -> None:
         ReplicationGroupId=s.cache_replication_group_id,
         ReplicationGroupDescription=f"{s.stack} sessions",
         GlobalReplicationGroupId=t.cache_global_datastore_id,
+        **({"AuthToken": "drill-auth-token-0123456789abcdef"} if t.cache_member_auth else {}),
     )
     for r in (p, s):
         _seed_region(world, r)
     _seed_route53(world)
+    _seed_readiness(world)
 
 
 def _check_members(world: World) -> None:
@@ -303,6 +325,8 @@ def _seed_route53(world: World) -> None:
                 config = {"Type": "CALCULATED", "ChildHealthChecks": [made[c] for c in spec.children], "HealthThreshold": spec.child_health_threshold}
             made[spec.key] = r53.create_health_check(CallerReference=f"{r.stack}-{spec.key}", HealthCheckConfig=config)["HealthCheck"]["Id"]
         world.route53_ids[r.record.calculated_check_id] = made[r.record.check_key]
+        for kind, graph_id in r.health_check_ids.items():
+            world.route53_ids[graph_id] = made[r.health_check_kinds[kind]]
         changes.append(
             {
                 "Action": "CREATE",
@@ -318,6 +342,91 @@ def _seed_route53(world: World) -> None:
         )
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
     world.substitutions.append(Substitution("Route 53 health check ids", "(stack exports healthCheckIds)", "(moto ids, mapped)", "moto assigns Route 53 ids"))
+
+
+def _seed_parameter_groups(world: World, r: RegionTopology) -> str:
+    """The region's cluster and instance parameter groups, with the parameters the stack declares; the cluster group's name."""
+    assert r.readiness is not None
+    rds = world.client("rds", r.region)
+    (cluster_name, family, cluster_params), (instance_name, instance_family, instance_params) = (
+        r.readiness.cluster_parameter_group, r.readiness.instance_parameter_group
+    )
+    rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=cluster_name, DBParameterGroupFamily=family, Description=f"{r.stack} cluster")
+    rds.modify_db_cluster_parameter_group(
+        DBClusterParameterGroupName=cluster_name,
+        Parameters=[{"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in cluster_params],
+    )
+    rds.create_db_parameter_group(DBParameterGroupName=instance_name, DBParameterGroupFamily=instance_family, Description=f"{r.stack} instances")
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=instance_name,
+        Parameters=[{"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in instance_params],
+    )
+    return cluster_name
+
+
+def _seed_readiness(world: World) -> None:
+    """What the readiness checks read beyond the failover function's world, as the stacks declare it."""
+    t = world.topology
+    role = world.client("iam", t.primary.region).create_role(RoleName="magento-dr-drill-functions", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for r in t.regions:
+        spec = r.readiness
+        if spec is None:
+            continue
+        env = spec.env
+        secret_name, replicas = spec.owned_secret
+        if secret_name:
+            made = world.client("secretsmanager", r.region).create_secret(
+                Name=secret_name, SecretString="{}", AddReplicaRegions=[{"Region": x} for x in replicas]
+            )["ARN"]
+            world.secret_arns[env["MDR_DB_SECRET_ARN"]] = made
+            for x in replicas:  # a replica's ARN is the primary's with the region changed (components/global_database.replica_secret_arn)
+                world.secret_arns[env["MDR_DB_SECRET_ARN"].replace(f":{r.region}:", f":{x}:")] = made.replace(f":{r.region}:", f":{x}:")
+        if env.get("MDR_SEARCH_DOMAIN"):
+            world.client("opensearch", r.region).create_domain(DomainName=env["MDR_SEARCH_DOMAIN"])
+        if env.get("MDR_MEDIA_BUCKET"):
+            s3 = world.client("s3", r.region)
+            location = {} if r.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": r.region}}
+            s3.create_bucket(Bucket=env["MDR_MEDIA_BUCKET"], **location)
+            s3.put_bucket_versioning(Bucket=env["MDR_MEDIA_BUCKET"], VersioningConfiguration={"Status": "Enabled"})
+        name, value = spec.release_parameter
+        if name:
+            world.client("ssm", r.region).put_parameter(Name=name, Value=value or "-", Type="String")
+        # The failover function as Lambda and EventBridge Scheduler know it (the drill invokes its code directly).
+        lam = world.client("lambda", r.region)
+        function_arn = lam.create_function(
+            FunctionName=env["MDR_FAILOVER_FUNCTION"], Runtime="python3.13", Role=role, Handler="handlers.failover.lambda_handler",
+            Code={"ZipFile": _empty_zip()},
+        )["FunctionArn"]
+        if spec.failover_reserved_concurrency:
+            lam.put_function_concurrency(FunctionName=env["MDR_FAILOVER_FUNCTION"], ReservedConcurrentExecutions=spec.failover_reserved_concurrency)
+        world.client("scheduler", r.region).create_schedule(
+            Name=env["MDR_FAILOVER_SCHEDULE"], ScheduleExpression=f"rate({r.schedule_period_seconds // 60} minute)", State=spec.failover_schedule_state,
+            FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": function_arn, "RoleArn": role},
+        )
+    for bucket, rule_id, status, rtc, destination in t.replication_rules:
+        region = next((x.region for x in t.regions if x.readiness is not None and x.readiness.env.get("MDR_MEDIA_BUCKET") == bucket), None)
+        if region is None:
+            continue  # the release buckets: readiness reads the media rules only
+        world.client("s3", region).put_bucket_replication(
+            Bucket=bucket,
+            ReplicationConfiguration={
+                "Role": f"arn:aws:iam::{ACCOUNT_ID}:role/magento-dr-drill-replication",
+                "Rules": [{"ID": rule_id, "Status": status, "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {"Status": "Enabled"},
+                           "Destination": {"Bucket": destination, "ReplicationTime": {"Status": rtc, "Time": {"Minutes": 15}},
+                                           "Metrics": {"Status": rtc, "EventThreshold": {"Minutes": 15}}}}],
+            },
+        )
+    world.substitutions.append(Substitution("credentials secret ARNs", "(graph: random suffix)", "(moto's, mapped)", "moto assigns the suffix"))
+
+
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("handlers/__init__.py", "")
+    return buf.getvalue()
 
 
 def read_inbox(world: World, region: str) -> list[dict[str, Any]]:

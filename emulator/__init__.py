@@ -70,7 +70,7 @@ def install() -> EmulatorState:
     """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM) and botocore fault hooks."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import aurora_metrics, cloudwatch, elasticache, faults, rds, s3, ssm
+        from . import aurora_metrics, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, ssm
 
         rds.install_rds()
         s3.install_s3()
@@ -79,17 +79,18 @@ def install() -> EmulatorState:
         ssm.install_ssm()
         faults.install_fault_hooks()
         # Order matters: operations finish (writer moves) before Aurora reports this minute's lag.
-        faults.REFRESHERS.extend([rds.refresh, elasticache.refresh, aurora_metrics.refresh])
+        faults.REFRESHERS.extend([rds.refresh, elasticache.refresh, aurora_metrics.refresh, opensearch_metrics.refresh])
         _INSTALLED = True
     return STATE
 
 
 def reset() -> None:
     """Forget emulator-only state (faults, darkness, clock offset, global datastores)."""
-    from . import elasticache
+    from . import elasticache, opensearch_metrics
 
     STATE.reset()
     elasticache.reset()
+    opensearch_metrics.reset()
 
 
 def set_dark(region: str, dark: bool = True) -> None:

@@ -28,6 +28,9 @@ from moto.core.responses import BaseResponse
 from .state import STATE
 
 _ORIGINALS: dict[str, Any] = {}
+#: botocore's region for the global endpoints of Route 53 and IAM, and where their control plane runs.
+GLOBAL_ENDPOINT_REGION = "aws-global"
+GLOBAL_CONTROL_PLANE_REGION = "us-east-1"
 #: Called with the account id before every emulated request (lazy, time-driven transitions).
 REFRESHERS: list[Callable[[str], None]] = []
 
@@ -41,6 +44,10 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
     service = operation_model.service_model.service_name
     operation = operation_model.name
     region = (context or {}).get("client_region")
+    if region == GLOBAL_ENDPOINT_REGION:
+        # Route 53 and IAM clients sign for "aws-global"; their control plane is in us-east-1
+        # (docs/aws-assumptions.md O1), so they go dark with it.
+        region = GLOBAL_CONTROL_PLANE_REGION
     url = getattr(request, "url", "")
     with STATE.lock:
         STATE.client_calls.append((service, operation, region or ""))
@@ -48,7 +55,11 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
         if STATE.dark_costs_timeout:
             # A blackholed region: the connection attempt runs into the client's own timeout.
             config = (context or {}).get("client_config")
-            STATE.advance(float(getattr(config, "connect_timeout", None) or 60))
+            cost = float(getattr(config, "connect_timeout", None) or 60)
+            if STATE.deferred_dark_costs is not None:
+                STATE.deferred_dark_costs.append(cost)
+            else:
+                STATE.advance(cost)
             return (None, ConnectTimeoutError(endpoint_url=url))
         return (None, EndpointConnectionError(endpoint_url=url))
     fault = STATE.take_fault(service, operation, region, ("connect", "connect_timeout", "read_timeout"))

@@ -320,7 +320,20 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
+#: How far behind now a cluster's point-in-time restore reaches in the emulator: AWS says "typically within
+#: 5 minutes of the current time" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-pitr.html).
+RESTORABLE_LAG_SECONDS = 300.0
+
+
+def _latest_restorable_time(cluster: DBCluster) -> Any:
+    """LatestRestorableTime in emulator time (moto uses the wall clock, which emulated minutes leave behind)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(STATE.now() - RESTORABLE_LAG_SECONDS, UTC).replace(tzinfo=None)
+
+
 def install_rds() -> None:
+    DBCluster.latest_restorable_time = property(_latest_restorable_time)  # type: ignore[assignment,method-assign]
     GlobalCluster.failover_state = property(_failover_state)  # type: ignore[attr-defined]
     GlobalCluster.global_cluster_members = property(_members)  # type: ignore[assignment,method-assign]
     RDSResponse.describe_global_clusters = _resp_describe_global_clusters  # type: ignore[method-assign]

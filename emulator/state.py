@@ -98,6 +98,10 @@ class EmulatorState:
     #: When set, every non-writer member reports this SynchronizationStatus while the writer's
     #: region is dark (AWS does not document what it shows then; "" = the field is absent).
     sync_during_outage: str | None = None
+    #: When a list: the connect timeouts of calls to a dark region are added to it instead of to the clock. The drill
+    #: runs a function that is not on the failover path (readiness) this way: in AWS it waits out its own timeouts
+    #: while the other functions run on, so its waits must not hold up the shared emulated clock.
+    deferred_dark_costs: list[float] | None = None
 
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
@@ -163,6 +167,7 @@ class EmulatorState:
             self.dark_since.clear()
             self.aurora_lag = None
             self.aurora_lag_slots.clear()
+            self.deferred_dark_costs = None
             self.aurora_lag_log.clear()
             self.sync_during_outage = None
 

@@ -13,6 +13,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
@@ -47,6 +48,38 @@ def error_code(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return type(exc).__name__
+
+
+def lag_queries(cluster_id: str, source_region: str, prefix: str = "lag") -> list[tuple[str, MetricDataQueryTypeDef]]:
+    """GetMetricData queries for both lag metrics of `cluster_id` under both dimension sets Aurora may use
+    (`DBClusterIdentifier`; `DBClusterIdentifier, SourceRegion` = the writer's region), one-minute Maximum:
+    (lag metric, query) pairs, ids `<prefix><n>`. The failover function and the readiness check read the
+    lag through these, so both judge the same figures."""
+    cluster: list[DimensionTypeDef] = [{"Name": "DBClusterIdentifier", "Value": cluster_id}]
+    source: DimensionTypeDef = {"Name": "SourceRegion", "Value": source_region}
+    out: list[tuple[str, MetricDataQueryTypeDef]] = []
+    for metric in LAG_METRICS:
+        for dims in (cluster, [*cluster, source]):
+            stat: MetricStatTypeDef = {
+                "Metric": {"Namespace": "AWS/RDS", "MetricName": metric, "Dimensions": dims},
+                "Period": LAG_PERIOD_SECONDS,
+                "Stat": "Maximum",
+            }
+            out.append((metric, {"Id": f"{prefix}{len(out)}", "MetricStat": stat, "ReturnData": True}))
+    return out
+
+
+def lag_from_results(
+    queries: list[tuple[str, MetricDataQueryTypeDef]], results: Iterable[Mapping[str, Any]], window_start: float, window_end: float
+) -> LagReading:
+    """The datapoints of :func:`lag_queries` (milliseconds) pooled per metric, in seconds, the preferred one with data winning."""
+    by_id = {q["Id"]: metric for metric, q in queries}
+    values: dict[str, list[float]] = {metric: [] for metric in LAG_METRICS}
+    for result in results:
+        metric = by_id.get(str(result.get("Id", "")))
+        if metric is not None:
+            values[metric].extend(float(v) / 1000.0 for v in result.get("Values", []))
+    return pick_lag(values, window_start, window_end)
 
 
 class AwsAdapter:
@@ -156,34 +189,17 @@ class AwsAdapter:
         AWS does not document the metrics' dimensions; an AWS workshop reads them under
         `DBClusterIdentifier` alone and under `DBClusterIdentifier, SourceRegion` (the writer's region,
         the peer's while this region is a secondary). Both sets are queried in the same call and their
-        datapoints pooled, so the figure is found under either answer.
+        datapoints pooled, so the figure is found under either answer (:func:`lag_queries`).
 
         Metric unit: milliseconds. EndTime is exclusive; callers pass whole minutes.
         """
-        cluster: list[DimensionTypeDef] = [{"Name": "DBClusterIdentifier", "Value": self.s.local_cluster_id}]
-        source: DimensionTypeDef = {"Name": "SourceRegion", "Value": self.s.peer_region}
-        dimension_sets = (cluster, [*cluster, source])
-        queries = [(metric, dims) for metric in LAG_METRICS for dims in dimension_sets]
-        def query(i: int, metric: str, dims: list[DimensionTypeDef]) -> MetricDataQueryTypeDef:
-            stat: MetricStatTypeDef = {
-                "Metric": {"Namespace": "AWS/RDS", "MetricName": metric, "Dimensions": dims},
-                "Period": LAG_PERIOD_SECONDS,
-                "Stat": "Maximum",
-            }
-            return {"Id": f"lag{i}", "MetricStat": stat, "ReturnData": True}
-
-        metric_queries = [query(i, metric, dims) for i, (metric, dims) in enumerate(queries)]
+        queries = lag_queries(self.s.local_cluster_id, self.s.peer_region)
         resp = self.cloudwatch.get_metric_data(
-            MetricDataQueries=metric_queries,
+            MetricDataQueries=[q for _, q in queries],
             StartTime=datetime.fromtimestamp(window_start, UTC),
             EndTime=datetime.fromtimestamp(window_end, UTC),
         )
-        values: dict[str, list[float]] = {metric: [] for metric in LAG_METRICS}
-        for result in resp.get("MetricDataResults", []):
-            ident = str(result.get("Id", ""))
-            if ident.startswith("lag") and ident[3:].isdigit() and int(ident[3:]) < len(queries):
-                values[queries[int(ident[3:])][0]].extend(float(v) / 1000.0 for v in result.get("Values", []))
-        return pick_lag(values, window_start, window_end)
+        return lag_from_results(queries, resp.get("MetricDataResults", []), window_start, window_end)
 
     # ---- probes (peer) --------------------------------------------------------
     def probe_http(self, url: str) -> bool:

@@ -346,6 +346,8 @@ class Runner:
         if isinstance(trigger, OperatorCommand):
             # Operators (and the drill's readiness check) see whether both regions run one release.
             outcome.status.update(self.release_status())
+            if trigger.action == "status":
+                outcome.status.update(self.readiness_status())
         self.log.info(
             "decision",
             extra={"trigger": asdict(trigger), "decision": asdict(decision), "probes": probes, "snapshot": outcome.status},
@@ -706,6 +708,18 @@ class Runner:
         if report["release_versions_match"] is False:
             self.log.warning("release versions differ between the regions", extra=report)
         return report
+
+    def readiness_status(self) -> dict[str, Any]:
+        """The latest result the readiness function stored in this region ({prefix}/failover/readiness), for `status`."""
+        from .aws import AwsError
+        from .readiness import decode, summary
+
+        name = f"{self.s.state_prefix}/readiness"
+        try:
+            raw = self.aws.get_params([name]).get(name)
+        except AwsError as exc:
+            return {"readiness": f"unreadable: {exc}"}
+        return summary(decode(raw), self.clock.now())
 
     def _step_notify(self, op: Operation) -> str:
         detection = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 from .lease import LEASE_TTL_SECONDS
@@ -258,3 +259,190 @@ def _url(name: str, value: str) -> str:
         if loopback:
             return value
     raise SettingsError(name, f"must be an https URL, got {value!r}")
+
+
+# ---------------------------------------------------------------- the readiness function
+#: Every environment variable the readiness function reads beyond the ones it shares with the failover
+#: function (listed in READINESS_SHARED) -> one-line meaning. Required unless "(optional".
+READINESS_ENV_VARS: dict[str, str] = {
+    "MDR_HOME_REGION": "The region the writer belongs in (the primary stack's region); elsewhere, readiness fails until the failback.",
+    "MDR_STANDBY_POSTURE": "(optional, default warm) how the standby stands by; a key of handlers/readiness.py POSTURES.",
+    "MDR_STANDBY_CAPACITY": "Instances the standby runs while standing by (web.standbyCapacity).",
+    "MDR_FAILOVER_FUNCTION": "This region's failover function (its reservation is checked).",
+    "MDR_FAILOVER_SCHEDULE": "The failover function's EventBridge Scheduler schedule (default group); must be ENABLED.",
+    "MDR_RESERVED_CONCURRENCY": "(optional, default 1) the reservation the failover function must hold.",
+    "MDR_DB_CLUSTER_PARAMETER_GROUP": "The cluster parameter group this region's cluster must use.",
+    "MDR_DB_INSTANCE_PARAMETER_GROUP": "The instance parameter group of this region's instances.",
+    "MDR_DB_PARAMETERS": 'The parameters both stacks declare, JSON {"cluster": {...}, "instance": {...}}.',
+    "MDR_DB_BACKUP_RETENTION_DAYS": "(optional, default 7) the declared automated-backup retention.",
+    "MDR_DB_SECRET_ARN": "The database credentials secret valid in this region.",
+    "MDR_DB_SECRET_ROLE": "owner (the primary's secret, replicated to the peer), replica (the primary's replica) or copy.",
+    "MDR_SEARCH_DOMAIN": "(optional, default '') this region's OpenSearch domain; '' skips the check.",
+    "MDR_MEDIA_BUCKET": "(optional, default '') this region's media bucket; '' skips the check.",
+    "MDR_MEDIA_PEER_BUCKET": "(optional, default '') the peer region's media bucket (the replication metrics' dimensions).",
+    "MDR_HEALTH_CHECK_IDS": 'Route 53 health checks of this region, JSON {"https": id, "writer": id, "calculated": id, ...}.',
+}
+#: The failover function's variables the readiness function reads too (same meaning, ENV_VARS).
+READINESS_SHARED = (
+    "MDR_STACK", "MDR_REGION", "MDR_PEER_REGION", "MDR_GLOBAL_CLUSTER_ID", "MDR_LOCAL_CLUSTER_ID", "MDR_LOCAL_CLUSTER_ARN",
+    "MDR_ASG_NAME", "MDR_SCALE_MIN", "MDR_SCALE_DESIRED", "MDR_SCALE_MAX", "MDR_SSM_PREFIX", "MDR_RPO_SECONDS",
+    "MDR_CONSECUTIVE_FAILURES", "MDR_PROBE_TIMEOUT_SECONDS", "MDR_CACHE_GLOBAL_DATASTORE_ID", "MDR_CACHE_REPLICATION_GROUP_ID",
+    "MDR_RELEASE_PARAMETER", "MDR_METRIC_NAMESPACE", "MDR_AWS_CONNECT_TIMEOUT", "MDR_AWS_READ_TIMEOUT", "MDR_AWS_MAX_ATTEMPTS",
+    "MDR_LOG_LEVEL",
+)
+SECRET_ROLES = ("owner", "replica", "copy")
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    """The readiness function's configuration (handlers/readiness_runner.py); read once from the environment."""
+
+    stack: str
+    region: str
+    peer_region: str
+    home_region: str
+    global_cluster_id: str
+    local_cluster_id: str
+    local_cluster_arn: str
+    ssm_prefix: str
+    asg_name: str
+    scale_min: int
+    scale_desired: int
+    scale_max: int
+    standby_capacity: int
+    failover_function: str
+    failover_schedule: str
+    cluster_parameter_group: str
+    instance_parameter_group: str
+    cluster_parameters: tuple[tuple[str, str], ...]
+    instance_parameters: tuple[tuple[str, str], ...]
+    secret_arn: str
+    secret_role: str
+    health_check_ids: tuple[tuple[str, str], ...]
+    standby_posture: str = "warm"
+    reserved_concurrency: int = 1
+    backup_retention_days: int = 7
+    rpo_seconds: float = 60.0
+    consecutive_failures: int = 3
+    probe_timeout_seconds: float = 3.0
+    cache_global_datastore_id: str = ""
+    cache_replication_group_id: str = ""
+    search_domain: str = ""
+    media_bucket: str = ""
+    media_peer_bucket: str = ""
+    release_parameter: str = ""
+    metric_namespace: str = "MagentoDR"
+    aws_connect_timeout: float = 3.0
+    aws_read_timeout: float = 10.0
+    aws_max_attempts: int = 5
+    log_level: str = "INFO"
+
+    @property
+    def state_prefix(self) -> str:
+        return f"{self.ssm_prefix}/failover"
+
+    @property
+    def readiness_param(self) -> str:
+        """Where the latest result is stored (the failover function's `status` reads it too)."""
+        return f"{self.state_prefix}/readiness"
+
+    @property
+    def account_id(self) -> str:
+        return self.local_cluster_arn.split(":")[4]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ReadinessSettings:
+        import json
+
+        from .readiness import POSTURES  # the postures are the pure core's; imported here to keep settings light
+
+        def req(name: str) -> str:
+            value = (environ.get(name) or "").strip()
+            if not value:
+                raise SettingsError(name, "is required for the readiness function but missing or empty (use that function's environment)")
+            return value
+
+        def opt(name: str, default: str) -> str:
+            value = environ.get(name)
+            return default if value is None or not value.strip() else value.strip()
+
+        def whole(name: str, default: str | None, minimum: int) -> int:
+            raw = req(name) if default is None else opt(name, default)
+            if not raw.isdigit() or int(raw) < minimum:
+                raise SettingsError(name, f"must be a whole number >= {minimum}, got {raw!r}")
+            return int(raw)
+
+        def json_map(name: str) -> dict[str, Any]:
+            try:
+                value = json.loads(req(name))
+            except ValueError:
+                raise SettingsError(name, "must be a JSON object") from None
+            if not isinstance(value, dict):
+                raise SettingsError(name, "must be a JSON object")
+            return value
+
+        def pairs(value: Any, name: str) -> tuple[tuple[str, str], ...]:
+            if not isinstance(value, dict) or not all(isinstance(v, str | int | float) for v in value.values()):
+                raise SettingsError(name, "must map names to values")
+            return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+
+        base = Settings.from_env(
+            {
+                # The failover function's parser validates the shared variables; the probe URL it also
+                # requires is not used here.
+                **{k: v for k, v in environ.items() if k in READINESS_SHARED},
+                "MDR_PEER_HEALTH_URL": "https://unused.invalid/",
+                "MDR_TOPIC_ARN": "unused",
+            }
+        )
+        posture = opt("MDR_STANDBY_POSTURE", "warm")
+        if posture not in POSTURES:
+            raise SettingsError("MDR_STANDBY_POSTURE", f"must be one of {sorted(POSTURES)}, got {posture!r}")
+        role = req("MDR_DB_SECRET_ROLE")
+        if role not in SECRET_ROLES:
+            raise SettingsError("MDR_DB_SECRET_ROLE", f"must be one of {SECRET_ROLES}, got {role!r}")
+        params = json_map("MDR_DB_PARAMETERS")
+        home = req("MDR_HOME_REGION")
+        if home not in (base.region, base.peer_region):
+            raise SettingsError("MDR_HOME_REGION", f"must be {base.region} or {base.peer_region}, got {home!r}")
+        return cls(
+            stack=base.stack,
+            region=base.region,
+            peer_region=base.peer_region,
+            home_region=home,
+            global_cluster_id=base.global_cluster_id,
+            local_cluster_id=base.local_cluster_id,
+            local_cluster_arn=base.local_cluster_arn,
+            ssm_prefix=base.ssm_prefix,
+            asg_name=base.asg_name,
+            scale_min=base.scale_min,
+            scale_desired=base.scale_desired,
+            scale_max=base.scale_max,
+            standby_capacity=whole("MDR_STANDBY_CAPACITY", None, 0),
+            failover_function=req("MDR_FAILOVER_FUNCTION"),
+            failover_schedule=req("MDR_FAILOVER_SCHEDULE"),
+            cluster_parameter_group=req("MDR_DB_CLUSTER_PARAMETER_GROUP"),
+            instance_parameter_group=req("MDR_DB_INSTANCE_PARAMETER_GROUP"),
+            cluster_parameters=pairs(params.get("cluster"), "MDR_DB_PARAMETERS"),
+            instance_parameters=pairs(params.get("instance"), "MDR_DB_PARAMETERS"),
+            secret_arn=req("MDR_DB_SECRET_ARN"),
+            secret_role=role,
+            health_check_ids=pairs(json_map("MDR_HEALTH_CHECK_IDS"), "MDR_HEALTH_CHECK_IDS"),
+            standby_posture=posture,
+            reserved_concurrency=whole("MDR_RESERVED_CONCURRENCY", "1", 1),
+            backup_retention_days=whole("MDR_DB_BACKUP_RETENTION_DAYS", "7", 1),
+            rpo_seconds=base.rpo_seconds,
+            consecutive_failures=base.consecutive_failures,
+            probe_timeout_seconds=base.probe_timeout_seconds,
+            cache_global_datastore_id=base.cache_global_datastore_id,
+            cache_replication_group_id=base.cache_replication_group_id,
+            search_domain=opt("MDR_SEARCH_DOMAIN", ""),
+            media_bucket=opt("MDR_MEDIA_BUCKET", ""),
+            media_peer_bucket=opt("MDR_MEDIA_PEER_BUCKET", ""),
+            release_parameter=base.release_parameter,
+            metric_namespace=base.metric_namespace,
+            aws_connect_timeout=base.aws_connect_timeout,
+            aws_read_timeout=base.aws_read_timeout,
+            aws_max_attempts=base.aws_max_attempts,
+            log_level=base.log_level,
+        )

@@ -25,6 +25,9 @@ from typing import Any
 
 import yaml
 
+from components.readiness import READINESS_ENTRY_POINT
+from handlers.readiness import CHECKS as READINESS_CHECKS
+
 from .runner import Resource, StackGraph, run_database_standby, run_pair
 
 PRICE_TABLE = Path(__file__).with_name("prices.json")
@@ -62,6 +65,7 @@ class Assumptions:
     cache_replicated_gb: float = 30.0
     lambda_evaluations_per_month: float = 43_800.0  # the one-minute schedule
     writer_gate_seconds: float = 0.05  # one DescribeGlobalClusters, when the accelerator is on
+    readiness_seconds: float = 3.0  # one readiness evaluation: some 25 read-only calls, most in the region
     custom_metrics_per_function: float = 12.0  # the function's MagentoDR metrics (writer, decisions by action, durations, lease)
     sns_publishes_million: float = 0.0  # within the free tier unless an incident storms
 
@@ -286,9 +290,32 @@ def _writer_gate(ctx: Context, r: Resource) -> None:
     ctx.add("front door", f"Lambda {r.name} duration (arm64)", gb_seconds, "lambda:gb-second-arm64", basis)
 
 
+def _readiness(ctx: Context, r: Resource) -> None:
+    """The readiness function: one run per its schedule's period; it publishes Ready and one metric per check."""
+    expression = next(str(s.inputs.get("scheduleExpression")) for s in ctx.graph.of_type("aws:scheduler/schedule:Schedule") if "readiness" in s.name)
+    minutes = float(expression.removeprefix("rate(").split()[0])
+    runs = HOURS_PER_MONTH * 60 / minutes
+    memory = _num(r.inputs.get("memorySize"), 128)
+    seconds = ctx.assume.readiness_seconds
+    ctx.add("automation", f"Lambda {r.name} duration (arm64)", runs * seconds * memory / 1024, "lambda:gb-second-arm64",
+            f"{runs:,.0f} runs ({expression}) x {seconds:g} s x {memory:g} MB")
+    ctx.add("automation", f"Lambda {r.name} requests", runs / 1e6, "lambda:requests-1m", f"{runs:,.0f} requests")
+    metrics = 1 + len(READINESS_CHECKS)
+    ctx.add("monitoring", f"custom metrics of {r.name}", metrics, "cloudwatch:custom-metric", f"Ready + {len(READINESS_CHECKS)} checks")
+
+
+def _dashboard(ctx: Context, r: Resource) -> None:
+    # The account's first three dashboards are free; priced as if this one were not (the account has others).
+    ctx.add("monitoring", f"dashboard {r.name}", 1, "cloudwatch:dashboard", "1 dashboard")
+
+
 def _function(ctx: Context, r: Resource) -> None:
-    if str(r.inputs.get("handler", "")).startswith("handlers.writer_gate."):
+    handler = str(r.inputs.get("handler", ""))
+    if handler.startswith("handlers.writer_gate."):
         _writer_gate(ctx, r)
+        return
+    if handler == READINESS_ENTRY_POINT:
+        _readiness(ctx, r)
         return
     env = (r.inputs.get("environment") or {}).get("variables") or {}
     probes = _num(env.get("MDR_PROBES_PER_INVOCATION"), 1)
@@ -357,6 +384,7 @@ RULES: dict[str, Callable[[Context, Resource], None]] = {
     "aws:kms/key:Key": _kms_key,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:lambda/function:Function": _function,
     "aws:s3/bucket:Bucket": _bucket,
@@ -403,7 +431,7 @@ FREE: dict[str, str] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "free",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "free (Bucket Keys keep KMS requests low)",
     "aws:s3/bucketVersioning:BucketVersioning": "free (noncurrent versions are in the storage assumption)",
-    "aws:scheduler/schedule:Schedule": "43,800 invocations a month, within EventBridge Scheduler's 14 million free",
+    "aws:scheduler/schedule:Schedule": "the failover schedule's 43,800 invocations a month and the readiness schedule's 8,760, within EventBridge Scheduler's 14 million free",
     "aws:secretsmanager/secretVersion:SecretVersion": "in its secret",
     "aws:sns/topicPolicy:TopicPolicy": "free",
     "aws:sns/topicSubscription:TopicSubscription": "email deliveries within the free tier",

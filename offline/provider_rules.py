@@ -19,6 +19,7 @@ means "each element of that list".
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,17 @@ def _datapoints_within_periods(obj: Mapping[str, Any]) -> str | None:
     if d is None or e is None:
         return None
     return None if int(float(d)) <= int(float(e)) else f"datapointsToAlarm {d} > evaluationPeriods {e}"
+
+
+def _dashboard_body_is_json(obj: Mapping[str, Any]) -> str | None:
+    body = obj.get("dashboardBody")
+    if not isinstance(body, str):
+        return "dashboardBody is required (a JSON document)"
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return f"dashboardBody is not JSON: {exc}"
+    return None
 
 
 def _recovery_window(obj: Mapping[str, Any]) -> str | None:
@@ -458,6 +470,13 @@ RULES: dict[str, tuple[Rule, ...]] = {
         # metric_alarm.go: at most 5 actions per state.
         custom("", lambda o: next((f"{k} has {len(o[k])} actions (at most 5)" for k in ("alarmActions", "okActions") if len(o.get(k) or []) > 5), None), source=TF + "cloudwatch/metric_alarm.go"),
     ),
+    "aws:cloudwatch/dashboard:Dashboard": (
+        # dashboard_name: Required, ForceNew, validDashboardName (validate.go): at most 255 characters of ^[0-9A-Za-z_-]+$.
+        length("dashboardName", 1, 255, source=TF + "cloudwatch/validate.go validDashboardName"),
+        matches("dashboardName", r"^[0-9A-Za-z_-]+$", source=TF + "cloudwatch/validate.go validDashboardName"),
+        # dashboard_body: Required, sdkv2.JSONDocumentSchemaRequired (validation.StringIsJSON).
+        custom("", _dashboard_body_is_json, source=TF + "cloudwatch/dashboard.go dashboard_body (JSONDocumentSchemaRequired)"),
+    ),
     "aws:cloudwatch/eventRule:EventRule": (
         at_least_one_of("eventPattern", "scheduleExpression", source=TF + "events/rule.go"),
         length("description", 0, 512, source=TF + "events/rule.go"),
@@ -718,6 +737,7 @@ REVIEWED: dict[str, frozenset[str]] = {
         {"aliases", "comment", "defaultCacheBehavior", "enabled", "httpVersion", "isIpv6Enabled", "originGroups", "origins", "restrictions", "viewerCertificate"}
     ),
     "aws:cloudfront/originAccessControl:OriginAccessControl": frozenset({"description", "originAccessControlOriginType", "signingBehavior", "signingProtocol", "name"}),
+    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardBody", "dashboardName"}),
     "aws:cloudwatch/eventRule:EventRule": frozenset({"description", "eventPattern"}),
     "aws:cloudwatch/eventTarget:EventTarget": frozenset({"arn", "deadLetterConfig", "input", "roleArn", "rule"}),
     "aws:cloudwatch/logGroup:LogGroup": frozenset({"kmsKeyId", "name", "retentionInDays"}),

@@ -31,3 +31,37 @@ def test_the_stacks_alarm_on_the_lag_metrics_the_function_judges() -> None:
     from handlers import decide
 
     assert contracts.LAG_METRICS == decide.LAG_METRICS
+
+
+def test_the_readiness_metrics_and_checks_match() -> None:
+    from handlers import readiness
+
+    assert (readiness.READY_METRIC, readiness.CHECK_METRIC) == (contracts.READY_METRIC, contracts.READINESS_CHECK_METRIC)
+    assert readiness.CHECKS == contracts.READINESS_CHECKS
+
+
+def test_the_dashboards_failover_metrics_are_the_ones_the_function_publishes() -> None:
+    import re
+    from pathlib import Path
+
+    from handlers.decide import Act
+
+    source = (Path(__file__).resolve().parents[1] / "handlers" / "runner.py").read_text()
+    published = set(re.findall(r'metrics\.add\("([A-Za-z]+)"', source))
+    assert set(contracts.FAILOVER_METRICS) == published
+    assert set(contracts.DECISION_ACTIONS) == {a.value for a in Act}
+
+
+def test_readiness_judges_the_stacks_heartbeat_window_and_media_rule_ids() -> None:
+    from components import failover_automation, media_bucket
+    from handlers import readiness
+
+    assert readiness.HEARTBEAT_MINUTES == failover_automation.HEARTBEAT_MINUTES
+    assert readiness.replication_rule_id("eu-west-1") == media_bucket.replication_rule_id("eu-west-1")
+
+
+def test_readiness_knows_the_stacks_placeholder_for_no_release() -> None:
+    from components.magento_runtime import NO_RELEASE
+    from handlers import readiness
+
+    assert readiness.NO_RELEASE == NO_RELEASE

@@ -129,8 +129,9 @@ def scale_secondary(primary: StackGraph, secondary: StackGraph) -> OutageRun:
 
 def test_scaling_the_secondary_web_tier_touches_only_eu_west_1(scale_secondary: OutageRun) -> None:
     _assert_touches_only_available_regions(scale_secondary, "us-east-1")
-    # The group's ceiling and the production size the failover function scales to; nothing else changes.
-    assert _changing(scale_secondary) == {("frontend-web", "eu-west-1"), ("failover-function", "eu-west-1")}
+    # The group's ceiling and the production size the failover function scales to (and the readiness
+    # function checks the standby can reach); nothing else changes.
+    assert _changing(scale_secondary) == {("frontend-web", "eu-west-1"), ("failover-function", "eu-west-1"), ("readiness-function", "eu-west-1")}
     asg = next(t for t in scale_secondary.plan.targets if t.name == "frontend-web")
     assert asg.why == "changes maxSize"
     # The IAM policies that read the group's ARN stay as recorded: IAM's API is in us-east-1.

@@ -93,6 +93,20 @@ def test_defaults_fill_in_what_the_stack_file_omits() -> None:
     assert settings.network.cidr == "10.10.0.0/16"
     assert settings.database.instance_count == 2 and settings.database.backup_retention_days == 7
     assert settings.failover.consecutive_failures == 7 and settings.protect is True  # (7 - 1) x 10 s: a full minute from the first failed probe to the last
+    assert (settings.readiness.schedule_minutes, settings.readiness.alarm_after_minutes) == (5, 15)
+
+
+def test_a_longer_readiness_schedule_raises_the_default_alarm_time_with_it() -> None:
+    raw = raw_config("primary")
+    raw["readiness"] = {"scheduleMinutes": 30}
+    assert parse_settings("primary", raw).readiness.alarm_after_minutes == 30
+
+
+def test_a_database_standby_has_no_readiness_section() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in example_config("bunker").items()}
+    raw["readiness"] = {"scheduleMinutes": 5}
+    with pytest.raises(ConfigError, match="magento-dr:readiness has no effect on a database standby"):
+        parse_settings("bunker", raw)
 
 
 def test_full_page_cache_stays_redis_unless_varnish_is_asked_for() -> None:
@@ -177,6 +191,10 @@ BAD_CONFIGS = [
     ("primary", "failover.arcRegionSwitch", True, ["magento-dr:failover.arcRegionSwitch", "paired standby", "owns"]),
     ("secondary", "failover.arcApprovalRoleArn", "arn:aws:iam::123456789012:role/dr-approvers", ["arcApprovalRoleArn", "no effect without"]),
     ("primary", "failover.rpoSecondz", 60, ["magento-dr:failover.rpoSecondz", "not a known setting"]),
+    ("primary", "readiness.scheduleMinutes", 0, ["magento-dr:readiness.scheduleMinutes", "between 1 and 60"]),
+    ("primary", "readiness.alarmAfterMinutes", 16, ["magento-dr:readiness.alarmAfterMinutes", "every 5 minutes", "use 15 or 20"]),
+    ("primary", "readiness.alarmAfterMinutes", 2, ["magento-dr:readiness.alarmAfterMinutes", "between 5 and 1440"]),
+    ("primary", "readiness.alarmAfterMinutes", 1445, ["magento-dr:readiness.alarmAfterMinutes", "between 5 and 1440"]),
     ("primary", "dns.shopHostname", "shop.example.org", ["magento-dr:dns.shopHostname", "not inside the hosted zone"]),
     ("primary", "dns.zoneName", _DELETE, ["magento-dr:dns.zoneName", "required"]),
     ("primary", "protect", "sometimes", ["magento-dr:protect", "true or false"]),

@@ -113,7 +113,7 @@ def test_probing_covers_the_whole_minute_at_the_configured_cadence(stack: StackG
 
 
 def test_asynchronous_failures_go_to_the_dead_letter_queue(stack: StackGraph) -> None:
-    config = stack.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    config = stack.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "failover-async")
     queue = stack.one("aws:sqs/queue:Queue", "failover-dead-letters")
     assert config.inputs["destinationConfig"]["onFailure"]["destination"] == queue.outputs["arn"]
     assert config.inputs["maximumRetryAttempts"] == 0
@@ -132,7 +132,7 @@ def test_everything_lives_in_the_stacks_own_region(stack: StackGraph) -> None:
 
 
 def test_schedule_evaluates_every_minute_in_this_region(stack: StackGraph) -> None:
-    schedule = stack.one("aws:scheduler/schedule:Schedule")
+    schedule = stack.one("aws:scheduler/schedule:Schedule", "failover-schedule")
     assert schedule.inputs["scheduleExpression"] == "rate(1 minute)"
     assert schedule.inputs["flexibleTimeWindow"] == {"mode": "OFF"}
     target = schedule.inputs["target"]
@@ -149,7 +149,7 @@ def test_schedule_evaluates_every_minute_in_this_region(stack: StackGraph) -> No
 def test_scheduler_role_is_assumable_only_by_this_schedule(stack: StackGraph) -> None:
     role = stack.one("aws:iam/role:Role", "failover-scheduler-role")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    schedule = stack.one("aws:scheduler/schedule:Schedule")
+    schedule = stack.one("aws:scheduler/schedule:Schedule", "failover-schedule")
     assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
     expected = f":{stack.exports['region']}:123456789012:schedule/default/{schedule.inputs['name']}"
     assert statement["Condition"]["StringEquals"]["aws:SourceArn"].endswith(expected)

@@ -149,7 +149,7 @@ def test_the_failover_refreshes_the_purge_list_first_and_empties_every_varnish_l
     assert json.loads(graph.one(T_DOCUMENT, "failover-post-failover").inputs["content"]) == post_failover_document("varnish")
     assert not {SYNC_AS_ROOT, BAN_ALL_AS_ROOT} & set(run_commands(example))
     # The function runs it as before: same environment variable, same permissions (one document ARN).
-    fn = graph.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    fn = graph.one("aws:lambda/function:Function", "failover-function").inputs["environment"]["variables"]
     assert fn["MDR_RUN_COMMAND_DOCUMENT"] == graph.one(T_DOCUMENT, "failover-post-failover").inputs["name"]
 
 

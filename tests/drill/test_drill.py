@@ -203,3 +203,47 @@ def test_cli_lists_the_variants_and_refuses_one_with_flap(capsys: pytest.Capture
     with pytest.raises(SystemExit) as info:
         main(["--scenario", "flap", "--variant", "crash"])
     assert info.value.code == 2 and "--variant applies to --scenario full" in capsys.readouterr().err
+
+
+def test_readiness_runs_in_both_regions_goes_red_in_the_outage_and_green_after_the_failback(full: tuple[DrillRun, str]) -> None:
+    run, text = full
+    steps = {s.name: s for s in run.result.steps}
+    for name in ("readiness: as the world is before the outage", "readiness: the standby not ready during the outage",
+                 "readiness: both regions ready again after the failback"):
+        assert steps[name].ok, steps[name].detail
+    assert invariant_ok(run, "readiness-reports")
+    runs = run.result.readiness_runs
+    assert {x.region for x in runs} == {"us-east-1", "eu-west-1"} and all(x.ok for x in runs)
+    phases = {p.name: p for p in run.result.phases}
+    dark, back = phases["outage"].started_at, phases["recovery"].started_at
+    # While us-east-1 is dark only the standby evaluates, and it says why a failover would not work now.
+    in_outage = [x for x in runs if dark <= x.started_at < back]
+    assert in_outage and {x.region for x in in_outage} == {"eu-west-1"}
+    red = [x for x in in_outage if not x.ready]
+    assert red and "peer" in red[-1].failing and "us-east-1" in red[-1].reasons["peer"]
+    # What only us-east-1 answers (Route 53's API, the peer's release) is unknown, never a failure or a hang.
+    assert {"health-checks", "release"} <= set(red[-1].unknown)
+    assert all(x.ended_at - x.started_at <= 60 for x in runs)
+    # The last evaluation of each region is ready; the standby still warns that it runs at production size.
+    last = {x.region: x for x in runs}
+    assert last["us-east-1"].ready and last["eu-west-1"].ready and "capacity" in last["eu-west-1"].unknown
+    # Readiness calls are counted apart from the failover functions', and never reach the database standby's region.
+    assert set(run.result.readiness_calls) == {"primary readiness", "secondary readiness"}
+    assert "us-west-2" not in str(run.result.function_calls_by_region)
+    report = json.loads(run.json_path.read_text())
+    assert len(report["readiness"]["runs"]) == len(runs) and report["readiness"]["api_calls"]["total"] == sum(x.api_calls for x in runs)
+    assert "readiness:" in text and "not-ready alarm:" in text
+
+
+def test_the_not_ready_alarm_as_declared_notifies_once_after_its_window_and_on_recovery() -> None:
+    from drill.scenario import alarm_transitions
+
+    # Ready at 0 and 300, not ready from 600 to 1500, ready again at 1800 (evaluations every 300 s, 3 of 3 periods).
+    points = [(t + 5.0, 0.0 if 600 <= t <= 1500 else 1.0) for t in range(0, 2400, 300)]
+    changes = alarm_transitions(points, 0.0, 2400.0, period=300, evaluation_periods=3, datapoints_to_alarm=3, treat_missing="breaching")
+    assert changes == [(1500.0, "ALARM"), (2100.0, "OK")]
+    # A missing evaluation counts as not ready (silence is not readiness); one ready period in three is not enough to alarm.
+    gap = [(5.0, 1.0), (905.0, 1.0)]
+    assert alarm_transitions(gap, 0.0, 1200.0, period=300, evaluation_periods=3, datapoints_to_alarm=3, treat_missing="breaching") == []
+    assert alarm_transitions([(5.0, 1.0)], 0.0, 1200.0, period=300, evaluation_periods=3, datapoints_to_alarm=3,
+                             treat_missing="breaching") == [(1200.0, "ALARM")]

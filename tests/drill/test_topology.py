@@ -14,7 +14,7 @@ from offline.runner import StackGraph
 
 def test_function_environment_is_the_graphs_own(topology: Topology, primary: StackGraph, secondary: StackGraph) -> None:
     for graph, region in ((primary, topology.primary), (secondary, topology.secondary)):
-        fn = graph.one("aws:lambda/function:Function")
+        fn = graph.one("aws:lambda/function:Function", "failover-function")
         assert dict(region.function_env) == fn.inputs["environment"]["variables"]
         # ... and the handler accepts it as is.
         assert Settings.from_env(region.function_env).local_cluster_arn == region.cluster_arn
