@@ -13,6 +13,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+#: How long an Aurora DB instance added to a cluster takes from `creating` to `available`, and how long a web
+#: instance launched by a scale-up takes to be in service (launch, boot and the load balancer's health checks
+#: folded into one figure). The emulator's defaults are the RTO budget's estimates (components/rto.py
+#: DB_INSTANCE_CREATE_SECONDS and WEB_INSTANCE_READY_SECONDS; tests/test_contracts.py keeps them equal); the
+#: drill plays other values in its variants.
+DB_INSTANCE_CREATE_SECONDS = 600.0
+WEB_INSTANCE_READY_SECONDS = 240.0
+#: What FailoverGlobalCluster / SwitchoverGlobalCluster do with a target cluster that has no `available` DB
+#: instance (AWS does not document it; docs/aws-assumptions.md): "refuse" answers InvalidDBClusterStateFault;
+#: "accept" promotes it, and the new primary has no writer instance until one of its instances is available.
+HEADLESS_PROMOTION_ANSWERS = ("refuse", "accept")
+
 
 @dataclass
 class Fault:
@@ -102,6 +114,12 @@ class EmulatorState:
     #: runs a function that is not on the failover path (readiness) this way: in AWS it waits out its own timeouts
     #: while the other functions run on, so its waits must not hold up the shared emulated clock.
     deferred_dark_costs: list[float] | None = None
+    db_instance_create_seconds: float = DB_INSTANCE_CREATE_SECONDS
+    web_instance_ready_seconds: float = WEB_INSTANCE_READY_SECONDS
+    headless_promotion: str = "refuse"
+    #: Whatever was created or launched at or before this emulator time is as a long-running world has it
+    #: (DB instances available, web instances in service): `emulator.settle()` after seeding a world.
+    settled_until: float = float("-inf")
 
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
@@ -111,6 +129,10 @@ class EmulatorState:
     def advance(self, seconds: float) -> None:
         with self.lock:
             self.clock_offset += max(0.0, seconds)
+
+    def ready(self, created_at: float, takes_seconds: float) -> bool:
+        """Whether something created at `created_at` that takes `takes_seconds` is ready now (or was settled)."""
+        return created_at <= self.settled_until or self.now() >= created_at + takes_seconds
 
     # ---- darkness --------------------------------------------------------
     def set_dark(self, region: str, dark: bool = True) -> None:
@@ -170,6 +192,10 @@ class EmulatorState:
             self.deferred_dark_costs = None
             self.aurora_lag_log.clear()
             self.sync_during_outage = None
+            self.db_instance_create_seconds = DB_INSTANCE_CREATE_SECONDS
+            self.web_instance_ready_seconds = WEB_INSTANCE_READY_SECONDS
+            self.headless_promotion = "refuse"
+            self.settled_until = float("-inf")
 
 
 STATE = EmulatorState()
