@@ -571,6 +571,7 @@ class Runner:
         from .aws import AwsError, error_code
 
         data_loss = kind == "failover"
+        prepared = op.status == "preparing"
         op.status = "promoting"
         op.requested_at = self.clock.now()
         try:
@@ -585,7 +586,8 @@ class Runner:
             if fs.get("ToDbClusterArn") == self.s.local_cluster_arn or mine:
                 self._event(op, "promotion-requested", "ok", f"{error_code(exc)}; AWS shows promotion to this region")
                 return
-            op.status = "failed"
+            # Refused: a prepared operation keeps its preparation (the next evaluation asks again); any other is over.
+            op.status, op.requested_at = ("preparing", None) if prepared else ("failed", op.requested_at)
             self._event(op, "promotion-requested", "failed", f"{error_code(exc)}: {exc}")
             self._save_op(op)
             raise
@@ -643,27 +645,26 @@ class Runner:
         later invocation resumes. An instance takes ~10 minutes, far more than one invocation's budget
         beside the promotion and the steps (handlers/README.md, "Time budget").
         """
-        instances = self._read_instances()
-        if instances is not None and _available(instances):
-            return True
-        if "scale_asg" not in op.steps_done:
-            self._run_step(op, "scale_asg")
-        if not op.db_instances_added:
-            self._add_instances(op, instances or [])
-        deadline = self.clock.monotonic() + self.s.db_instance_timeout_seconds
-        while True:
-            instances = self._read_instances()
-            ready = _available(instances or [])
-            if ready:
-                waited = self.clock.now() - op.started_at
-                self._event(op, "db-instance-available", "ok", f"{ready[0]} available, {waited:.0f}s after the decision")
-                self._save_op(op)
-                return True
-            if self.clock.monotonic() >= deadline:
-                self._save_op(op)
-                return False
-            self._keepalive()
-            self.clock.sleep(min(self.s.poll_seconds, max(0.0, deadline - self.clock.monotonic())))
+        instances = self._read_instances() or []
+        ready = _available(instances)
+        if not ready:
+            if "scale_asg" not in op.steps_done:
+                self._run_step(op, "scale_asg")
+            if not op.db_instances_added:
+                self._add_instances(op, instances)
+            deadline = self.clock.monotonic() + self.s.db_instance_timeout_seconds
+            while not ready:
+                if self.clock.monotonic() >= deadline:
+                    self._save_op(op)
+                    return False
+                self._keepalive()
+                self.clock.sleep(min(self.s.poll_seconds, max(0.0, deadline - self.clock.monotonic())))
+                ready = _available(self._read_instances() or [])
+        if op.db_instances_added and not any(e.get("step") == "db-instance-available" for e in op.timeline):
+            waited = self.clock.now() - op.started_at
+            self._event(op, "db-instance-available", "ok", f"{ready[0]} available, {waited:.0f}s after the decision")
+            self._save_op(op)
+        return True
 
     def _add_instances(self, op: Operation, existing: list[tuple[str, str]]) -> None:
         """CreateDBInstance for each `{cluster}-failover-N` (the first the writer-to-be: promotion tier 0), spread over

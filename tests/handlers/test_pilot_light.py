@@ -255,3 +255,20 @@ def test_the_operation_record_always_fits_a_standard_parameter() -> None:
     assert len(text) <= 4096
     back = runner.Operation.load(text)
     assert back is not None and [e["step"] for e in back.timeline] == [f"step-{n}" for n in range(12)]
+
+
+def test_a_promotion_refused_after_the_preparation_keeps_it_and_asks_again(pilot: World) -> None:
+    """AWS refuses the first request (another operation, throttling): the preparation stands, no instance is added again,
+    the next evaluation asks again, one promotion in the end."""
+    emulator.set_instance_timings(db_create_seconds=60)
+    emulator.set_dark(PRIMARY)
+    fault = emulator.inject_fault("error", service="rds", operation="FailoverGlobalCluster", error_code="InvalidGlobalClusterStateFault", remaining=1)
+    runs = _until(pilot, lambda r: (r["operation"] or {}).get("status") == "complete")
+    assert fault.hits == 1 and any("InvalidGlobalClusterStateFault" in (r.get("error") or "") for r in runs)
+    refused = next(r for r in runs if "InvalidGlobalClusterStateFault" in (r.get("error") or ""))
+    assert refused["operation"]["status"] == "preparing"
+    ops = {r["operation"]["op_id"] for r in runs if r["operation"]}
+    assert len(ops) == 1 and sorted(_instances(pilot)) == ADDED  # one operation, one set of instances
+    assert pilot.promotions() == [("magento-gdb", pilot.secondary_arn, "failover")]
+    timeline = runs[-1]["operation"]["timeline"]
+    assert [e["step"] for e in timeline if e["result"] == "ok"].count("scale_asg") == 1
