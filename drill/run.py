@@ -6,9 +6,10 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import emulator
 from handlers import failover
@@ -28,19 +29,46 @@ class DrillRun:
     log_path: Path
 
 
-def stacks_topology(database_standby: bool = True, front_door: str = "route53", full_page_cache: str | None = None) -> Topology:
+#: The keys of the secondary's file that its standby posture decides (magento-dr:standby.posture; components/config.py
+#: validates explicit values against the posture): the drill leaves them to the posture it plays.
+POSTURE_DECIDES = {
+    "magento-dr:database": ("instanceCount",),
+    "magento-dr:web": ("standbyCapacity",),
+    "magento-dr:cache": ("replicas",),
+    "magento-dr:search": ("instanceCount", "instanceType"),
+    "magento-dr:network": ("natGateways",),
+}
+
+
+def posture_overrides(posture: str, file_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The one place the drill sets a posture: magento-dr:standby.posture on the secondary, and the keys the posture decides
+    left out of what its file says (their defaults follow the posture)."""
+    out: dict[str, Any] = {"magento-dr:standby": {**dict(file_config.get("magento-dr:standby") or {}), "posture": posture}}
+    for key, decided in POSTURE_DECIDES.items():
+        values = dict(file_config.get(key) or {})
+        out[key] = {k: v for k, v in values.items() if k not in decided}
+    return out
+
+
+def stacks_topology(
+    database_standby: bool = True, front_door: str = "route53", full_page_cache: str | None = None, posture: str | None = None
+) -> Topology:
     """Both stacks under the mock runner, exactly as `pulumi up` would run them, and (by default)
     the example database standby (examples/Pulumi.bunker.yaml) as a third member of the global database.
     `front_door="accelerator"` runs both stacks with `failover.globalAccelerator: true`; `full_page_cache`
-    sets magento-dr:web.fullPageCache on both shop stacks (None: as their files say)."""
+    sets magento-dr:web.fullPageCache on both shop stacks (None: as their files say); `posture` sets the
+    secondary's magento-dr:standby.posture (None: as its file says)."""
     from offline.runner import accelerator_overrides, load_stack_config, run_database_standby, run_pair
 
-    def overrides(stack: str) -> dict[str, object] | None:
-        merged: dict[str, object] = {}
+    def overrides(stack: str) -> dict[str, Any] | None:
+        merged: dict[str, Any] = {}
+        if posture is not None and stack == "secondary":
+            merged.update(posture_overrides(posture, load_stack_config(stack)))
         if front_door == "accelerator":
             merged.update(accelerator_overrides(stack))
         if full_page_cache is not None:
-            merged["magento-dr:web"] = {**(load_stack_config(stack).get("magento-dr:web") or {}), "fullPageCache": full_page_cache}
+            web = merged.get("magento-dr:web") or load_stack_config(stack).get("magento-dr:web") or {}
+            merged["magento-dr:web"] = {**dict(web), "fullPageCache": full_page_cache}
         return merged or None
 
     primary, secondary = run_pair(primary_overrides=overrides("primary"), secondary_overrides=overrides("secondary"))
@@ -55,8 +83,9 @@ def run_emulator_drill(
     topology: Topology | None = None,
     database_standby: bool = True,
     full_page_cache: str | None = None,
+    posture: str | None = None,
 ) -> DrillRun:
-    """`database_standby` and `full_page_cache` apply only when the topology is built here (`topology` None)."""
+    """`database_standby`, `full_page_cache` and `posture` apply only when the topology is built here (`topology` None)."""
     out = out or sys.stdout
     if topology is None:
         what = "both stacks and the example database standby (bunker)" if database_standby else "both stacks"
@@ -64,8 +93,10 @@ def run_emulator_drill(
             what += ", with failover.globalAccelerator: true"
         if full_page_cache is not None:
             what += f", with web.fullPageCache: {full_page_cache},"
+        if posture is not None:
+            what += f", the secondary standing by {posture},"
         print(f"Running {what} under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
-        topology = stacks_topology(database_standby, options.front_door, full_page_cache)
+        topology = stacks_topology(database_standby, options.front_door, full_page_cache, posture)
     reports_dir.mkdir(parents=True, exist_ok=True)
     world = start(topology)
     # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own

@@ -239,6 +239,8 @@ def start_operation(
     target = _target_member(gc, target_id, region)
     if target is None:
         raise _Fault("DBClusterNotFoundFault", f"DBCluster {target_id} is not a member of global cluster {gid}.")
+    kind = "failover" if data_loss else "switchover"
+    STATE.promotion_requests.append((STATE.now(), target.db_cluster_arn, kind, bool(available_instances(target))))
     extra = _extra(gc)
     if extra["op"] is not None:
         raise _Fault(

@@ -99,6 +99,9 @@ class EmulatorState:
     dark_http_seconds: float = 2.0
     #: Every global operation the emulated RDS accepted: (global id, target ARN, "failover"|"switchover").
     promotions: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Every promotion request that named a member (accepted or refused): (emulator time, target ARN, kind, whether the
+    #: target had an available DB instance then).
+    promotion_requests: list[tuple[float, str, str, bool]] = field(default_factory=list)
     #: region -> emulator time it went dark (while it is dark).
     dark_since: dict[str, float] = field(default_factory=dict)
     #: How Aurora publishes its global-database lag metrics (emulator/aurora_metrics.py); None: it does not.
@@ -186,6 +189,7 @@ class EmulatorState:
             self.calls.clear()
             self.client_calls.clear()
             self.promotions.clear()
+            self.promotion_requests.clear()
             self.dark_since.clear()
             self.aurora_lag = None
             self.aurora_lag_slots.clear()
