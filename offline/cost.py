@@ -431,7 +431,9 @@ FREE: dict[str, str] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "free",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "free (Bucket Keys keep KMS requests low)",
     "aws:s3/bucketVersioning:BucketVersioning": "free (noncurrent versions are in the storage assumption)",
-    "aws:scheduler/schedule:Schedule": "the failover schedule's 43,800 invocations a month and the readiness schedule's 8,760, within EventBridge Scheduler's 14 million free",
+    "aws:scheduler/schedule:Schedule": (
+        "the failover schedule's 43,800 invocations a month and the readiness schedule's 8,760, within EventBridge Scheduler's 14 million free"
+    ),
     "aws:secretsmanager/secretVersion:SecretVersion": "in its secret",
     "aws:sns/topicPolicy:TopicPolicy": "free",
     "aws:sns/topicSubscription:TopicSubscription": "email deliveries within the free tier",
