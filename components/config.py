@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .posture import (
     DEFAULT_FAILOVER_DATABASE_INSTANCES,
@@ -24,6 +24,9 @@ from .posture import (
     PostureName,
 )
 from .varnish import DEFAULT_MEMORY_PERCENT, FULL_PAGE_CACHES, MEMORY_PERCENT_RANGE
+
+if TYPE_CHECKING:
+    from .rto import RtoBudget
 
 NAMESPACE = "magento-dr"
 
@@ -1012,11 +1015,11 @@ def budget_posture(role: Role, posture: PostureName | None) -> PostureName:
     return posture if role == "secondary" and posture is not None else "hot"
 
 
-def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm") -> None:
-    """Reject settings whose worst-case failover (components/rto.py) exceeds failover.rtoSeconds."""
+def rto_budget(failover: FailoverSettings, posture: PostureName) -> RtoBudget:
+    """The worst-case failover (components/rto.py) these settings give a region standing by in `posture`."""
     from .rto import failover_budget  # pure; imported here to keep this module's imports minimal
 
-    budget = failover_budget(
+    return failover_budget(
         probe_interval_seconds=failover.probe_interval_seconds,
         consecutive_failures=failover.consecutive_failures,
         health_check_interval_seconds=failover.health_check_interval_seconds,
@@ -1024,13 +1027,18 @@ def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm")
         front_door=front_door_of(failover),
         posture=posture,
     )
+
+
+def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm") -> None:
+    """Reject settings whose worst-case failover (components/rto.py) exceeds failover.rtoSeconds."""
+    budget = rto_budget(failover, posture)
     if budget.prepare and budget.total_seconds > failover.rto_seconds:
         raise ConfigError(
             f"{_key('failover', 'rtoSeconds')} is {failover.rto_seconds}s but a {posture} standby's worst-case failover "
             f"takes {budget.total_seconds}s: {budget.explain()}. Most of it is adding the DB instance to the headless "
             f"cluster, which no setting shortens: raise {_key('failover', 'rtoSeconds')} to at least {budget.total_seconds}, "
             f"or choose {_key('standby', 'posture')} warm (a reader stands by; budget "
-            f"{_warm_budget(failover)}s)"
+            f"{rto_budget(failover, 'warm').total_seconds}s)"
         )
     if budget.total_seconds > failover.rto_seconds:
         raise ConfigError(
@@ -1039,19 +1047,6 @@ def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm")
             f"{_key('failover', 'probeIntervalSeconds')}, {_key('failover', 'consecutiveFailures')}, "
             f"{_key('failover', 'healthCheckIntervalSeconds')} or {_key('failover', 'healthCheckFailureThreshold')}"
         )
-
-
-def _warm_budget(failover: FailoverSettings) -> int:
-    from .rto import failover_budget
-
-    return failover_budget(
-        probe_interval_seconds=failover.probe_interval_seconds,
-        consecutive_failures=failover.consecutive_failures,
-        health_check_interval_seconds=failover.health_check_interval_seconds,
-        health_check_failure_threshold=failover.health_check_failure_threshold,
-        front_door=front_door_of(failover),
-        posture="warm",
-    ).total_seconds
 
 
 # An IAM role ARN (the execution approval block's approvalRole).

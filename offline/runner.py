@@ -439,8 +439,7 @@ def posture_overrides(posture: str, *, root: Path = PROJECT_ROOT) -> dict[str, A
     """The example secondary as a stack file for `posture` would read (warm: the example as written): `standby.posture`
     set, the sized settings left to the posture's defaults, and `failover.rtoSeconds` raised to the posture's budget (whole minutes)
     where the example's objective is below it (a pilot light's instance creation)."""
-    from components.config import front_door_of, parse_settings
-    from components.rto import failover_budget
+    from components.config import parse_settings, rto_budget
 
     base = load_stack_config("secondary", root)
     out: dict[str, Any] = {"magento-dr:standby": {"posture": posture}}
@@ -450,14 +449,7 @@ def posture_overrides(posture: str, *, root: Path = PROJECT_ROOT) -> dict[str, A
         out[key] = {k: v for k, v in dict(base.get(key) or {}).items() if k not in sized}
     failover = dict(base.get("magento-dr:failover") or {})
     current = parse_settings("secondary", {k.split(":", 1)[1]: v for k, v in base.items()}).failover
-    budget = failover_budget(
-        probe_interval_seconds=current.probe_interval_seconds,
-        consecutive_failures=current.consecutive_failures,
-        health_check_interval_seconds=current.health_check_interval_seconds,
-        health_check_failure_threshold=current.health_check_failure_threshold,
-        front_door=front_door_of(current),
-        posture=posture,  # type: ignore[arg-type]
-    )
+    budget = rto_budget(current, posture)  # type: ignore[arg-type]
     if budget.total_seconds > current.rto_seconds:
         failover["rtoSeconds"] = -(-budget.total_seconds // 60) * 60
     out["magento-dr:failover"] = failover
