@@ -65,7 +65,8 @@ endif
 preview: $(STAMP)
 	$(BIN)/python -m offline.preview
 
-## cost: each example stack's monthly estimate, itemised, from the mock graph and offline/prices.json
+## cost: each example stack's monthly estimate, itemised, from the mock graph and offline/prices.json, then the
+## secondary in each standby posture beside its RTO budget (chart: reports/cost-postures.svg)
 ## (COST_ARGS=--json for CI; COST_ARGS="--assumptions FILE" to change usage)
 COST_ARGS ?=
 cost: $(STAMP)

@@ -12,9 +12,21 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from .posture import (
+    DEFAULT_FAILOVER_DATABASE_INSTANCES,
+    DEFAULT_POSTURE,
+    MAX_FAILOVER_DATABASE_INSTANCES,
+    POSTURES,
+    SIZING,
+    Bound,
+    PostureName,
+)
 from .varnish import DEFAULT_MEMORY_PERCENT, FULL_PAGE_CACHES, MEMORY_PERCENT_RANGE
+
+if TYPE_CHECKING:
+    from .rto import RtoBudget
 
 NAMESPACE = "magento-dr"
 
@@ -25,7 +37,7 @@ NatMode = Literal["per-az", "single", "none"]
 
 # What a `scope: database` stack (a further secondary region of the global database, with no
 # shop tiers) may configure: everything else would be silently ignored, so it is refused.
-DATABASE_SCOPE_SECTIONS = ("web", "cache", "search", "media", "release", "readiness")
+DATABASE_SCOPE_SECTIONS = ("web", "cache", "search", "media", "release", "readiness", "standby")
 DATABASE_SCOPE_FAILOVER_KEYS = ("notificationEmails", "rpoSeconds")  # rpoSeconds: its replication-lag alarm
 
 # https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints
@@ -44,6 +56,13 @@ _EC2_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _SEARCH_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+\.search$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _AMI_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
+
+# "Aurora MySQL versions 3.09 or higher contain availability improvements that enable secondary Region read
+# replicas to maintain service continuity during unplanned events" (before, they "could not restart"). Whether a
+# *new* instance starts while the primary's region is down is not stated (docs/aws-assumptions.md P3).
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-secondary-availability.html
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraMySQLReleaseNotes/AuroraMySQL.Updates.3090.html
+PILOT_LIGHT_MIN_AURORA_MINOR = 9
 
 # Route 53 accepts only these request intervals for endpoint health checks.
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html
@@ -192,6 +211,15 @@ class ReadinessSettings:
 
 
 @dataclass(frozen=True)
+class StandbySettings:
+    """How the secondary stands by (components/posture.py); the primary runs production and has none."""
+
+    posture: PostureName = DEFAULT_POSTURE
+    failover_database_instances: int = 0
+    """pilot-light: the DB instances the failover function adds to the headless cluster before promoting it."""
+
+
+@dataclass(frozen=True)
 class OutageSettings:
     """Outage mode (RUNBOOK "Changing infrastructure during an outage"): regions AWS is not answering in.
 
@@ -232,6 +260,7 @@ class StackSettings:
     release: ReleaseSettings = field(default_factory=ReleaseSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
+    standby: StandbySettings = field(default_factory=StandbySettings)
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
     outage: OutageSettings = field(default_factory=OutageSettings)
@@ -272,6 +301,7 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "release": True,
     "failover": True,
     "readiness": True,
+    "standby": True,
     "protect": False,
     "tags": True,
     "outage": True,
@@ -454,7 +484,8 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
             f"{dns.zone_name}; use a name ending in .{dns.zone_name}"
         )
 
-    network = _parse_network(raw.get("network"), scope)
+    standby = _parse_standby(raw.get("standby"), cast(Role, role), scope)
+    network = _parse_network(raw.get("network"), scope, standby.posture if role == "secondary" else None)
     own_cidr = _cidr(_key("network", "cidr"), network.cidr)
     peer_cidr = _cidr(_key("peer", "networkCidr"), peer.network_cidr)
     if own_cidr.overlaps(peer_cidr):
@@ -464,9 +495,11 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
             f"10.20.0.0/16"
         )
 
-    failover = _parse_failover(raw.get("failover"), cast(Role, role))
+    failover = _parse_failover(raw.get("failover"), cast(Role, role), standby.posture if role == "secondary" and scope == "shop" else None)
     tags = _parse_tags(raw.get("tags"))
     outage = _parse_outage(raw.get("outage"), region, scope, dns)
+    # The posture sizes the secondary's shop tiers; the primary (and a database standby) size their own.
+    posture = standby.posture if role == "secondary" and scope == "shop" else None
     return StackSettings(
         stack=stack,
         role=cast(Role, role),
@@ -476,14 +509,15 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         primary_stack=primary_stack if role == "secondary" else None,
         scope=scope,
         network=network,
-        database=_parse_database(raw.get("database"), cast(Role, role), scope),
-        web=_parse_web(raw.get("web")),
-        cache=_parse_cache(raw.get("cache")),
-        search=_parse_search(raw.get("search")),
+        database=_parse_database(raw.get("database"), cast(Role, role), scope, posture),
+        web=_parse_web(raw.get("web"), posture),
+        cache=_parse_cache(raw.get("cache"), posture),
+        search=_parse_search(raw.get("search"), posture),
         media=_parse_media(raw.get("media"), dns),
         release=_parse_release(raw.get("release")),
         failover=failover,
         readiness=_parse_readiness(raw.get("readiness")),
+        standby=standby,
         protect=_as_bool(_key("protect"), raw.get("protect", True)),
         tags=tags,
         outage=outage,
@@ -619,13 +653,55 @@ def _scope(raw: Mapping[str, Any], role: Role) -> Scope:
     return "database"
 
 
-def _parse_network(raw: Any, scope: Scope = "shop") -> NetworkSettings:
+def _parse_standby(raw: Any, role: Role, scope: Scope) -> StandbySettings:
+    """`standby.posture`: how the paired standby stands by (components/posture.py)."""
+    s = _Section("standby", raw, {"posture", "failoverDatabaseInstances"})
+    if raw is not None and role == "primary":
+        raise ConfigError(
+            f"{_key('standby')} is set on the primary, which runs production; the posture is the paired standby's: "
+            f"set it in the secondary's Pulumi.<stack>.yaml and remove it here"
+        )
+    posture = cast(PostureName, s.choice("posture", DEFAULT_POSTURE, POSTURES))
+    if posture != "pilot-light" and s.present("failoverDatabaseInstances"):
+        raise ConfigError(
+            f"{_key('standby', 'failoverDatabaseInstances')} is for {_key('standby', 'posture')} pilot-light (the DB instances "
+            f"the failover function adds to the headless cluster); a {posture} standby already runs its readers: remove it"
+        )
+    default = DEFAULT_FAILOVER_DATABASE_INSTANCES if posture == "pilot-light" else 0
+    low = 1 if posture == "pilot-light" else 0
+    count = s.number("failoverDatabaseInstances", default, low, MAX_FAILOVER_DATABASE_INSTANCES)
+    if role == "primary" or scope == "database":
+        return StandbySettings()
+    return StandbySettings(posture=posture, failover_database_instances=count)
+
+
+def _sized(s: _Section, key: str, posture: PostureName | None, bound: Bound | None, default: int, lo: int, hi: int) -> int:
+    """A number the posture sizes: its default and range when there is a posture, else the setting's own."""
+    if posture is None or bound is None:
+        return s.number(key, default, lo, hi)
+    assert isinstance(bound.default, int) and bound.low is not None and bound.high is not None
+    value = s.number(key, bound.default, 0, max(hi, bound.high, 10**6))
+    if value > bound.high >= hi:  # beyond what AWS or the setting allows at all: the plain range
+        raise ConfigError(f"{_key(s.name, key)} is {value}; it must be between {bound.low} and {bound.high}")
+    if not bound.low <= value <= bound.high:
+        allowed = f"{bound.low}" if bound.low == bound.high else f"{bound.low} to {bound.high}"
+        raise ConfigError(
+            f"{_key(s.name, key)} is {value} but {_key('standby', 'posture')} {posture} allows {allowed}: {bound.why}"
+        )
+    return value
+
+
+def _parse_network(raw: Any, scope: Scope = "shop", posture: PostureName | None = None) -> NetworkSettings:
     d = NetworkSettings()
     s = _Section(
         "network", raw, {"cidr", "azCount", "natGateways", "interfaceEndpoints", "flowLogRetentionDays"}
     )
     # A database standby has no instances: nothing needs a way out, nor interface endpoints.
+    default_nat: str
     default_nat, default_endpoints = ("none", ()) if scope == "database" else (d.nat_gateways, d.interface_endpoints)
+    if posture is not None and scope == "shop":
+        # A pilot light has nothing running that needs a way out in every AZ; the failover's instances share one.
+        default_nat = SIZING[posture].nat_gateways or default_nat
     nat_gateways = s.choice("natGateways", default_nat, ("per-az", "single", "none"))
     if nat_gateways == "none" and scope == "shop":
         raise ConfigError(
@@ -661,7 +737,7 @@ def _parse_network(raw: Any, scope: Scope = "shop") -> NetworkSettings:
     )
 
 
-def _parse_database(raw: Any, role: Role, scope: Scope = "shop") -> DatabaseSettings:
+def _parse_database(raw: Any, role: Role, scope: Scope = "shop", posture: PostureName | None = None) -> DatabaseSettings:
     d = DatabaseSettings()
     s = _Section(
         "database",
@@ -674,6 +750,13 @@ def _parse_database(raw: Any, role: Role, scope: Scope = "shop") -> DatabaseSett
             f"{_key('database', 'engineVersion')} {engine_version!r} is not an Aurora MySQL 3 "
             f"version; Magento 2.4.7/2.4.8 need MySQL 8.0 compatibility, e.g. {d.engine_version}"
         )
+    if posture == "pilot-light" and int(engine_version.split(".")[4]) < PILOT_LIGHT_MIN_AURORA_MINOR:
+        raise ConfigError(
+            f"{_key('database', 'engineVersion')} {engine_version} is older than Aurora MySQL 3.{PILOT_LIGHT_MIN_AURORA_MINOR:02d}: "
+            f"a pilot light's failover starts the standby's first DB instance while the primary's region is down, and "
+            f"only 3.{PILOT_LIGHT_MIN_AURORA_MINOR:02d}+ lets secondary instances complete startup during such events (AWS); "
+            f"upgrade the global database first, or choose {_key('standby', 'posture')} warm"
+        )
     instance_class = s.text("instanceClass", d.instance_class)
     if not _DB_CLASS_RE.match(instance_class):
         raise ConfigError(
@@ -685,10 +768,12 @@ def _parse_database(raw: Any, role: Role, scope: Scope = "shop") -> DatabaseSett
     # primary cluster holds at most 15 instances and a secondary 16.
     # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-getting-started.html
     minimum, maximum = (2, 15) if role == "primary" else (1, 16)
+    bound = SIZING[posture].database_instances if posture is not None else None
+    instance_count = _sized(s, "instanceCount", posture, bound, d.instance_count if role == "primary" else 1, minimum, maximum)
     return DatabaseSettings(
         engine_version=engine_version,
         instance_class=instance_class,
-        instance_count=s.number("instanceCount", d.instance_count if role == "primary" else 1, minimum, maximum),
+        instance_count=instance_count,
         backup_retention_days=s.number("backupRetentionDays", d.backup_retention_days, 7, 35),
         write_forwarding=s.flag("writeForwarding", d.write_forwarding),
         audit_log=s.flag("auditLog", d.audit_log),
@@ -711,7 +796,7 @@ def _credentials_source(s: _Section, role: Role, scope: Scope) -> Literal["repli
     return cast(Literal["replica", "copy"], source)
 
 
-def _parse_web(raw: Any) -> WebSettings:
+def _parse_web(raw: Any, posture: PostureName | None = None) -> WebSettings:
     d = WebSettings()
     s = _Section(
         "web",
@@ -727,12 +812,22 @@ def _parse_web(raw: Any) -> WebSettings:
     min_size = s.number("minSize", d.min_size, 2, 100)
     max_size = s.number("maxSize", d.max_size, 2, 200)
     desired = s.number("desiredCapacity", d.desired_capacity, 2, 200)
-    standby = s.number("standbyCapacity", d.standby_capacity, 1, 200)
     if not min_size <= desired <= max_size:
         raise ConfigError(
             f"{_key('web', 'desiredCapacity')} {desired} must lie between {_key('web', 'minSize')} "
             f"{min_size} and {_key('web', 'maxSize')} {max_size}"
         )
+    if posture == "hot":
+        # Production capacity, whatever desiredCapacity is: nothing to scale after the promotion.
+        bound = SIZING["hot"].standby_capacity
+        standby = s.number("standbyCapacity", desired, 0, 200)
+        if standby != desired:
+            raise ConfigError(
+                f"{_key('web', 'standbyCapacity')} is {standby} but {_key('standby', 'posture')} hot runs "
+                f"{_key('web', 'desiredCapacity')} ({desired}): {bound.why}; remove the key"
+            )
+    else:
+        standby = _sized(s, "standbyCapacity", posture, SIZING[posture].standby_capacity if posture else None, d.standby_capacity, 1, 200)
     if standby > desired:
         raise ConfigError(
             f"{_key('web', 'standbyCapacity')} {standby} exceeds {_key('web', 'desiredCapacity')} "
@@ -757,7 +852,7 @@ def _parse_web(raw: Any) -> WebSettings:
     )
 
 
-def _parse_cache(raw: Any) -> CacheSettings:
+def _parse_cache(raw: Any, posture: PostureName | None = None) -> CacheSettings:
     d = CacheSettings()
     s = _Section("cache", raw, {"engine", "engineVersion", "nodeType", "replicas"})
     node_type = s.text("nodeType", d.node_type)
@@ -777,14 +872,14 @@ def _parse_cache(raw: Any) -> CacheSettings:
         engine=cast(Literal["valkey", "redis"], engine),
         engine_version=engine_version,
         node_type=node_type,
-        replicas=s.number("replicas", d.replicas, 1, 5),
+        replicas=_sized(s, "replicas", posture, SIZING[posture].cache_replicas if posture else None, d.replicas, 1, 5),
     )
 
 
-def _parse_search(raw: Any) -> SearchSettings:
+def _parse_search(raw: Any, posture: PostureName | None = None) -> SearchSettings:
     d = SearchSettings()
     s = _Section("search", raw, {"engineVersion", "instanceType", "instanceCount", "volumeSizeGb"})
-    instance_type = s.text("instanceType", d.instance_type)
+    instance_type = s.text("instanceType", (SIZING[posture].search_instance_type if posture else None) or d.instance_type)
     if not _SEARCH_TYPE_RE.match(instance_type):
         raise ConfigError(f"{_key('search', 'instanceType')} {instance_type!r} is not an OpenSearch instance type such as r7g.large.search")
     engine_version = s.text("engineVersion", d.engine_version)
@@ -796,7 +891,7 @@ def _parse_search(raw: Any) -> SearchSettings:
     return SearchSettings(
         engine_version=engine_version,
         instance_type=instance_type,
-        instance_count=s.number("instanceCount", d.instance_count, 2, 20),
+        instance_count=_sized(s, "instanceCount", posture, SIZING[posture].search_instances if posture else None, d.instance_count, 2, 20),
         volume_size_gb=s.number("volumeSizeGb", d.volume_size_gb, 10, 3072),
     )
 
@@ -843,7 +938,7 @@ def _parse_release(raw: Any) -> ReleaseSettings:
     )
 
 
-def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
+def _parse_failover(raw: Any, role: Role, posture: PostureName | None = None) -> FailoverSettings:
     d = FailoverSettings()
     s = _Section(
         "failover",
@@ -889,7 +984,7 @@ def _parse_failover(raw: Any, role: Role) -> FailoverSettings:
         arc_region_switch=arc_region_switch,
         arc_approval_role_arn=arc_approval_role_arn,
     )
-    _check_rto_budget(failover)
+    _check_rto_budget(failover, budget_posture(role, posture))
     return failover
 
 
@@ -914,17 +1009,37 @@ def _parse_readiness(raw: Any) -> ReadinessSettings:
     return ReadinessSettings(schedule_minutes=schedule, alarm_after_minutes=after)
 
 
-def _check_rto_budget(failover: FailoverSettings) -> None:
-    """Reject settings whose worst-case failover (components/rto.py) exceeds failover.rtoSeconds."""
+def budget_posture(role: Role, posture: PostureName | None) -> PostureName:
+    """The posture a stack's RTO budget assumes for its own region: the secondary's configured one; the primary
+    (its function promotes it back when the secondary, holding the writer, is lost) runs production: hot."""
+    return posture if role == "secondary" and posture is not None else "hot"
+
+
+def rto_budget(failover: FailoverSettings, posture: PostureName) -> RtoBudget:
+    """The worst-case failover (components/rto.py) these settings give a region standing by in `posture`."""
     from .rto import failover_budget  # pure; imported here to keep this module's imports minimal
 
-    budget = failover_budget(
+    return failover_budget(
         probe_interval_seconds=failover.probe_interval_seconds,
         consecutive_failures=failover.consecutive_failures,
         health_check_interval_seconds=failover.health_check_interval_seconds,
         health_check_failure_threshold=failover.health_check_failure_threshold,
         front_door=front_door_of(failover),
+        posture=posture,
     )
+
+
+def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm") -> None:
+    """Reject settings whose worst-case failover (components/rto.py) exceeds failover.rtoSeconds."""
+    budget = rto_budget(failover, posture)
+    if budget.prepare and budget.total_seconds > failover.rto_seconds:
+        raise ConfigError(
+            f"{_key('failover', 'rtoSeconds')} is {failover.rto_seconds}s but a {posture} standby's worst-case failover "
+            f"takes {budget.total_seconds}s: {budget.explain()}. Most of it is adding the DB instance to the headless "
+            f"cluster, which no setting shortens: raise {_key('failover', 'rtoSeconds')} to at least {budget.total_seconds}, "
+            f"or choose {_key('standby', 'posture')} warm (a reader stands by; budget "
+            f"{rto_budget(failover, 'warm').total_seconds}s)"
+        )
     if budget.total_seconds > failover.rto_seconds:
         raise ConfigError(
             f"{_key('failover', 'rtoSeconds')} is {failover.rto_seconds}s but the worst-case failover takes "

@@ -342,6 +342,12 @@ class GlobalDatabaseArgs:
     credentials_secret_kms_key_arn: pulumi.Input[str] | None = None
     credentials_copy: pulumi.Input[str] | None = None
     """Secondary in a region the primary does not replicate to: the primary's credentials document (a Pulumi secret)."""
+    headless: bool = False
+    """Secondary (a pilot-light standby, components/posture.py): the cluster has no DB instance, only its storage
+    volume, kept in sync by Aurora; instance_count must then be 0. The failover function adds the instances.
+    AWS: "a headless secondary's storage volume is kept in-sync with the primary"; before a switchover or
+    failover "you must add a DB instance to it"
+    (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-attach.console.headless.html)."""
 
     def __post_init__(self) -> None:
         where = "GlobalDatabaseArgs"
@@ -359,7 +365,11 @@ class GlobalDatabaseArgs:
             )
         if self.role == "primary" and self.replication_lag_alarm_seconds is not None:
             raise ValueError(f"{where}.replication_lag_alarm_seconds is for secondaries; the primary replicates to them")
-        low, high = (2, MAX_PRIMARY_INSTANCES) if self.role == "primary" else (1, MAX_SECONDARY_INSTANCES)
+        if self.headless and self.role == "primary":
+            raise ValueError(f"{where}.headless is for a secondary; the primary holds the writer")
+        if self.headless and self.instance_count != 0:
+            raise ValueError(f"{where}.instance_count is {self.instance_count} for a headless secondary; it must be 0 (no DB instance)")
+        low, high = (2, MAX_PRIMARY_INSTANCES) if self.role == "primary" else (0 if self.headless else 1, MAX_SECONDARY_INSTANCES)
         if not low <= self.instance_count <= high:
             why = (
                 "a writer plus a reader in another AZ, and at most 15 - s replicas with s >= 1 secondary regions"
@@ -855,6 +865,8 @@ def database_args(
         # A database standby has no FailoverAutomation (whose lag alarm covers shop secondaries).
         "replication_lag_alarm_seconds": None if settings.serves_shop else settings.failover.rpo_seconds,
         "source_region": settings.peer.region,
+        # A pilot-light standby (components/posture.py) keeps only the storage volume.
+        "headless": settings.serves_shop and settings.standby.posture == "pilot-light",
     }
     if db.credentials == "copy":
         return GlobalDatabaseArgs(**common, **shared, credentials_copy=primary_stack.require_output("dbCredentialsDocument"))

@@ -24,6 +24,10 @@ REDIS_DATABASES = {"cache": 0, "page_cache": 1, "session": 2}
 # cache never makes the ALB replace the whole fleet. Magento's deep check
 # (`pub/health_check.php`: database + cache) is what Route 53 probes instead.
 LIVENESS_PATH = "/magento-dr-liveness.txt"
+# The web target group's health check of LIVENESS_PATH: a new instance takes traffic after HEALTHY_THRESHOLD
+# passing checks INTERVAL apart (components/regional_frontend.py; components/rto.py counts them).
+WEB_TARGET_HEALTH_INTERVAL_SECONDS = 15
+WEB_TARGET_HEALTHY_THRESHOLD = 2
 DEEP_HEALTH_PATH = "/health_check.php"
 
 # Where nginx and PHP find the Magento code base: a symlink to the release the region's version

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .front_door import ENDPOINT_REACTION_SECONDS, GATE_HEALTHY_THRESHOLD, GATE_INTERVAL_SECONDS
+from .magento_runtime import WEB_TARGET_HEALTH_INTERVAL_SECONDS, WEB_TARGET_HEALTHY_THRESHOLD
+from .posture import DEFAULT_POSTURE, POSTURES, PostureName
 
 FrontDoor = Literal["route53", "accelerator"]
 FRONT_DOORS: tuple[FrontDoor, ...] = ("route53", "accelerator")
@@ -68,6 +70,17 @@ INVOCATION_START_SECONDS = 3
 # FailoverGlobalCluster request — all calls to this region's endpoints.
 DECISION_SECONDS = 2
 
+# The posture's terms (components/posture.py). Neither figure is documented by AWS; both are our
+# estimates, stated in the budget, and the drill's emulator plays faster and slower ones
+# (docs/aws-assumptions.md P1, P2):
+# CreateDBInstance into the headless standby cluster until the instance is `available`. AWS publishes no
+# figure for Aurora; its own lab puts adding a region with one reader at "about 15-20 minutes" and the
+# DocumentDB guide a new instance at 10-15: the upper end.
+DB_INSTANCE_CREATE_SECONDS = 1200
+# and a web instance from RunInstances to nginx serving the liveness file: EC2 launch, Amazon Linux boot,
+# user data (the release, Magento's config, Varnish when on) — before the target group's health checks.
+WEB_BOOT_SECONDS = 180
+
 
 class RtoError(ValueError):
     """The settings cannot produce a budget (e.g. the probes cannot fit in the schedule)."""
@@ -99,10 +112,37 @@ class RtoBudget:
     sequential: bool = False
     traffic_from_request: bool = False
     """The accelerator: the traffic path starts at the promotion request and runs beside Aurora's promotion."""
+    posture: PostureName = DEFAULT_POSTURE
+    prepare: tuple[Term, ...] = ()
+    """Pilot light: after the decision and before the promotion request (the DB instance), on the writes path."""
+    web_ready: tuple[Term, ...] = ()
+    """A web instance from launch to in service. Pilot light: started at the decision, beside `prepare`, and the
+    shop cannot take orders before it; warm: after the promotion, for full capacity only; hot: none."""
+
+    @property
+    def decision_seconds(self) -> int:
+        """From dark to the decision to promote (detection, decision): where the posture's work starts."""
+        return sum(t.seconds for t in self.writes)
 
     @property
     def writes_seconds(self) -> int:
-        return sum(t.seconds for t in self.writes)
+        return self.decision_seconds + sum(t.seconds for t in self.prepare)
+
+    @property
+    def web_ready_seconds(self) -> int:
+        return sum(t.seconds for t in self.web_ready)
+
+    @property
+    def capacity_seconds(self) -> int:
+        """From dark until the new region has a web instance in service (0: it always has one)."""
+        return self.decision_seconds + self.web_ready_seconds if self.posture == "pilot-light" else 0
+
+    @property
+    def full_capacity_seconds(self) -> int:
+        """From dark until production capacity is in service, with AWS's typical promotion (hot: when orders flow)."""
+        if self.posture == "warm":
+            return max(self.with_typical_promotion_seconds, self.writes_seconds + AURORA_PROMOTION_TYPICAL_SECONDS + self.web_ready_seconds)
+        return self.with_typical_promotion_seconds
 
     @property
     def traffic_seconds(self) -> int:
@@ -116,8 +156,8 @@ class RtoBudget:
     def total_seconds(self) -> int:
         """The budget, Aurora's promotion excluded."""
         if self.sequential or self.traffic_from_request:
-            return self.writes_seconds + self.traffic_seconds
-        return max(self.writes_seconds, self.traffic_seconds)
+            return max(self.writes_seconds + self.traffic_seconds, self.capacity_seconds)
+        return max(self.writes_seconds, self.traffic_seconds, self.capacity_seconds)
 
     @property
     def with_typical_promotion_seconds(self) -> int:
@@ -126,8 +166,8 @@ class RtoBudget:
         if self.sequential:
             return promoted + self.traffic_seconds
         if self.traffic_from_request:
-            return self.writes_seconds + max(self.traffic_seconds, AURORA_PROMOTION_TYPICAL_SECONDS)
-        return max(self.traffic_seconds, promoted)
+            return max(self.writes_seconds + max(self.traffic_seconds, AURORA_PROMOTION_TYPICAL_SECONDS), self.capacity_seconds)
+        return max(self.traffic_seconds, promoted, self.capacity_seconds)
 
     @property
     def combined_as(self) -> str:
@@ -137,14 +177,21 @@ class RtoBudget:
 
     def explain(self) -> str:
         """One line a ConfigError or the README can show."""
-        writes = " + ".join(f"{t.name} {t.seconds}s" for t in self.writes)
+        writes = " + ".join(f"{t.name} {t.seconds}s" for t in (*self.writes, *self.prepare))
         traffic = " + ".join(f"{t.name} {t.seconds}s" for t in self.traffic)
+        capacity = ""
+        if self.capacity_seconds:
+            web = " + ".join(f"{t.name} {t.seconds}s" for t in self.web_ready)
+            capacity = f"; web capacity decision {self.decision_seconds}s + {web} = {self.capacity_seconds}s"
         if self.sequential or self.traffic_from_request:
-            combined = f"total {self.writes_seconds}s + {self.traffic_seconds}s = {self.total_seconds}s"
+            combined = f"total {self.writes_seconds}s + {self.traffic_seconds}s = {self.writes_seconds + self.traffic_seconds}s"
+            if self.capacity_seconds:
+                combined = f"budget max({combined.removeprefix('total ')}, {self.capacity_seconds}s) = {self.total_seconds}s"
         else:
-            combined = f"budget max({self.traffic_seconds}s, {self.writes_seconds}s) = {self.total_seconds}s"
+            paths = [f"{self.traffic_seconds}s", f"{self.writes_seconds}s"] + ([f"{self.capacity_seconds}s"] if self.capacity_seconds else [])
+            combined = f"budget max({', '.join(paths)}) = {self.total_seconds}s"
         return (
-            f"traffic {traffic} = {self.traffic_seconds}s; writes {writes} = {self.writes_seconds}s; {combined} "
+            f"{self.posture} standby: traffic {traffic} = {self.traffic_seconds}s; writes {writes} = {self.writes_seconds}s{capacity}; {combined} "
             f"excluding Aurora's promotion (typically {AURORA_PROMOTION_TYPICAL_SECONDS}s: "
             f"{self.with_typical_promotion_seconds}s with it)"
         )
@@ -154,14 +201,19 @@ class RtoBudget:
         return {
             "scenario": "the primary region goes dark; traffic and writes move to the secondary",
             "front_door": self.front_door,
+            "posture": self.posture,
             "total_seconds": self.total_seconds,
             "objective_seconds": objective_seconds,
             "combined_as": self.combined_as,
             "traffic_seconds": self.traffic_seconds,
             "writes_seconds": self.writes_seconds,
+            "decision_seconds": self.decision_seconds,
+            "capacity_seconds": self.capacity_seconds,
+            "full_capacity_seconds": self.full_capacity_seconds,
             "breakdown": {
                 "traffic": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.traffic],
-                "writes": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.writes],
+                "writes": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in (*self.writes, *self.prepare)],
+                "web_ready": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.web_ready],
             },
             "excludes": "Aurora global database promotion (on the writes path; traffic does not wait for it)"
             if not self.traffic_from_request
@@ -274,6 +326,7 @@ def failover_budget(
     schedule_period_seconds: int = SCHEDULE_PERIOD_SECONDS,
     record_ttl_seconds: int = ALIAS_TTL_SECONDS,
     front_door: FrontDoor = "route53",
+    posture: PostureName = DEFAULT_POSTURE,
 ) -> RtoBudget:
     """Worst case for our design: the later of the traffic path and the writes path.
 
@@ -289,6 +342,8 @@ def failover_budget(
     """
     if front_door not in FRONT_DOORS:
         raise RtoError(f"front door {front_door!r}: one of {', '.join(FRONT_DOORS)}")
+    if posture not in POSTURES:
+        raise RtoError(f"posture {posture!r}: one of {', '.join(POSTURES)}")
     if consecutive_failures < 1:
         raise RtoError(f"consecutive_failures must be >= 1, got {consecutive_failures}")
     writes = (
@@ -309,9 +364,47 @@ def failover_budget(
         ),
         Term("dns_ttl", record_ttl_seconds, f"resolvers keep the old answer up to the {record_ttl_seconds}s alias TTL"),
     )
+    prepare, web_ready = posture_terms(posture)
     if front_door == "accelerator":
-        return RtoBudget(writes=writes, traffic=accelerator_traffic_terms(), traffic_from_request=True)
-    return RtoBudget(writes=writes, traffic=traffic)
+        return RtoBudget(
+            writes=writes, traffic=accelerator_traffic_terms(), traffic_from_request=True, posture=posture, prepare=prepare, web_ready=web_ready
+        )
+    return RtoBudget(writes=writes, traffic=traffic, posture=posture, prepare=prepare, web_ready=web_ready)
+
+
+def web_ready_terms() -> tuple[Term, ...]:
+    """A web instance from launch to in service: boot (estimate), then the target group's passing checks."""
+    checks = WEB_TARGET_HEALTHY_THRESHOLD * WEB_TARGET_HEALTH_INTERVAL_SECONDS
+    return (
+        Term("web_boot", WEB_BOOT_SECONDS, "EC2 launch, Amazon Linux boot and user data until nginx serves the liveness file (estimate)"),
+        Term(
+            "web_target_health",
+            checks,
+            f"{WEB_TARGET_HEALTHY_THRESHOLD} passing checks x {WEB_TARGET_HEALTH_INTERVAL_SECONDS}s of the web target group",
+        ),
+    )
+
+
+def posture_terms(posture: PostureName) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    """(prepare, web_ready) for a posture (components/posture.py).
+
+    Pilot light: the failover function adds the DB instance(s) to the headless cluster before it requests the
+    promotion, and starts production web capacity at the same moment (both from the decision); the shop takes
+    orders once the writer is promoted *and* a web instance is in service. Warm: one web instance already
+    serves; the rest of production capacity boots after the promotion. Hot: nothing to start.
+    """
+    if posture == "pilot-light":
+        prepare = (
+            Term(
+                "db_instance",
+                DB_INSTANCE_CREATE_SECONDS,
+                "CreateDBInstance into the headless standby cluster until it is available (estimate; AWS documents no figure)",
+            ),
+        )
+        return prepare, web_ready_terms()
+    if posture == "warm":
+        return (), web_ready_terms()
+    return (), ()
 
 
 def accelerator_traffic_terms() -> tuple[Term, ...]:

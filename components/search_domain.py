@@ -27,12 +27,15 @@ MAGENTO_SEARCH_USER = "magento"
 
 
 def zone_count(instance_count: int, subnet_count: int) -> int:
-    """How many AZs the domain spans: 3 when the data nodes divide evenly over 3 subnets, else 2.
+    """How many AZs the domain spans: 3 when the data nodes divide evenly over 3 subnets, else 2; a single
+    node (a pilot-light standby, components/posture.py) one, without zone awareness.
 
     OpenSearch requires an even number of data nodes across two zones and
     recommends multiples of three across three.
     https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html
     """
+    if instance_count == 1 and subnet_count >= 1:
+        return 1
     if subnet_count < 2:
         raise ValueError("an OpenSearch domain with zone awareness needs subnets in at least two AZs")
     if instance_count >= 3 and instance_count % 3 == 0 and subnet_count >= 3:
@@ -123,8 +126,11 @@ class SearchDomain(pulumi.ComponentResource):
             cluster_config=aws.opensearch.DomainClusterConfigArgs(
                 instance_type=args.instance_type,
                 instance_count=args.instance_count,
-                zone_awareness_enabled=True,
-                zone_awareness_config=aws.opensearch.DomainClusterConfigZoneAwarenessConfigArgs(availability_zone_count=zones),
+                # One node has nothing to spread; "Single-node clusters always initialize with a yellow cluster
+                # status" (no node for the replicas): readiness expects it of a pilot light.
+                # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/handling-errors.html
+                zone_awareness_enabled=zones > 1,
+                zone_awareness_config=aws.opensearch.DomainClusterConfigZoneAwarenessConfigArgs(availability_zone_count=zones) if zones > 1 else None,
             ),
             vpc_options=aws.opensearch.DomainVpcOptionsArgs(
                 subnet_ids=list(args.subnet_ids)[:zones],

@@ -8,7 +8,9 @@ figure for a region say so and what they use instead, and the lines that rely on
 Usage-driven figures (storage, I/O, requests, traffic) come from :class:`Assumptions`, printed with
 the estimate and settable from a YAML file (`--assumptions FILE`).
 
-    python -m offline.cost              # the three example stacks, a table each, and the standby's share
+    python -m offline.cost              # the three example stacks, a table each, and the standby's share;
+                                        # then the secondary in each standby posture beside its RTO budget,
+                                        # and reports/cost-postures.svg (cost against RTO budget)
     python -m offline.cost --json       # the same, as JSON (CI)
 """
 
@@ -25,10 +27,11 @@ from typing import Any
 
 import yaml
 
+from components.posture import POSTURES, describe
 from components.readiness import READINESS_ENTRY_POINT
 from handlers.readiness import CHECKS as READINESS_CHECKS
 
-from .runner import Resource, StackGraph, run_database_standby, run_pair
+from .runner import Resource, StackGraph, posture_overrides, run_database_standby, run_pair, run_stack
 
 PRICE_TABLE = Path(__file__).with_name("prices.json")
 HOURS_PER_MONTH = 730  # AWS's own monthly figure (8,760 hours / 12)
@@ -431,7 +434,9 @@ FREE: dict[str, str] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "free",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "free (Bucket Keys keep KMS requests low)",
     "aws:s3/bucketVersioning:BucketVersioning": "free (noncurrent versions are in the storage assumption)",
-    "aws:scheduler/schedule:Schedule": "the failover schedule's 43,800 invocations a month and the readiness schedule's 8,760, within EventBridge Scheduler's 14 million free",
+    "aws:scheduler/schedule:Schedule": (
+        "the failover schedule's 43,800 invocations a month and the readiness schedule's 8,760, within EventBridge Scheduler's 14 million free"
+    ),
     "aws:secretsmanager/secretVersion:SecretVersion": "in its secret",
     "aws:sns/topicPolicy:TopicPolicy": "free",
     "aws:sns/topicSubscription:TopicSubscription": "email deliveries within the free tier",
@@ -495,6 +500,100 @@ def estimates(graphs: Sequence[StackGraph], prices: PriceTable, assume: Assumpti
     return [StackEstimate(g.stack, str(g.exports["region"]), estimate(g, prices, assume)) for g in graphs]
 
 
+@dataclass
+class PostureEstimate:
+    """The secondary stack in one standby posture (components/posture.py), priced, beside its RTO budget."""
+
+    posture: str
+    estimate: StackEstimate
+    rto_budget: Mapping[str, Any]
+    """The graph's own `rtoBudget` export (components/rto.py): what the stack promises for that posture."""
+
+    @property
+    def takes_orders_seconds(self) -> int:
+        return int(self.rto_budget["with_typical_promotion_seconds"])
+
+    @property
+    def full_capacity_seconds(self) -> int:
+        return int(self.rto_budget["full_capacity_seconds"])
+
+
+def posture_estimates(primary: StackGraph, prices: PriceTable, assume: Assumptions) -> list[PostureEstimate]:
+    """The example secondary in each posture (offline.runner.posture_overrides), from its own mock graph."""
+    out = []
+    for posture in POSTURES:
+        graph = run_stack("secondary", overrides=posture_overrides(posture), peer_exports=primary.exports)
+        budget = graph.exports["rtoBudget"]
+        if budget.get("posture") != posture:
+            raise ValueError(f"the {posture} secondary exports an rtoBudget for {budget.get('posture')!r}")
+        out.append(PostureEstimate(posture, estimates([graph], prices, assume)[0], budget))
+    return out
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def render_postures(postures: Sequence[PostureEstimate], primary: StackEstimate) -> str:
+    """Each posture's itemised standby, then one comparison table: cost against the RTO each buys."""
+    lines = ["", "Standby postures (magento-dr:standby.posture): the example secondary in each, priced from its own graph"]
+    for p in postures:
+        lines.append("")
+        lines.append(f"{p.posture} ({p.estimate.region}): ${p.estimate.total:,.2f} / month — {describe(p.posture)}")  # type: ignore[arg-type]
+        for category, usd in by_category(p.estimate.items).items():
+            lines.append(f"  {category:<18} ${usd:>10,.2f}")
+        lines.append("  items:")
+        for i in sorted(p.estimate.items, key=lambda i: -i.monthly_usd):
+            mark = "*" if i.estimated else " "
+            lines.append(f"   {mark} ${i.monthly_usd:>9,.2f}  {i.item}  ({i.basis})")
+    lines.append("")
+    header = f"  {'posture':<12} {'standby / month':>16} {'of primary':>11} {'takes orders':>13} {'full capacity':>14}"
+    lines += [header, "  " + "-" * (len(header) - 2)]
+    for p in postures:
+        share = p.estimate.total / primary.total if primary.total else 0.0
+        lines.append(
+            f"  {p.posture:<12} ${p.estimate.total:>15,.2f} {share:>11.0%} {_minutes(p.takes_orders_seconds):>13} {_minutes(p.full_capacity_seconds):>14}"
+        )
+    lines.append(
+        "  (takes orders / full capacity: each graph's rtoBudget, worst case from the primary going dark, with AWS's typical "
+        "Aurora promotion; a pilot light adds its DB instance, an estimate AWS does not publish)"
+    )
+    return "\n".join(lines)
+
+
+def postures_svg(postures: Sequence[PostureEstimate], primary: StackEstimate) -> str:
+    """Cost against RTO budget, one point per posture, the primary's cost as a reference line."""
+    left, top, width, height = 80, 40, 560, 300
+    max_usd = max([primary.total, *(p.estimate.total for p in postures)]) * 1.15 or 1.0
+    max_s = max(p.takes_orders_seconds for p in postures) * 1.2 or 1.0
+    x = lambda s: left + width * s / max_s  # noqa: E731 - local scale
+    y = lambda usd: top + height - height * usd / max_usd  # noqa: E731 - local scale
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" height="{top + height + 70}" font-family="sans-serif" font-size="12">',
+        "<title>magento-dr: standby cost against RTO budget, per posture</title>",
+        '<text x="10" y="20" font-size="15" font-weight="bold">Standby cost a month against the RTO it buys (make cost)</text>',
+        f'<line x1="{left}" y1="{top + height}" x2="{left + width}" y2="{top + height}" stroke="#000"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + height}" stroke="#000"/>',
+        f'<line x1="{left}" y1="{y(primary.total):.1f}" x2="{left + width}" y2="{y(primary.total):.1f}" stroke="#999" stroke-dasharray="4,3"/>',
+        f'<text x="{left + width - 4}" y="{y(primary.total) - 5:.1f}" text-anchor="end" fill="#555">primary ${primary.total:,.0f}</text>',
+    ]
+    for step in range(0, int(max_s) + 1, 300):
+        out.append(f'<text x="{x(step):.1f}" y="{top + height + 16}" text-anchor="middle">{step // 60}m</text>')
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        usd = max_usd * frac
+        out.append(f'<text x="{left - 6}" y="{y(usd) + 4:.1f}" text-anchor="end">${usd:,.0f}</text>')
+    for p in postures:
+        cx, cy = x(p.takes_orders_seconds), y(p.estimate.total)
+        out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="#2b6cb0"><title>{p.posture}: ${p.estimate.total:,.2f}/month, '
+                   f"takes orders within {_minutes(p.takes_orders_seconds)}</title></circle>")
+        out.append(f'<text x="{cx + 9:.1f}" y="{cy - 8:.1f}">{p.posture}: ${p.estimate.total:,.0f}, {_minutes(p.takes_orders_seconds)}</text>')
+    axis = "RTO budget: primary dark → shop takes orders (worst case, typical promotion)"
+    out.append(f'<text x="{left + width / 2:.0f}" y="{top + height + 36}" text-anchor="middle">{axis}</text>')
+    out.append(f'<text x="{left}" y="{top + height + 56}" fill="#555">standby = the secondary stack; monthly On-Demand USD from offline/prices.json</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
 def render(results: Sequence[StackEstimate], prices: PriceTable, assume: Assumptions) -> str:
     lines = [f"Monthly estimate, On-Demand USD, prices as of {prices.as_of} (offline/prices.json); * = estimated price (see the table)"]
     for r in results:
@@ -515,6 +614,22 @@ def render(results: Sequence[StackEstimate], prices: PriceTable, assume: Assumpt
     lines.append("")
     lines.append("assumptions (monthly; --assumptions FILE to change): " + ", ".join(f"{k}={v:g}" for k, v in dataclasses.asdict(assume).items()))
     return "\n".join(lines)
+
+
+def postures_json(postures: Sequence[PostureEstimate], primary: StackEstimate) -> list[dict[str, Any]]:
+    return [
+        {
+            "posture": p.posture,
+            "monthly_usd": p.estimate.total,
+            "share_of_primary": round(p.estimate.total / primary.total, 4) if primary.total else None,
+            "takes_orders_seconds": p.takes_orders_seconds,
+            "full_capacity_seconds": p.full_capacity_seconds,
+            "rto_budget": dict(p.rto_budget),
+            "by_category": by_category(p.estimate.items),
+            "items": [dataclasses.asdict(i) for i in p.estimate.items],
+        }
+        for p in postures
+    ]
 
 
 def as_json(results: Sequence[StackEstimate], prices: PriceTable, assume: Assumptions) -> dict[str, Any]:
@@ -541,16 +656,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.cost", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON (for CI) instead of the tables")
     parser.add_argument("--assumptions", type=Path, help="YAML file overriding usage assumptions (names as printed)")
+    parser.add_argument("--chart", type=Path, default=Path("reports/cost-postures.svg"), help="where to write the cost/RTO chart")
     args = parser.parse_args(argv)
     assume = Assumptions.load(args.assumptions)
     prices = PriceTable.load()
     primary, secondary = run_pair()
     results = estimates([primary, secondary, run_database_standby(primary)], prices, assume)
+    postures = posture_estimates(primary, prices, assume)
+    args.chart.parent.mkdir(parents=True, exist_ok=True)
+    args.chart.write_text(postures_svg(postures, results[0]) + "\n")
     if args.json:
-        json.dump(as_json(results, prices, assume), sys.stdout, indent=1)
+        json.dump({**as_json(results, prices, assume), "postures": postures_json(postures, results[0]), "chart": str(args.chart)}, sys.stdout, indent=1)
         print()
     else:
-        print(render(results, prices, assume))
+        print(render(results, prices, assume) + render_postures(postures, results[0]))
+        print(f"\nchart: {args.chart}")
     return 0
 
 

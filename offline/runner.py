@@ -424,6 +424,38 @@ def accelerator_overrides(stack: str, *, flow_logs: bool = False, root: Path = P
     return {"magento-dr:failover": failover}
 
 
+# The settings a posture sizes (components/posture.py SIZING): the example secondary's own values are dropped
+# so the posture's defaults apply, as in a stack file written for that posture.
+POSTURE_SIZED_KEYS: dict[str, tuple[str, ...]] = {
+    "magento-dr:database": ("instanceCount",),
+    "magento-dr:web": ("standbyCapacity",),
+    "magento-dr:cache": ("replicas",),
+    "magento-dr:search": ("instanceCount", "instanceType"),
+    "magento-dr:network": ("natGateways",),
+}
+
+
+def posture_overrides(posture: str, *, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """The example secondary as a stack file for `posture` would read (warm: the example as written): `standby.posture`
+    set, the sized settings left to the posture's defaults, and `failover.rtoSeconds` raised to the posture's budget (whole minutes)
+    where the example's objective is below it (a pilot light's instance creation)."""
+    from components.config import parse_settings, rto_budget
+
+    base = load_stack_config("secondary", root)
+    out: dict[str, Any] = {"magento-dr:standby": {"posture": posture}}
+    if posture == "warm":
+        return out  # the example secondary is a warm standby as written
+    for key, sized in POSTURE_SIZED_KEYS.items():
+        out[key] = {k: v for k, v in dict(base.get(key) or {}).items() if k not in sized}
+    failover = dict(base.get("magento-dr:failover") or {})
+    current = parse_settings("secondary", {k.split(":", 1)[1]: v for k, v in base.items()}).failover
+    budget = rto_budget(current, posture)  # type: ignore[arg-type]
+    if budget.total_seconds > current.rto_seconds:
+        failover["rtoSeconds"] = -(-budget.total_seconds // 60) * 60
+    out["magento-dr:failover"] = failover
+    return out
+
+
 def run_accelerated_pair(*, flow_logs: bool = False, root: Path = PROJECT_ROOT) -> tuple[StackGraph, StackGraph]:
     """Both example stacks with the accelerator in front (`failover.globalAccelerator: true` on each)."""
     return run_pair(

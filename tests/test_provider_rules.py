@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from offline.provider_rules import RULES, unreviewed, violations
-from offline.runner import Resource, StackGraph, run_stack
+from offline.runner import Resource, StackGraph, posture_overrides, run_stack
 
 # Module-scoped fixtures: under `make unit` (pytest-xdist --dist loadgroup) these tests share one worker,
 # with the other modules that run the accelerated pair (tests/conftest.py `accelerated`), built once there.
@@ -32,6 +32,8 @@ def variants(primary: StackGraph, accelerated: tuple[StackGraph, StackGraph]) ->
             overrides={"magento-dr:failover": {"arcRegionSwitch": True, "arcApprovalRoleArn": ROLE_ARN, "notificationEmails": ["sre@example.com"]}},
             peer_exports=primary.exports,
         ),
+        # A pilot light declares what no other stack does: a headless cluster and a one-node search domain.
+        "secondary+pilotLight": run_stack("secondary", overrides=posture_overrides("pilot-light"), peer_exports=primary.exports),
         "primary+singleNat+auditLog+varnish": run_stack(
             "primary",
             overrides={
@@ -75,6 +77,8 @@ def test_the_optional_resources_are_in_the_checked_graphs(variants: dict[str, St
     assert {"aws:globalaccelerator/accelerator:Accelerator", "aws:globalaccelerator/endpointGroup:EndpointGroup", "aws:lb/listenerRule:ListenerRule"} <= types
     names = {r.name for g in variants.values() for r in g.resources}
     assert {"frontend-app-purge-in", "frontend-app-purge-out"} <= names  # web.fullPageCache: varnish
+    search = variants["secondary+pilotLight"].one("aws:opensearch/domain:Domain").inputs["clusterConfig"]
+    assert search["zoneAwarenessEnabled"] is False  # the one-node domain's arguments are checked too
 
 
 # ---------------------------------------------------------------- the checker catches what the provider refuses
