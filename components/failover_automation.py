@@ -34,6 +34,7 @@ from .failover_iam import (
 from .global_database import CA_CERTIFICATE_ID
 from .lag_alarm import lag_alarm_queries
 from .naming import health_url, physical_name
+from .posture import DEFAULT_POSTURE, MAX_FAILOVER_DATABASE_INSTANCES, POSTURES, PostureName
 from .release import release_parameter_name
 from .traffic import WRITER_ALARM_EVALUATION_PERIODS
 from .varnish import FULL_PAGE_CACHES
@@ -69,10 +70,8 @@ RUN_COMMAND_BUDGET_SECONDS = 180
 # in one invocation: the invocation that sees it available promotes, the ones before resume the wait
 # (tests/handlers/test_settings.py checks the whole invocation against TIMEOUT_SECONDS).
 DB_INSTANCE_WAIT_SECONDS = 120
-# magento-dr:standby.posture values (handlers/readiness.py POSTURES has one row each; tests keep them equal).
-STANDBY_POSTURES = ("pilot-light", "warm", "hot")
-# A secondary cluster holds at most 16 instances (components/global_database.py MAX_SECONDARY_INSTANCES).
-MAX_DB_INSTANCES_TO_ADD = 16
+# A preparation adds at most as many instances as a secondary cluster holds (components/posture.py).
+MAX_DB_INSTANCES_TO_ADD = MAX_FAILOVER_DATABASE_INSTANCES
 # The failover lease's TTL (handlers/lease.py LEASE_TTL_SECONDS; tests/test_contracts.py
 # keeps the two equal): a holder that dies keeps others out this long after its last renewal.
 LEASE_TTL_SECONDS = 120
@@ -249,8 +248,8 @@ class FailoverAutomationArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     front_door: rto.FrontDoor = "route53"
     """Where the shop's name leads (the accelerator changes the RTO budget's traffic path)."""
-    standby_posture: str = "warm"
-    """magento-dr:standby.posture of this region while it stands by (MDR_STANDBY_POSTURE)."""
+    standby_posture: PostureName = DEFAULT_POSTURE
+    """magento-dr:standby.posture of this region while it stands by (MDR_STANDBY_POSTURE; its RTO budget)."""
     db_instances_to_add: int = 1
     """DB instances the function adds before a promotion when this region's cluster has none available
     (MDR_DB_INSTANCES_TO_ADD): pilot light, standby.failoverDatabaseInstances; warm and hot, 1 (a repair)."""
@@ -281,8 +280,8 @@ class FailoverAutomationArgs:
             )
         if (self.cache_global_datastore_id is None) != (self.cache_replication_group_id is None):
             raise ValueError("FailoverAutomationArgs: pass cache_global_datastore_id and cache_replication_group_id together")
-        if self.standby_posture not in STANDBY_POSTURES:
-            raise ValueError(f"FailoverAutomationArgs.standby_posture {self.standby_posture!r}: use one of {', '.join(STANDBY_POSTURES)}")
+        if self.standby_posture not in POSTURES:
+            raise ValueError(f"FailoverAutomationArgs.standby_posture {self.standby_posture!r}: use one of {', '.join(POSTURES)}")
         if not 1 <= self.db_instances_to_add <= MAX_DB_INSTANCES_TO_ADD:
             raise ValueError(f"FailoverAutomationArgs.db_instances_to_add {self.db_instances_to_add}: 1 to {MAX_DB_INSTANCES_TO_ADD} (a cluster's instances)")
         if self.db_instance_class and not self.db_instance_class.startswith("db."):
@@ -377,20 +376,16 @@ class FailoverAutomationArgs:
             health_check_failure_threshold=self.health_check_failure_threshold,
             probe_timeout_seconds=self.probe_timeout_seconds,
             front_door=self.front_door,
+            posture=self.standby_posture,
         )
 
 
-def standby_of(settings: StackSettings) -> tuple[str, int]:
-    """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby.
-
-    The one place the failover function reads the standby posture from the stack's configuration: pilot light adds
+def standby_of(settings: StackSettings) -> tuple[PostureName, int]:
+    """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby: pilot light adds
     standby.failoverDatabaseInstances to its headless cluster; warm and hot add one, a repair, if theirs are all down.
-    """
-    standby = getattr(settings, "standby", None)  # magento-dr:standby (issue 17, the config side) until it lands
-    if standby is None:
-        return "warm", 1
-    posture = str(standby.posture)
-    return posture, int(standby.failover_database_instances) if posture == "pilot-light" else 1
+    The primary has no posture: it too may repair its own cluster before a failback."""
+    standby = settings.standby
+    return standby.posture, standby.failover_database_instances if standby.posture == "pilot-light" else 1
 
 
 def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, document_name: Any) -> dict[str, Any]:

@@ -417,7 +417,7 @@ def summary_table(result: DrillResult) -> str:
     elif m:
         rows = [
             ("detection (dark → first failed probe)", m.get("detection_seconds"), None),
-            ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("writes_seconds")),
+            ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("decision_seconds", b.get("writes_seconds"))),
             ("  evidence (first failed probe → decision)", m.get("evidence_seconds"), None),
             *_preparation_rows(m, b),
             ("promotion (dark → writer in the secondary)", m.get("promotion_seconds"), None),
@@ -426,7 +426,7 @@ def summary_table(result: DrillResult) -> str:
             ("traffic shift (dark → Route 53 answers secondary)", m.get("traffic_shift_seconds"), _traffic_checks(b)),
             ("  + alias TTL (resolvers follow)", m.get("dns_ttl_seconds"), _term(b, "dns_ttl")),
             ("total (later of: resolvers follow, writer promoted)", m.get("total_seconds"), b.get("with_typical_promotion_seconds")),
-            ("first web instance in service (dark →)", m.get("first_web_in_service_seconds"), None),
+            ("first web instance in service (dark →)", m.get("first_web_in_service_seconds"), b.get("capacity_seconds") or None),
             ("shop takes orders (total, writer instance, web instance)", m.get("takes_orders_seconds"), b.get("with_typical_promotion_seconds")),
             ("RTO objective", None, b.get("objective_seconds")),
         ]
@@ -483,11 +483,11 @@ def _preparation_rows(m: dict[str, float | None], b: Any) -> list[tuple[str, flo
     available, decision, web = m.get("db_instance_available_seconds"), m.get("decision_seconds"), m.get("first_web_in_service_seconds")
     if available is None:
         return []
+    web_ready = sum(float(t["seconds"]) for t in (b.get("breakdown") or {}).get("web_ready") or []) or None
     return [
-        ("DB instance added, available (dark →)", available, None),
+        ("DB instance added, available (dark →)", available, b.get("writes_seconds")),
         ("  preparation (decision → instance available)", None if decision is None else round(available - decision, 3), _term(b, "db_instance")),
-        ("  web tier from zero (decision → first in service)", None if decision is None or web is None else round(web - decision, 3),
-         _term(b, "web_capacity")),
+        ("  web tier from zero (decision → first in service)", None if decision is None or web is None else round(web - decision, 3), web_ready),
     ]
 
 

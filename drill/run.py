@@ -6,7 +6,6 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,27 +28,6 @@ class DrillRun:
     log_path: Path
 
 
-#: The keys of the secondary's file that its standby posture decides (magento-dr:standby.posture; components/config.py
-#: validates explicit values against the posture): the drill leaves them to the posture it plays.
-POSTURE_DECIDES = {
-    "magento-dr:database": ("instanceCount",),
-    "magento-dr:web": ("standbyCapacity",),
-    "magento-dr:cache": ("replicas",),
-    "magento-dr:search": ("instanceCount", "instanceType"),
-    "magento-dr:network": ("natGateways",),
-}
-
-
-def posture_overrides(posture: str, file_config: Mapping[str, Any]) -> dict[str, Any]:
-    """The one place the drill sets a posture: magento-dr:standby.posture on the secondary, and the keys the posture decides
-    left out of what its file says (their defaults follow the posture)."""
-    out: dict[str, Any] = {"magento-dr:standby": {**dict(file_config.get("magento-dr:standby") or {}), "posture": posture}}
-    for key, decided in POSTURE_DECIDES.items():
-        values = dict(file_config.get(key) or {})
-        out[key] = {k: v for k, v in values.items() if k not in decided}
-    return out
-
-
 def stacks_topology(
     database_standby: bool = True, front_door: str = "route53", full_page_cache: str | None = None, posture: str | None = None
 ) -> Topology:
@@ -58,14 +36,16 @@ def stacks_topology(
     `front_door="accelerator"` runs both stacks with `failover.globalAccelerator: true`; `full_page_cache`
     sets magento-dr:web.fullPageCache on both shop stacks (None: as their files say); `posture` sets the
     secondary's magento-dr:standby.posture (None: as its file says)."""
-    from offline.runner import accelerator_overrides, load_stack_config, run_database_standby, run_pair
+    from offline.runner import accelerator_overrides, load_stack_config, posture_overrides, run_database_standby, run_pair
 
     def overrides(stack: str) -> dict[str, Any] | None:
         merged: dict[str, Any] = {}
         if posture is not None and stack == "secondary":
-            merged.update(posture_overrides(posture, load_stack_config(stack)))
+            # The one place the drill sets a posture: the example secondary as a file written for it (offline/runner.py).
+            merged.update(posture_overrides(posture))
         if front_door == "accelerator":
-            merged.update(accelerator_overrides(stack))
+            accelerated = accelerator_overrides(stack)["magento-dr:failover"]
+            merged["magento-dr:failover"] = {**accelerated, **(merged.get("magento-dr:failover") or {}), "globalAccelerator": True}
         if full_page_cache is not None:
             web = merged.get("magento-dr:web") or load_stack_config(stack).get("magento-dr:web") or {}
             merged["magento-dr:web"] = {**dict(web), "fullPageCache": full_page_cache}

@@ -393,6 +393,7 @@ class Drill:
         emulator.set_instance_timings(
             db_create_seconds=self.v.db_instance_create_seconds or options.db_instance_create_seconds,
             web_ready_seconds=options.web_instance_ready_seconds,
+            db_waits_for_writer=self.v.db_instance_waits_for_writer,
         )
         emulator.set_headless_promotion(self.v.headless_promotion)
         if self.v.posture and self.v.posture != topology.secondary.posture:
@@ -1571,17 +1572,21 @@ class Drill:
             )
 
     def _run_blocked(self, dark_at: float) -> None:
-        """The evidence says no: no promotion, one notification naming the guard, the shop back on the primary when it returns."""
+        """The evidence says no: no promotion, one notification naming the guard, the shop back on the primary when it returns.
+        Or (expect_cancelled) the preparation of a headless standby never finished: no promotion, the operator told it is
+        preparing, and the preparation stopped once the primary answers again."""
         p, s = self.t.primary, self.t.secondary
         self.wait(self.o.outage_min_seconds, f"{p.region} stays dark")
-        notices = [(t, m) for (t, region, m) in self.messages if region == s.region and t >= dark_at and "action needed" in m["subject"]]
+        kind = "preparing" if self.v.expect_cancelled else "action needed"
+        notices = [(t, m) for (t, region, m) in self.messages if region == s.region and t >= dark_at and kind in m["subject"]]
         guards = [str((m.get("message") or {}).get("guard", "")) for _t, m in notices]
         self.step("no failover", not self.phase.promotions, f"{len(self.phase.promotions)} promotion(s) accepted by AWS")
         first = notices[0][0] - dark_at if notices else None
         self.step(
-            "one notification naming the guard",
-            guards == [self.v.blocked_by] and first is not None and first <= 3 * s.schedule_period_seconds,
-            f"{len(notices)} 'action needed' message(s) {guards}"
+            "one notification that the standby is being prepared" if self.v.expect_cancelled else "one notification naming the guard",
+            (len(notices) == 1 if self.v.expect_cancelled else guards == [self.v.blocked_by]) and first is not None
+            and first <= 3 * s.schedule_period_seconds,
+            f"{len(notices)} '{kind}' message(s) {[] if self.v.expect_cancelled else guards}"
             + ("" if first is None else f", the first {first:.0f}s after the outage began"),
         )
         self.marks["outage:notified"] = notices[0][0] if notices else dark_at
@@ -1593,7 +1598,17 @@ class Drill:
         self.step("traffic back on the primary", back, self.front_door_state())
         self.wait(2 * s.schedule_period_seconds, "settling")
         self.step("primary still the writer", self.writer_arn == p.cluster_arn, f"writer {self.writer_arn.rsplit(':', 1)[-1]}")
+        if self.v.expect_cancelled:
+            cancelled = [m for (t, region, m) in self.messages if region == s.region and t >= dark_at and "cancelled" in m["subject"]]
+            body = cancelled[0]["message"] if cancelled else {}
+            self.step(
+                "the preparation stopped once the primary answered, nothing deleted, the way back named",
+                len(cancelled) == 1 and bool(body.get("return_to_posture")) and bool(self._failover_instances(s)),
+                f"{len(cancelled)} cancellation notice(s); {len(body.get('return_to_posture') or [])} command(s) to return to the posture",
+            )
         self._readiness_step("readiness: as before the outage once the primary is back", emulator.STATE.now())
+        if self.v.expect_cancelled:
+            self._return_to_posture(s)
 
     # ------------------------------------------------------------------ measurements
     def _measure(self) -> dict[str, dict[str, float | None]]:

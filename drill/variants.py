@@ -45,11 +45,15 @@ class Variant:
     db_instance_create_seconds: float | None = None
     #: Whether a headless secondary publishes its lag metrics (unverified: emulator LagModel.headless_published).
     headless_lag_published: bool = True
+    #: A DB instance added to the secondary stays `creating` while the writer's region is dark (unverified).
+    db_instance_waits_for_writer: bool = False
     #: The standby posture whose question the variant plays ("": any posture).
     posture: str = ""
     #: The outcome an SRE expects: an automatic failover, or none and one "action needed" naming `blocked_by`.
     expect_failover: bool = True
     blocked_by: str = ""
+    #: No failover because the preparation never finished: it stops (cancelled) once the primary answers again.
+    expect_cancelled: bool = False
 
     @property
     def lag_metric(self) -> str:
@@ -125,10 +129,20 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             "slow-db-instance",
-            "pilot light: a DB instance takes 25 minutes to be available (AWS publishes no figure); expected: the preparation is "
-            "resumed invocation after invocation and the standby promoted once the instance is available",
-            db_instance_create_seconds=1500.0,
+            "pilot light: a DB instance takes 40 minutes to be available, twice the budget's estimate (AWS publishes no figure); "
+            "expected: the preparation is resumed invocation after invocation and the standby promoted once the instance is available",
+            db_instance_create_seconds=2400.0,
             posture="pilot-light",
+        ),
+        Variant(
+            "db-instance-waits-for-primary",
+            "pilot light: a new DB instance in the secondary does not start while the primary's region is dark (Aurora MySQL "
+            "before 3.09 behaves so; 3.09+ is not documented for new instances); expected: no promotion of the headless "
+            "cluster, the preparation stops once the primary answers again, the operator told how to return to the posture",
+            db_instance_waits_for_writer=True,
+            posture="pilot-light",
+            expect_failover=False,
+            expect_cancelled=True,
         ),
         Variant(
             "headless-lag-unpublished",

@@ -119,14 +119,19 @@ def set_sync_during_outage(status: str | None) -> None:
         STATE.sync_during_outage = status
 
 
-def set_instance_timings(db_create_seconds: float | None = None, web_ready_seconds: float | None = None) -> None:
+def set_instance_timings(
+    db_create_seconds: float | None = None, web_ready_seconds: float | None = None, *, db_waits_for_writer: bool | None = None
+) -> None:
     """How long (emulator seconds) a DB instance added to a cluster stays `creating`, and a web instance an Auto
-    Scaling group launches takes to be in service; each applies to what is created from now on."""
+    Scaling group launches takes to be in service; each applies to what is created from now on. `db_waits_for_writer`:
+    an instance in a secondary stays `creating` while the writer's region is dark."""
     with STATE.lock:
         if db_create_seconds is not None:
             STATE.db_instance_create_seconds = db_create_seconds
         if web_ready_seconds is not None:
             STATE.web_instance_ready_seconds = web_ready_seconds
+        if db_waits_for_writer is not None:
+            STATE.db_instance_waits_for_writer = db_waits_for_writer
 
 
 def set_headless_promotion(answer: str) -> None:

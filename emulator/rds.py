@@ -38,6 +38,9 @@ Model (documented AWS behaviour, API reference ``FailoverGlobalCluster``,
   none ("A secondary AWS Region runs a read-only Aurora DB cluster made up entirely of Aurora
   Replicas", aurora-global-database-getting-started). A cluster that becomes the writer takes its
   first available instance (by promotion tier) as its writer instance.
+* Whether a new instance in a secondary can start while the writer's region is dark is not documented
+  (docs/aws-assumptions.md P3): ``STATE.db_instance_waits_for_writer`` plays "it cannot" (it stays
+  ``creating`` until the region is back).
 * **A promotion to a cluster with no available DB instance** (a headless secondary, AWS's
   "aurora-global-database-attach.console.headless") is not documented; ``STATE.headless_promotion``
   plays each answer: ``refuse`` (``InvalidDBClusterStateFault``) or ``accept`` (the promotion runs;
@@ -332,9 +335,22 @@ def _db_cluster_members(self: DBCluster) -> list[dict[str, Any]]:
 def _instance_status(self: DBInstance) -> str:
     status = str(self.__dict__.get("_mdr_status", "available"))
     created = self.__dict__.get("_mdr_created_at")
-    if status == "available" and created is not None and not STATE.ready(created, self.__dict__["_mdr_takes"]):
+    waiting = created is not None and (
+        not STATE.ready(created, self.__dict__["_mdr_takes"]) or (STATE.db_instance_waits_for_writer and _writer_dark(self))
+    )
+    if status == "available" and waiting:
         return "creating"
     return status
+
+
+def _writer_dark(instance: DBInstance) -> bool:
+    """Whether the instance's cluster is a global database's secondary whose writer's region is dark."""
+    cluster = instance.backend.clusters.get(instance.db_cluster_identifier) if instance.db_cluster_identifier else None
+    if cluster is None or not cluster.global_cluster_identifier or cluster.is_writer:
+        return False
+    gc = rds_backends[instance.account_id]["us-east-1"].global_clusters.get(cluster.global_cluster_identifier.rsplit(":", 1)[-1].lower())
+    writer = _writer(gc) if gc is not None else None
+    return writer is not None and STATE.is_dark(_region_of(writer.db_cluster_arn))
 
 
 def _set_instance_status(self: DBInstance, value: str) -> None:

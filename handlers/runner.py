@@ -72,6 +72,10 @@ class LeaseLost(RuntimeError):
     """This invocation's lease was taken over (it stalled past the TTL): it stops acting."""
 
 
+#: How often a preparation reads its cluster's instances: one takes ~20 minutes (components/rto.py), so this adds at
+#: most a few seconds to the failover and a fraction of the calls of MDR_POLL_SECONDS.
+PREPARATION_POLL_SECONDS = 15.0
+
 #: Decisions that change AWS state and need the lease.
 LEASED_ACTIONS = frozenset({Act.PREPARE, Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS, Act.CANCEL})
 
@@ -658,7 +662,7 @@ class Runner:
                     self._save_op(op)
                     return False
                 self._keepalive()
-                self.clock.sleep(min(self.s.poll_seconds, max(0.0, deadline - self.clock.monotonic())))
+                self.clock.sleep(min(max(self.s.poll_seconds, PREPARATION_POLL_SECONDS), max(0.0, deadline - self.clock.monotonic())))
                 ready = _available(self._read_instances() or [])
         if op.db_instances_added and not any(e.get("step") == "db-instance-available" for e in op.timeline):
             waited = self.clock.now() - op.started_at

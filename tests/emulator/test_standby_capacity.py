@@ -172,3 +172,30 @@ def test_instances_a_group_launches_serve_only_after_the_ready_time_and_settle_r
     assert _lifecycle(asg) == ["InService", "Pending", "Pending"]
     emulator.advance(2)
     assert _lifecycle(asg) == ["InService"] * 3 and _running(ec2) == 3
+
+
+def test_an_instance_can_be_played_waiting_for_the_writers_region(headless: dict[str, Any]) -> None:
+    """Aurora MySQL before 3.09 (and maybe after, for a new instance): a secondary's instance does not start while the
+    writer's region is unreachable (docs/aws-assumptions.md P3)."""
+    w = headless["w"]
+    emulator.set_instance_timings(db_create_seconds=60, db_waits_for_writer=True)
+    emulator.set_dark(E)
+    _add(w, "s-failover-1")
+    emulator.advance(600)
+    assert _status(w, "s-failover-1") == "creating"
+    emulator.set_dark(E, False)
+    assert _status(w, "s-failover-1") == "available"
+
+
+def test_every_promotion_request_is_logged_with_whether_its_target_could_write(headless: dict[str, Any]) -> None:
+    w = headless["w"]
+    emulator.set_headless_promotion("refuse")
+    with pytest.raises(ClientError):
+        w.failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=headless["s"], AllowDataLoss=True)
+    _add(w, "s-failover-1")
+    emulator.advance(emulator.STATE.db_instance_create_seconds)
+    w.switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=headless["s"])
+    assert [(arn, kind, ready) for _t, arn, kind, ready in emulator.STATE.promotion_requests] == [
+        (headless["s"], "failover", False),
+        (headless["s"], "switchover", True),
+    ]
