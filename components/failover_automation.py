@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import rto, varnish
-from .config import StackSettings, front_door_of
+from .config import StackSettings, budget_posture, front_door_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
@@ -66,10 +66,12 @@ PROMOTION_TIMEOUT_SECONDS = 5 * rto.AURORA_PROMOTION_TYPICAL_SECONDS
 CACHE_FAILOVER_BUDGET_SECONDS = 120
 RUN_COMMAND_BUDGET_SECONDS = 180
 # Per invocation, how long a preparation waits for the first DB instance it added (MDR_DB_INSTANCE_TIMEOUT_SECONDS).
-# An instance takes about ten minutes (components/rto.py), far more than fits beside the promotion and the steps
-# in one invocation: the invocation that sees it available promotes, the ones before resume the wait
-# (tests/handlers/test_settings.py checks the whole invocation against TIMEOUT_SECONDS).
-DB_INSTANCE_WAIT_SECONDS = 120
+# An instance takes about twenty minutes (components/rto.py DB_INSTANCE_CREATE_SECONDS), far more than one invocation:
+# the invocation that sees it available promotes, the ones before resume the wait. The wait ends before the next
+# scheduled evaluation is due (rto.SCHEDULE_PERIOD_SECONDS): with reserved concurrency 1 a longer one would throttle an
+# event every minute, which Lambda's asynchronous queue retries and, past MAX_EVENT_AGE_SECONDS, sends to the dead-letter
+# queue (tests/handlers/test_settings.py checks both this and the whole invocation against TIMEOUT_SECONDS).
+DB_INSTANCE_WAIT_SECONDS = 40
 # A preparation adds at most as many instances as a secondary cluster holds (components/posture.py).
 MAX_DB_INSTANCES_TO_ADD = MAX_FAILOVER_DATABASE_INSTANCES
 # The failover lease's TTL (handlers/lease.py LEASE_TTL_SECONDS; tests/test_contracts.py
@@ -383,9 +385,10 @@ class FailoverAutomationArgs:
 def standby_of(settings: StackSettings) -> tuple[PostureName, int]:
     """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby: pilot light adds
     standby.failoverDatabaseInstances to its headless cluster; warm and hot add one, a repair, if theirs are all down.
-    The primary has no posture: it too may repair its own cluster before a failback."""
-    standby = settings.standby
-    return standby.posture, standby.failover_database_instances if standby.posture == "pilot-light" else 1
+    The primary stands by at production size, hot (components/config.py budget_posture, the posture its RTO check used):
+    it too may repair its own cluster before a failback."""
+    posture = budget_posture(settings.role, settings.standby.posture)
+    return posture, settings.standby.failover_database_instances if posture == "pilot-light" else 1
 
 
 def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, document_name: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import pulumi_aws as aws
 
 from .config import StackSettings
 from .contracts import METRIC_NAMESPACE, READY_METRIC, ssm_prefix
-from .failover_automation import ARCHITECTURE, PROJECT_ROOT, RESERVED_CONCURRENCY, RUNTIME, handler_archive_files
+from .failover_automation import ARCHITECTURE, PROJECT_ROOT, RESERVED_CONCURRENCY, RUNTIME, handler_archive_files, standby_of
 from .failover_iam import lambda_trust_policy, scheduler_trust_policy
 from .naming import physical_name
 from .posture import DEFAULT_POSTURE, PostureName
@@ -169,7 +169,7 @@ class ReadinessArgs:
             scale_desired=settings.web.desired_capacity,
             scale_max=settings.web.max_size,
             standby_capacity=settings.web.standby_capacity,
-            standby_posture=settings.standby.posture,
+            standby_posture=standby_of(settings)[0],
             backup_retention_days=settings.database.backup_retention_days,
             parameters=parameters,
             # The primary owns the secret and replicates it; a secondary reads the replica or keeps a copy.

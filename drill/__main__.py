@@ -108,8 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scenario == "flap" and args.variant != "default":
         parser.error("--variant applies to --scenario full (the flap scenario never fails over)")
     wanted = VARIANTS[args.variant].posture
-    if wanted and wanted != (args.posture or "warm"):
-        parser.error(f"--variant {args.variant} plays a {wanted} standby: add --posture {wanted}")
+    if wanted and args.posture and wanted != args.posture:
+        parser.error(f"--variant {args.variant} plays a {wanted} standby, not {args.posture}: leave --posture out")
+    args.posture = args.posture or wanted or None  # a variant about one posture plays it without being told
     if args.accelerator_reaction_seconds is not None and (args.front_door != "accelerator" or args.accelerator_reaction_seconds < 0):
         parser.error("--accelerator-reaction-seconds takes a number >= 0, with --front-door accelerator")
 

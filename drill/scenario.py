@@ -33,7 +33,9 @@ from typing import Any, TextIO
 
 import emulator
 from components import varnish
+from components.failover_automation import MAX_EVENT_AGE_SECONDS
 from handlers import failover, readiness_runner, runner
+from handlers.readiness import LAG_WINDOW_SECONDS
 from handlers.writer_gate import verdict as gate_verdict
 
 from .accelerator import AcceleratorModel
@@ -424,6 +426,8 @@ class Drill:
         self.dark: set[str] = set()
         self.running: set[str] = set()
         self.queued: dict[str, list[dict[str, Any]]] = {r.region: [] for r in topology.regions}
+        self.draining: set[str] = set()
+        self.dead_letters: Counter[str] = Counter()
         self.next_run = {
             topology.primary.region: self.t0 + topology.primary.schedule_period_seconds,
             topology.secondary.region: self.t0 + 0.5 * topology.secondary.schedule_period_seconds,
@@ -1143,8 +1147,23 @@ class Drill:
             runner.Runner._release_lease = real_release  # type: ignore[method-assign]
 
     def _drain_queue(self, r: RegionTopology) -> None:
-        while self.queued[r.region] and r.region not in self.dark:
-            self.invoke(r, self.queued[r.region].pop(0), "schedule (queued)")
+        """Run the events that waited for the function's one concurrent execution, oldest first, one after another (the
+        outermost drain runs them all; an invocation it starts does not drain again). An event older than the function's
+        maximum event age goes to its dead-letter queue instead, as Lambda's asynchronous queue does."""
+        if r.region in self.draining:
+            return
+        self.draining.add(r.region)
+        try:
+            while self.queued[r.region] and r.region not in self.dark:
+                event = self.queued[r.region].pop(0)
+                age = emulator.STATE.now() - datetime.strptime(event["scheduled_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+                if age > MAX_EVENT_AGE_SECONDS:
+                    self.dead_letters[r.region] += 1
+                    self.log("drill", f"a scheduled event waited {age:.0f}s, past the maximum event age: dead-letter queue", r.region)
+                    continue
+                self.invoke(r, event, "schedule (queued)")
+        finally:
+            self.draining.discard(r.region)
         self.queued[r.region].clear()
 
     def _observe_writer_metric(self, r: RegionTopology, at: float) -> None:
@@ -1606,7 +1625,12 @@ class Drill:
                 len(cancelled) == 1 and bool(body.get("return_to_posture")) and bool(self._failover_instances(s)),
                 f"{len(cancelled)} cancellation notice(s); {len(body.get('return_to_posture') or [])} command(s) to return to the posture",
             )
-        self._readiness_step("readiness: as before the outage once the primary is back", emulator.STATE.now())
+        # The lag check reads the last LAG_WINDOW_SECONDS: until they no longer hold the outage, its lag is what they show.
+        back_at = self.marks.get("recovery:back", emulator.STATE.now())
+        self._readiness_step(
+            f"readiness: as before the outage once the primary is back and the {LAG_WINDOW_SECONDS}s lag window is past it",
+            max(emulator.STATE.now(), back_at + LAG_WINDOW_SECONDS),
+        )
         if self.v.expect_cancelled:
             self._return_to_posture(s)
 

@@ -574,7 +574,7 @@ def check_capacity(snap: Snapshot, x: Expectations) -> CheckResult:
     if instances is not None and not posture.headless and not instances:
         return _fail(
             name,
-            f"{posture.name} standby: its database cluster has no DB instance; a failover would first add one (about ten minutes)",
+            f"{posture.name} standby: its database cluster has no DB instance; a failover would first add one (about twenty minutes)",
             "pulumi up this stack (it declares the standby's instances, database.instanceCount)",
         )
     standby = (x.standby_capacity, x.standby_capacity, high)

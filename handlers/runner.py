@@ -525,6 +525,11 @@ class Runner:
                     return
                 if d.action != Act.PROMOTE and op.status == "preparing":
                     op.status = "promoting"  # promoted while it prepared, requested outside this function; confirmed below
+            if d.action == Act.PROMOTE and op.status == "preparing" and not self._prepare(op):
+                # The instance came up between evaluations (the decision saw it): _prepare records when. Not up after all:
+                # the preparation goes on.
+                out.reason = f"{d.reason}; {self._preparing_summary(op)}"
+                return
             if d.action == Act.PROMOTE:
                 self._promote(op, d.kind)
             if op.status == "promoting":
@@ -646,7 +651,7 @@ class Runner:
         web instances take minutes to serve, so they start now, beside the database's), then
         MDR_DB_INSTANCES_TO_ADD instances `{cluster}-failover-N` (an identifier that exists already counts as
         added). Then it waits, renewing the lease, at most MDR_DB_INSTANCE_TIMEOUT_SECONDS per invocation; a
-        later invocation resumes. An instance takes ~10 minutes, far more than one invocation's budget
+        later invocation resumes. An instance takes ~20 minutes, far more than one invocation's budget
         beside the promotion and the steps (handlers/README.md, "Time budget").
         """
         instances = self._read_instances() or []
@@ -699,7 +704,7 @@ class Runner:
         message = {
             "summary": f"magento-dr {self.s.region} ({self.s.stack}): {op.kind} decided; preparing this region first "
             f"({self.s.standby_posture} standby): {len(added)} DB instance(s) are being created and the web tier scaled to production. "
-            f"The promotion is requested once the first instance is available (about ten minutes).",
+            f"The promotion is requested once the first instance is available (AWS publishes no figure; the RTO budget assumes about twenty minutes).",
             "operation": op.op_id,
             "db_instances": added,
             "web_capacity": {"before": op.capacity_before, "now": [self.s.scale_min, self.s.scale_desired, self.s.scale_max]},

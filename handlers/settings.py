@@ -65,7 +65,7 @@ ENV_VARS: dict[str, str] = {
     "(7 days, on in any case); '' uses RDS's AWS-managed key.",
     "MDR_DB_CA_CERTIFICATE": "(optional, default '') the CA the added instances' certificates come from (the stack's, "
     "components/global_database.py); '' leaves the account's default.",
-    "MDR_DB_INSTANCE_TIMEOUT_SECONDS": "(optional, default 120) per invocation, how long the function waits for the first "
+    "MDR_DB_INSTANCE_TIMEOUT_SECONDS": "(optional, default 40) per invocation, how long the function waits for the first "
     "added instance to be available before it leaves the preparation to the next invocation.",
     "MDR_METRIC_NAMESPACE": "(optional, default MagentoDR) CloudWatch namespace for the handler's metrics.",
     "MDR_AWS_CONNECT_TIMEOUT": "(optional, default 3) boto3 connect timeout (s) for this region's APIs.",
@@ -132,7 +132,7 @@ class Settings:
     db_instance_parameter_group: str = ""
     db_performance_insights_kms_key: str = ""
     db_ca_certificate: str = ""
-    db_instance_timeout_seconds: float = 120.0
+    db_instance_timeout_seconds: float = 40.0
     aws_connect_timeout: float = 3.0
     aws_read_timeout: float = 10.0
     aws_max_attempts: int = 5
@@ -283,7 +283,7 @@ class Settings:
             db_instance_parameter_group=opt("MDR_DB_INSTANCE_PARAMETER_GROUP", ""),
             db_performance_insights_kms_key=pi_key,
             db_ca_certificate=opt("MDR_DB_CA_CERTIFICATE", ""),
-            db_instance_timeout_seconds=num("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "120", minimum=1),
+            db_instance_timeout_seconds=num("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "40", minimum=1),
             aws_connect_timeout=num("MDR_AWS_CONNECT_TIMEOUT", "3", minimum=0.1),
             aws_read_timeout=num("MDR_AWS_READ_TIMEOUT", "10", minimum=0.1),
             aws_max_attempts=int(num("MDR_AWS_MAX_ATTEMPTS", "5", minimum=1, integer=True)),

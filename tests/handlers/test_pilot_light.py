@@ -272,3 +272,24 @@ def test_a_promotion_refused_after_the_preparation_keeps_it_and_asks_again(pilot
     assert pilot.promotions() == [("magento-gdb", pilot.secondary_arn, "failover")]
     timeline = runs[-1]["operation"]["timeline"]
     assert [e["step"] for e in timeline if e["result"] == "ok"].count("scale_asg") == 1
+
+
+def test_an_instance_that_came_up_between_evaluations_is_recorded_before_the_promotion(pilot: World) -> None:
+    """The stack's wait per evaluation (40 s) is far shorter than an instance's creation: most often the instance comes up
+    while no evaluation runs, and the next one decides to promote straight away. The timeline still says when it was
+    found available, before the promotion request, and the promotion is sent once."""
+    from components import failover_automation
+
+    wait = str(failover_automation.DB_INSTANCE_WAIT_SECONDS)
+    verify = _promotion_checked(pilot)
+    emulator.set_dark(PRIMARY)
+    first = pilot.run(SCHEDULED, MDR_DB_INSTANCE_TIMEOUT_SECONDS=wait)
+    assert first["action"] == "prepare" and first["operation"]["status"] == "preparing", first
+    emulator.advance(emulator.STATE.db_instance_create_seconds)
+    second = pilot.run(SCHEDULED, MDR_DB_INSTANCE_TIMEOUT_SECONDS=wait)
+    verify()
+    assert second["action"] == "promote" and second["operation"]["status"] == "complete", second
+    steps = [e["step"] for e in second["operation"]["timeline"]]
+    assert steps.count("db-instance-available") == 1
+    assert steps.index("db-instance-available") < steps.index("promotion-requested") < steps.index("writer-promoted")
+    assert pilot.promotions() == [("magento-gdb", pilot.secondary_arn, "failover")]
