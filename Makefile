@@ -46,7 +46,8 @@ varnish-tools:
 policy-pack: $(POLICY_STAMP)
 	$(POLICY_VENV)/bin/python -m pytest -q tests/policy/test_pack.py
 
-## drill: the main command — a whole regional failover and failback on the embedded AWS emulator,
+## drill: the main command — a whole regional failover and failback on the embedded AWS emulator
+## (the example secondary as written, a warm standby; then as a pilot light unless DRILL_ARGS says otherwise),
 ## then the outage operations (each surviving stack's emergency `pulumi up` while the other region is dark)
 ## (TARGET=aws: read-only readiness of the deployed stacks; add DRILL_ARGS=--execute for a planned switchover + failback)
 TARGET ?= emulator
@@ -58,6 +59,9 @@ ifeq ($(TARGET),aws)
 	$(BIN)/python -m drill --target aws --outputs-primary $(OUTPUTS_PRIMARY) --outputs-secondary $(OUTPUTS_SECONDARY) $(DRILL_ARGS)
 else
 	$(BIN)/python -m drill --target emulator $(DRILL_ARGS)
+ifeq ($(strip $(DRILL_ARGS)),)
+	$(BIN)/python -m drill --target emulator --posture pilot-light
+endif
 	$(BIN)/python -m drill --outage-operations
 endif
 

@@ -306,6 +306,9 @@ def declare_shop() -> None:
             cache_replication_group_id=frontend.cache_replication_group_id,
             peer_cluster_arn=None if primary_stack is None else primary_stack.require_output("dbClusterArn"),
             peer_function_role_name=None if primary_stack is None else primary_stack.require_output("failoverRoleName"),
+            db_instance_parameter_group=database.instance_parameter_group_name,
+            db_subnet_group=database.subnet_group_name,
+            db_performance_insights_kms_key_arn=database.kms_key_arn,
         ),
         opts=local,
     )

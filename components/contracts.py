@@ -27,7 +27,9 @@ READINESS_CHECKS = (
 # What the failover function publishes besides the writer and lease metrics (handlers/runner.py), each with
 # the dimensions Stack and Region (Decision adds Action): the dashboard graphs only these.
 FAILOVER_METRICS = ("Decision", "PeerConsecutiveFailures", "EvaluationDuration", "PromotionDuration", "DetectionToPromotion", "StepFailed")
-DECISION_ACTIONS = ("noop", "inconclusive", "report-status", "refuse", "notify-operator", "promote", "wait-promotion", "finish-steps")
+DECISION_ACTIONS = (
+    "noop", "inconclusive", "report-status", "refuse", "notify-operator", "prepare", "promote", "wait-promotion", "finish-steps", "cancel",
+)
 
 
 # SSM parameter (under the stack's prefix) that says whether this region is

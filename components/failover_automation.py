@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import rto, varnish
-from .config import StackSettings, front_door_of
+from .config import StackSettings, budget_posture, front_door_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
@@ -31,8 +31,10 @@ from .failover_iam import (
     scheduler_policy,
     scheduler_trust_policy,
 )
+from .global_database import CA_CERTIFICATE_ID
 from .lag_alarm import lag_alarm_queries
 from .naming import health_url, physical_name
+from .posture import DEFAULT_POSTURE, MAX_FAILOVER_DATABASE_INSTANCES, POSTURES, PostureName
 from .release import release_parameter_name
 from .traffic import WRITER_ALARM_EVALUATION_PERIODS
 from .varnish import FULL_PAGE_CACHES
@@ -63,6 +65,15 @@ PROMOTION_TIMEOUT_SECONDS = 5 * rto.AURORA_PROMOTION_TYPICAL_SECONDS
 # MDR_RUN_COMMAND_TIMEOUT_SECONDS); a step that runs out is recorded failed and retried.
 CACHE_FAILOVER_BUDGET_SECONDS = 120
 RUN_COMMAND_BUDGET_SECONDS = 180
+# Per invocation, how long a preparation waits for the first DB instance it added (MDR_DB_INSTANCE_TIMEOUT_SECONDS).
+# An instance takes about twenty minutes (components/rto.py DB_INSTANCE_CREATE_SECONDS), far more than one invocation:
+# the invocation that sees it available promotes, the ones before resume the wait. The wait ends before the next
+# scheduled evaluation is due (rto.SCHEDULE_PERIOD_SECONDS): with reserved concurrency 1 a longer one would throttle an
+# event every minute, which Lambda's asynchronous queue retries and, past MAX_EVENT_AGE_SECONDS, sends to the dead-letter
+# queue (tests/handlers/test_settings.py checks both this and the whole invocation against TIMEOUT_SECONDS).
+DB_INSTANCE_WAIT_SECONDS = 40
+# A preparation adds at most as many instances as a secondary cluster holds (components/posture.py).
+MAX_DB_INSTANCES_TO_ADD = MAX_FAILOVER_DATABASE_INSTANCES
 # The failover lease's TTL (handlers/lease.py LEASE_TTL_SECONDS; tests/test_contracts.py
 # keeps the two equal): a holder that dies keeps others out this long after its last renewal.
 LEASE_TTL_SECONDS = 120
@@ -181,11 +192,13 @@ def heartbeat_periods(minutes: int = HEARTBEAT_MINUTES) -> int:
 
 
 def longest_lease_hold_seconds() -> int:
-    """How long a live holder can legitimately keep the lease: the promotion wait and both step
-    budgets, plus one TTL for a holder that died at the end of it. Scheduled evaluations are
-    blocked only by a holder outside the function's single concurrency slot (the operator's CLI)
-    or by a dead one; blocked longer than this, something is wrong (RUNBOOK §6.4)."""
-    return PROMOTION_TIMEOUT_SECONDS + CACHE_FAILOVER_BUDGET_SECONDS + RUN_COMMAND_BUDGET_SECONDS + LEASE_TTL_SECONDS
+    """How long a live holder can legitimately keep the lease: the wait for a DB instance it added, the
+    promotion wait and both step budgets, plus one TTL for a holder that died at the end of it. Scheduled
+    evaluations are blocked only by a holder outside the function's single concurrency slot (the operator's
+    CLI) or by a dead one; blocked longer than this, something is wrong (RUNBOOK §6.4)."""
+    return (
+        DB_INSTANCE_WAIT_SECONDS + PROMOTION_TIMEOUT_SECONDS + CACHE_FAILOVER_BUDGET_SECONDS + RUN_COMMAND_BUDGET_SECONDS + LEASE_TTL_SECONDS
+    )
 
 
 def lease_blocked_periods() -> int:
@@ -237,6 +250,19 @@ class FailoverAutomationArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     front_door: rto.FrontDoor = "route53"
     """Where the shop's name leads (the accelerator changes the RTO budget's traffic path)."""
+    standby_posture: PostureName = DEFAULT_POSTURE
+    """magento-dr:standby.posture of this region while it stands by (MDR_STANDBY_POSTURE; its RTO budget)."""
+    db_instances_to_add: int = 1
+    """DB instances the function adds before a promotion when this region's cluster has none available
+    (MDR_DB_INSTANCES_TO_ADD): pilot light, standby.failoverDatabaseInstances; warm and hot, 1 (a repair)."""
+    db_instance_class: str = ""
+    """Their class (database.instanceClass); "" adds none: the function refuses to promote a headless cluster."""
+    db_instance_parameter_group: pulumi.Input[str] | None = None
+    """The instance parameter group they use (the stack's own)."""
+    db_subnet_group: pulumi.Input[str] | None = None
+    """The cluster's DB subnet group (only named in the function's CreateDBInstance grant: see failover_iam)."""
+    db_performance_insights_kms_key_arn: pulumi.Input[str] | None = None
+    """The KMS key of their Performance Insights (the database key, as the stack's own instances use)."""
 
     def __post_init__(self) -> None:
         if self.region == self.peer_region:
@@ -256,6 +282,12 @@ class FailoverAutomationArgs:
             )
         if (self.cache_global_datastore_id is None) != (self.cache_replication_group_id is None):
             raise ValueError("FailoverAutomationArgs: pass cache_global_datastore_id and cache_replication_group_id together")
+        if self.standby_posture not in POSTURES:
+            raise ValueError(f"FailoverAutomationArgs.standby_posture {self.standby_posture!r}: use one of {', '.join(POSTURES)}")
+        if not 1 <= self.db_instances_to_add <= MAX_DB_INSTANCES_TO_ADD:
+            raise ValueError(f"FailoverAutomationArgs.db_instances_to_add {self.db_instances_to_add}: 1 to {MAX_DB_INSTANCES_TO_ADD} (a cluster's instances)")
+        if self.db_instance_class and not self.db_instance_class.startswith("db."):
+            raise ValueError(f"FailoverAutomationArgs.db_instance_class {self.db_instance_class!r}: an RDS class like db.r7g.large, or '' to add none")
         if self.full_page_cache not in FULL_PAGE_CACHES:
             raise ValueError(f"FailoverAutomationArgs.full_page_cache {self.full_page_cache!r}: use one of {', '.join(FULL_PAGE_CACHES)}")
         self.budget()  # raises rto.RtoError for settings the schedule cannot serve
@@ -277,9 +309,13 @@ class FailoverAutomationArgs:
         cache_replication_group_id: pulumi.Input[str] | None = None,
         peer_cluster_arn: pulumi.Input[str] | None = None,
         peer_function_role_name: pulumi.Input[str] | None = None,
+        db_instance_parameter_group: pulumi.Input[str] | None = None,
+        db_subnet_group: pulumi.Input[str] | None = None,
+        db_performance_insights_kms_key_arn: pulumi.Input[str] | None = None,
     ) -> FailoverAutomationArgs:
         """Args from the stack settings plus the ids other components own (what __main__.py passes)."""
         failover = settings.failover
+        posture, to_add = standby_of(settings)
         return cls(
             stack=settings.stack,
             region=settings.region,
@@ -313,6 +349,13 @@ class FailoverAutomationArgs:
             peer_function_role_name=peer_function_role_name,
             front_door=front_door_of(failover),
             full_page_cache=settings.web.full_page_cache,
+            standby_posture=posture,
+            db_instances_to_add=to_add,
+            # Whichever posture, a promotion needs an available instance: the function can add one as the stack declares them.
+            db_instance_class=settings.database.instance_class,
+            db_instance_parameter_group=db_instance_parameter_group,
+            db_subnet_group=db_subnet_group,
+            db_performance_insights_kms_key_arn=db_performance_insights_kms_key_arn,
         )
 
     @property
@@ -335,7 +378,17 @@ class FailoverAutomationArgs:
             health_check_failure_threshold=self.health_check_failure_threshold,
             probe_timeout_seconds=self.probe_timeout_seconds,
             front_door=self.front_door,
+            posture=self.standby_posture,
         )
+
+
+def standby_of(settings: StackSettings) -> tuple[PostureName, int]:
+    """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby: pilot light adds
+    standby.failoverDatabaseInstances to its headless cluster; warm and hot add one, a repair, if theirs are all down.
+    The primary stands by at production size, hot (components/config.py budget_posture, the posture its RTO check used):
+    it too may repair its own cluster before a failback."""
+    posture = budget_posture(settings.role, settings.standby.posture)
+    return posture, settings.standby.failover_database_instances if posture == "pilot-light" else 1
 
 
 def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, document_name: Any) -> dict[str, Any]:
@@ -375,7 +428,17 @@ def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, documen
         "MDR_INSTANCE_TAG_VALUE": args.instance_tag_value,
         "MDR_METRIC_NAMESPACE": METRIC_NAMESPACE,
         "MDR_LOG_LEVEL": "INFO",
+        "MDR_STANDBY_POSTURE": args.standby_posture,
+        "MDR_DB_INSTANCES_TO_ADD": str(args.db_instances_to_add),
+        "MDR_DB_INSTANCE_TIMEOUT_SECONDS": str(DB_INSTANCE_WAIT_SECONDS),
     }
+    if args.db_instance_class:
+        env["MDR_DB_INSTANCE_CLASS"] = args.db_instance_class
+        env["MDR_DB_CA_CERTIFICATE"] = CA_CERTIFICATE_ID
+    if args.db_instance_parameter_group is not None:
+        env["MDR_DB_INSTANCE_PARAMETER_GROUP"] = args.db_instance_parameter_group
+    if args.db_performance_insights_kms_key_arn is not None:
+        env["MDR_DB_PERFORMANCE_INSIGHTS_KMS_KEY"] = args.db_performance_insights_kms_key_arn
     if args.release_parameter_name:
         env["MDR_RELEASE_PARAMETER"] = args.release_parameter_name
     if args.cache_global_datastore_id is not None and args.cache_replication_group_id is not None:
@@ -476,6 +539,9 @@ class FailoverAutomation(pulumi.ComponentResource):
             cache_global_datastore_id=args.cache_global_datastore_id or "",
             cache_replication_group_id=args.cache_replication_group_id or "",
             peer_cluster_arn=args.peer_cluster_arn or "",
+            db_instance_parameter_group=args.db_instance_parameter_group or "",
+            db_subnet_group=args.db_subnet_group or "",
+            db_performance_insights_key_arn=args.db_performance_insights_kms_key_arn or "",
         ).apply(
             lambda v: FailoverScope(
                 region=args.region,
@@ -483,6 +549,7 @@ class FailoverAutomation(pulumi.ComponentResource):
                 ssm_prefix=args.ssm_prefix,
                 metric_namespace=METRIC_NAMESPACE,
                 release_parameter_name=args.release_parameter_name,
+                db_instances=bool(args.db_instance_class),
                 **v,
             )
         )

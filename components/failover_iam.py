@@ -39,6 +39,29 @@ NO_RESOURCE_LEVEL_ACTIONS = frozenset(
 # https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_aurora.html
 PROMOTION_ACTIONS = ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster")
 
+# Adding DB instances before a promotion (a headless pilot-light cluster, or a repair). The Service Authorization
+# Reference lists for rds:CreateDBInstance the resource type `db` (required) and `cluster`, `og`, `pg`, `secgrp`,
+# `subgrp` (optional; earlier versions of the table marked og, pg, secgrp and subgrp required), and as dependent
+# actions rds:AddTagsToResource ("If tags are specified in the create action, RDS performs additional authorization on
+# the rds:AddTagsToResource action", security_iam_id-based-policy-examples-grant-permissions-tags-on-create) and
+# kms:CreateGrant/Decrypt/DescribeKey/GenerateDataKey. AWS's own example names the new instance's `db`, its `og`, `pg`
+# and `subgrp` (security_iam_id-based-policy-examples-create-and-modify-examples). Which of the optional resources RDS
+# evaluates for an Aurora instance that names its cluster, and which the cluster's subnet group and the engine's default
+# option group stand for, is not documented: the grant names each of them, on this stack's resources only
+# (docs/aws-assumptions.md A7). Nothing here passes a role (no Enhanced Monitoring), so no iam:PassRole.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+# The engine's default option group (what an Aurora MySQL 8.0 instance gets: it takes no option group of its own).
+DEFAULT_OPTION_GROUP = "default:aurora-mysql-8-0"
+# The instances the function adds are named after the cluster (handlers/settings.py Settings.failover_instance_ids),
+# and tagged so: the tag is the only one it may set at creation.
+FAILOVER_INSTANCE_INFIX = "-failover-"
+CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
+# Performance Insights with a customer managed key: "users in your account that call the Performance Insights API need
+# the kms:Decrypt and kms:GenerateDataKey permissions on the KMS key" (USER_PerfInsights.access-control.cmk-policy).
+# What the principal *enabling* it at CreateDBInstance needs is not documented beyond the Service Authorization
+# Reference's dependent actions: all four, on that key only, and only through RDS in this region (docs/aws-assumptions.md A8).
+PERFORMANCE_INSIGHTS_KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
+
 
 @dataclass(frozen=True)
 class FailoverScope:
@@ -67,6 +90,11 @@ class FailoverScope:
     peer_cluster_arn: str = ""
     """The peer region's cluster when this stack knows it (the secondary reads the primary's); the
     primary's function gets its grant on the peer's cluster from the secondary (peer_promotion_policy)."""
+    db_instances: bool = False
+    """Whether the function may add DB instances to this region's cluster before a promotion (it has a class)."""
+    db_instance_parameter_group: str = ""
+    db_subnet_group: str = ""
+    db_performance_insights_key_arn: str = ""
 
     def __post_init__(self) -> None:
         if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
@@ -80,6 +108,13 @@ class FailoverScope:
     def global_cluster_arn(self) -> str:
         # Global clusters have no region in their ARN.
         return f"arn:{self.partition}:rds::{self.account_id}:global-cluster:{self.global_cluster_id}"
+
+    @property
+    def cluster_id(self) -> str:
+        return self.cluster_arn.rsplit(":", 1)[-1]
+
+    def rds_arn(self, kind: str, name: str) -> str:
+        return f"arn:{self.partition}:rds:{self.region}:{self.account_id}:{kind}:{name}"
 
     def parameter_arn(self, path: str) -> str:
         return f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:parameter{self.ssm_prefix}/{path}"
@@ -153,6 +188,7 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
                 [f"arn:{p}:ssm:{r}:{acct}:parameter{s.release_parameter_name}" for r in (region, s.peer_region)],
             )
         )
+    statements.extend(db_instance_statements(s))
     if s.cache_global_datastore_id:
         statements.append(
             allow(
@@ -166,6 +202,43 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
             )
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def db_instance_statements(s: FailoverScope) -> list[dict[str, Any]]:
+    """Read this region's cluster's DB instances; with a class to add them, create `{cluster}-failover-*` in it (tagged at
+    creation, Performance Insights under the stack's key), and nothing else (CREATE_DB_INSTANCE_RESOURCES above)."""
+    statements = [
+        # Listing with a db-cluster-id filter authorizes against every db in the region (no identifier in the request).
+        allow("ReadThisRegionsDbInstances", ["rds:DescribeDBInstances"], [s.rds_arn("db", "*")]),
+    ]
+    if not s.db_instances:
+        return statements
+    new_instances = s.rds_arn("db", f"{s.cluster_id}{FAILOVER_INSTANCE_INFIX}*")
+    resources = [new_instances, s.cluster_arn, s.rds_arn("og", DEFAULT_OPTION_GROUP)]
+    resources += [s.rds_arn("pg", s.db_instance_parameter_group)] if s.db_instance_parameter_group else []
+    resources += [s.rds_arn("subgrp", s.db_subnet_group)] if s.db_subnet_group else []
+    statements += [
+        allow("AddInstancesToThisCluster", ["rds:CreateDBInstance"], resources),
+        allow(
+            "TagTheAddedInstancesAtCreation",
+            ["rds:AddTagsToResource"],
+            [new_instances],
+            {
+                "StringEquals": {f"aws:RequestTag/{CREATED_BY_TAG[0]}": CREATED_BY_TAG[1]},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["Name", CREATED_BY_TAG[0]]},
+            },
+        ),
+    ]
+    if s.db_performance_insights_key_arn:
+        statements.append(
+            allow(
+                "PerformanceInsightsKeyThroughRds",
+                list(PERFORMANCE_INSIGHTS_KEY_ACTIONS),
+                [s.db_performance_insights_key_arn],
+                {"StringEquals": {"kms:ViaService": f"rds.{s.region}.amazonaws.com"}},
+            )
+        )
+    return statements
 
 
 def peer_promotion_policy(global_cluster_arn: str, cluster_arn: str) -> dict[str, Any]:

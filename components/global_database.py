@@ -58,6 +58,9 @@ MAX_BACKUP_RETENTION_DAYS = 35
 BASE_LOG_EXPORTS = ("error", "slowquery")
 AUDIT_LOG_EXPORT = "audit"
 LOG_RETENTION_DAYS = 90
+# The CA every instance's server certificate comes from (the failover function's added instances too: MDR_DB_CA_CERTIFICATE).
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html (certificate authorities)
+CA_CERTIFICATE_ID = "rds-ca-rsa2048-g1"
 # Seven days of Performance Insights history is the free tier.
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_PerfInsights.Overview.cost.html
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
@@ -451,6 +454,8 @@ class GlobalDatabase(pulumi.ComponentResource):
     """The cluster parameter group this region's cluster uses."""
     instance_parameter_group_name: pulumi.Output[str]
     """The instance parameter group of this region's instances."""
+    subnet_group_name: pulumi.Output[str]
+    """The cluster's DB subnet group (the failover function's grant to add instances names it)."""
     credentials_replicas: pulumi.Output[dict[str, dict[str, str]]]
     """Primary only: region -> {secretArn, kmsKeyArn} of every credentials replica (empty on a secondary)."""
     credentials_document: pulumi.Output[str] | None
@@ -705,7 +710,7 @@ class GlobalDatabase(pulumi.ComponentResource):
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=key.arn,
                 performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
-                ca_cert_identifier="rds-ca-rsa2048-g1",
+                ca_cert_identifier=CA_CERTIFICATE_ID,
                 copy_tags_to_snapshot=True,
                 tags={"Name": names.instances[placement.index]},
                 opts=child,
@@ -782,6 +787,7 @@ class GlobalDatabase(pulumi.ComponentResource):
         self.parameters = {"cluster": dict(cluster_params), "instance": dict(db_params)}
         self.cluster_parameter_group_name = cluster_pg.name
         self.instance_parameter_group_name = instance_pg.name
+        self.subnet_group_name = subnet_group.name
         self.credentials_replicas = credentials_replicas
         self.register_outputs(
             {

@@ -28,9 +28,10 @@ import pulumi_aws as aws
 
 from .config import StackSettings
 from .contracts import METRIC_NAMESPACE, READY_METRIC, ssm_prefix
-from .failover_automation import ARCHITECTURE, PROJECT_ROOT, RESERVED_CONCURRENCY, RUNTIME, handler_archive_files
+from .failover_automation import ARCHITECTURE, PROJECT_ROOT, RESERVED_CONCURRENCY, RUNTIME, handler_archive_files, standby_of
 from .failover_iam import lambda_trust_policy, scheduler_trust_policy
 from .naming import physical_name
+from .posture import DEFAULT_POSTURE, PostureName
 from .readiness_iam import ReadinessScope, readiness_policy, readiness_scheduler_policy
 
 # The readiness function's entry point (handlers/failover.py); the CLI's `readiness --now` runs the same code.
@@ -44,8 +45,6 @@ LOG_RETENTION_DAYS = 30
 # what the alarm treats as not ready.
 MAX_EVENT_AGE_SECONDS = 60
 MAX_RETRY_ATTEMPTS = 0
-# How the standby stands by (handlers/readiness.py POSTURES): one posture today.
-STANDBY_POSTURE = "warm"
 
 
 def schedule_expression(minutes: int) -> str:
@@ -115,6 +114,8 @@ class ReadinessArgs:
     release_parameter_name: str = ""
     handler_root: Path = PROJECT_ROOT
     tags: Mapping[str, str] = field(default_factory=dict)
+    standby_posture: PostureName = DEFAULT_POSTURE
+    """How this region stands by while the peer serves (magento-dr:standby.posture): the capacity check expects it."""
 
     def __post_init__(self) -> None:
         if self.region == self.peer_region:
@@ -168,6 +169,7 @@ class ReadinessArgs:
             scale_desired=settings.web.desired_capacity,
             scale_max=settings.web.max_size,
             standby_capacity=settings.web.standby_capacity,
+            standby_posture=standby_of(settings)[0],
             backup_retention_days=settings.database.backup_retention_days,
             parameters=parameters,
             # The primary owns the secret and replicates it; a secondary reads the replica or keeps a copy.
@@ -212,7 +214,7 @@ def readiness_environment(args: ReadinessArgs, *, search_domain: Any) -> dict[st
         "MDR_SSM_PREFIX": args.ssm_prefix,
         "MDR_RPO_SECONDS": str(args.rpo_seconds),
         "MDR_CONSECUTIVE_FAILURES": str(args.consecutive_failures),
-        "MDR_STANDBY_POSTURE": STANDBY_POSTURE,
+        "MDR_STANDBY_POSTURE": args.standby_posture,
         "MDR_STANDBY_CAPACITY": str(args.standby_capacity),
         "MDR_FAILOVER_FUNCTION": args.failover_function_name,
         "MDR_FAILOVER_SCHEDULE": args.failover_schedule_name,

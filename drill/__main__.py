@@ -6,6 +6,7 @@
     python -m drill --front-door accelerator          # the stacks with failover.globalAccelerator: the accelerator's path, Route 53's beside it
     python -m drill --no-database-standby             # only the shop pair (no third member, examples/Pulumi.bunker.yaml)
     python -m drill --full-page-cache varnish         # both shop stacks with Varnish: the failover must empty every Varnish
+    python -m drill --posture pilot-light             # the secondary stands by as pilot light: prepared, then promoted
     python -m drill --outage-operations               # emergency `pulumi up` of each surviving stack while the other region is dark (offline)
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json            # read-only readiness
     python -m drill --target aws --outputs-primary p.json --outputs-secondary s.json --execute  # + switchover and failback
@@ -62,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="emulator: set magento-dr:web.fullPageCache on both shop stacks (default: as their files say); "
         "the drill then checks the post-failover command empties every Varnish of the region",
     )
+    parser.add_argument(
+        "--posture",
+        choices=["pilot-light", "warm", "hot"],
+        help="emulator: set magento-dr:standby.posture on the secondary (default: as its file says, warm); pilot light has the "
+        "failover function add DB instances and web capacity before it promotes",
+    )
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the JSON report and SVG chart")
     parser.add_argument("--execute", action="store_true", help="aws: after a passing readiness check, run a planned switchover and failback")
     parser.add_argument("--outputs-primary", type=Path, help="aws: `pulumi stack output --json --show-secrets=false -s primary` saved to a file")
@@ -89,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--no-database-standby only applies to the emulator drill (--target aws checks the shop pair)")
         if args.full_page_cache:
             parser.error("--full-page-cache only applies to the emulator drill (--target aws reads what is deployed)")
+        if args.posture:
+            parser.error("--posture only applies to the emulator drill (--target aws reads what is deployed)")
         if not (args.outputs_primary and args.outputs_secondary):
             parser.error("--target aws needs --outputs-primary and --outputs-secondary (pulumi stack output --json)")
         from .readiness import main_aws
@@ -98,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--execute only applies to --target aws (the emulator drill always executes)")
     if args.scenario == "flap" and args.variant != "default":
         parser.error("--variant applies to --scenario full (the flap scenario never fails over)")
+    wanted = VARIANTS[args.variant].posture
+    if wanted and args.posture and wanted != args.posture:
+        parser.error(f"--variant {args.variant} plays a {wanted} standby, not {args.posture}: leave --posture out")
+    args.posture = args.posture or wanted or None  # a variant about one posture plays it without being told
     if args.accelerator_reaction_seconds is not None and (args.front_door != "accelerator" or args.accelerator_reaction_seconds < 0):
         parser.error("--accelerator-reaction-seconds takes a number >= 0, with --front-door accelerator")
 
@@ -111,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         front_door=args.front_door,
         accelerator_reaction_seconds=args.accelerator_reaction_seconds,
     )
-    run = run_emulator_drill(options, args.reports, database_standby=not args.no_database_standby, full_page_cache=args.full_page_cache)
+    run = run_emulator_drill(
+        options, args.reports, database_standby=not args.no_database_standby, full_page_cache=args.full_page_cache, posture=args.posture
+    )
     return 0 if run.result.ok else 1
 
 

@@ -48,6 +48,8 @@ HANDLER_ACTIONS = (
     "rds:DescribeDBClusters",
     "rds:FailoverGlobalCluster",
     "rds:SwitchoverGlobalCluster",
+    "rds:DescribeDBInstances",
+    "rds:CreateDBInstance",
     "cloudwatch:GetMetricData",
     "cloudwatch:PutMetricData",
     "ssm:GetParameters",

@@ -16,7 +16,10 @@ from .scenario import DrillResult, StandbyRecord
 # 2: the variant (drill/variants.py) and its expected outcome; settings without replication_lag_ms (the emulator plays the lag).
 # 3: the front door (route53 | accelerator), the timeline's "accelerator" source, the traffic grace the invariants used.
 # 4: readiness — every scheduled evaluation of each region, its API calls, and the not-ready alarm as declared.
-SCHEMA_VERSION = 4
+# 5: the standby posture (pilot-light | warm | hot), the failover's capacity figures (first DB instance the function
+#    added available, the new writer's writer instance, first web instance in service, the shop takes orders), the
+#    timings of capacity that comes up (settings) and what AWS answered a headless promotion.
+SCHEMA_VERSION = 5
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 
@@ -38,6 +41,7 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
         "target",
         "scenario",
         "variant",
+        "posture",
         "started_at",
         "finished_at",
         "wall_seconds",
@@ -63,6 +67,8 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
         "scenario": {"enum": ["full", "flap"]},
         # Where the shop's name led in this run; the invariants held that front door (Route 53's answers are modelled either way).
         "front_door": {"enum": ["route53", "accelerator"]},
+        # How the secondary stood by (magento-dr:standby.posture): pilot light adds DB instances and web capacity before it promotes.
+        "posture": {"enum": ["pilot-light", "warm", "hot"]},
         # What AWS leaves open, played one way (drill/variants.py), and the outcome expected of it.
         "variant": {
             "type": "object",
@@ -81,6 +87,9 @@ DRILL_REPORT_SCHEMA: dict[str, Any] = {
                 "pending_seconds",
                 "resync_seconds",
                 "cache_failover_seconds",
+                "db_instance_create_seconds",
+                "web_instance_ready_seconds",
+                "headless_promotion",
                 "grace_seconds",
                 "grace_derivation",
             ],
@@ -264,6 +273,7 @@ def to_json(result: DrillResult) -> dict[str, Any]:
         "target": "emulator",
         "scenario": o.scenario,
         "front_door": result.front_door,
+        "posture": result.topology.secondary.posture,
         "variant": asdict(result.variant),
         "started_at": _iso(t0),
         "finished_at": _iso(result.t_end),
@@ -275,6 +285,9 @@ def to_json(result: DrillResult) -> dict[str, Any]:
             "pending_seconds": o.pending_seconds,
             "resync_seconds": o.resync_seconds,
             "cache_failover_seconds": o.cache_failover_seconds,
+            "db_instance_create_seconds": result.db_instance_create_seconds,
+            "web_instance_ready_seconds": result.web_instance_ready_seconds,
+            "headless_promotion": result.variant.headless_promotion,
             "late_writer_datapoint": o.late_writer_datapoint,
             "grace_seconds": result.grace_seconds,
             "grace_derivation": result.grace_derivation,
@@ -393,7 +406,8 @@ def summary_table(result: DrillResult) -> str:
     m = result.measurements.get("failover", {})
     fb = result.measurements.get("failback", {})
     variant = result.variant
-    lines = ["", "Summary (emulator time)", "", f"  variant: {variant.name} — {variant.description}", ""]
+    posture = result.topology.secondary.posture
+    lines = ["", "Summary (emulator time)", "", f"  variant: {variant.name} — {variant.description}", f"  standby posture: {posture}", ""]
     if m and not variant.expect_failover:
         lines.append(f"  {'outage (the evidence says no failover)':<52} {'measured':>9}")
         lines.append(f"  {'detection (dark → first failed probe)':<52} {_fmt(m.get('detection_seconds')):>9}")
@@ -403,14 +417,17 @@ def summary_table(result: DrillResult) -> str:
     elif m:
         rows = [
             ("detection (dark → first failed probe)", m.get("detection_seconds"), None),
-            ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("writes_seconds")),
+            ("decision (dark → decision to promote)", m.get("decision_seconds"), b.get("decision_seconds", b.get("writes_seconds"))),
             ("  evidence (first failed probe → decision)", m.get("evidence_seconds"), None),
+            *_preparation_rows(m, b),
             ("promotion (dark → writer in the secondary)", m.get("promotion_seconds"), None),
             ("  of which Aurora promotion", m.get("aurora_promotion_duration_seconds"), b.get("aurora_promotion_typical_seconds")),
             ("post-failover steps done", m.get("post_steps_done_seconds"), None),
             ("traffic shift (dark → Route 53 answers secondary)", m.get("traffic_shift_seconds"), _traffic_checks(b)),
             ("  + alias TTL (resolvers follow)", m.get("dns_ttl_seconds"), _term(b, "dns_ttl")),
             ("total (later of: resolvers follow, writer promoted)", m.get("total_seconds"), b.get("with_typical_promotion_seconds")),
+            ("first web instance in service (dark →)", m.get("first_web_in_service_seconds"), b.get("capacity_seconds") or None),
+            ("shop takes orders (total, writer instance, web instance)", m.get("takes_orders_seconds"), b.get("with_typical_promotion_seconds")),
             ("RTO objective", None, b.get("objective_seconds")),
         ]
         lines.append(f"  {'failover':<52} {'measured':>9}   {'budget':>9}")
@@ -459,6 +476,19 @@ def summary_table(result: DrillResult) -> str:
     lines.append("")
     lines.append(f"  DRILL {'PASSED' if result.ok else 'FAILED'} — {result.wall_seconds:.1f}s wall, {result.t_end - result.t0:.0f}s emulator time")
     return "\n".join(lines)
+
+
+def _preparation_rows(m: dict[str, float | None], b: Any) -> list[tuple[str, float | None, float | None]]:
+    """A standby the function prepared (pilot light): the instance it added, and the web tier from zero, beside their terms."""
+    available, decision, web = m.get("db_instance_available_seconds"), m.get("decision_seconds"), m.get("first_web_in_service_seconds")
+    if available is None:
+        return []
+    web_ready = sum(float(t["seconds"]) for t in (b.get("breakdown") or {}).get("web_ready") or []) or None
+    return [
+        ("DB instance added, available (dark →)", available, b.get("writes_seconds")),
+        ("  preparation (decision → instance available)", None if decision is None else round(available - decision, 3), _term(b, "db_instance")),
+        ("  web tier from zero (decision → first in service)", None if decision is None or web is None else round(web - decision, 3), web_ready),
+    ]
 
 
 def _accelerator_rows(result: DrillResult, m: dict[str, float | None], b: Any) -> list[str]:
@@ -608,7 +638,10 @@ def write_reports(result: DrillResult, reports_dir: Path) -> tuple[Path, Path]:
     """Write reports/drill-<UTC timestamp>.json and .svg; returns both paths."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    base = reports_dir / f"drill-{stamp}-{result.variant.name}{'-accelerator' if result.front_door == 'accelerator' else ''}"
+    posture = result.topology.secondary.posture
+    base = reports_dir / (
+        f"drill-{stamp}-{result.variant.name}{'-accelerator' if result.front_door == 'accelerator' else ''}{'' if posture == 'warm' else '-' + posture}"
+    )
     json_path, svg_path = base.with_suffix(".json"), base.with_suffix(".svg")
     json_path.write_text(json.dumps(to_json(result), indent=2, default=str) + "\n")
     svg_path.write_text(to_svg(result) + "\n")

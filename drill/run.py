@@ -8,7 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import emulator
 from handlers import failover
@@ -28,19 +28,27 @@ class DrillRun:
     log_path: Path
 
 
-def stacks_topology(database_standby: bool = True, front_door: str = "route53", full_page_cache: str | None = None) -> Topology:
+def stacks_topology(
+    database_standby: bool = True, front_door: str = "route53", full_page_cache: str | None = None, posture: str | None = None
+) -> Topology:
     """Both stacks under the mock runner, exactly as `pulumi up` would run them, and (by default)
     the example database standby (examples/Pulumi.bunker.yaml) as a third member of the global database.
     `front_door="accelerator"` runs both stacks with `failover.globalAccelerator: true`; `full_page_cache`
-    sets magento-dr:web.fullPageCache on both shop stacks (None: as their files say)."""
-    from offline.runner import accelerator_overrides, load_stack_config, run_database_standby, run_pair
+    sets magento-dr:web.fullPageCache on both shop stacks (None: as their files say); `posture` sets the
+    secondary's magento-dr:standby.posture (None: as its file says)."""
+    from offline.runner import accelerator_overrides, load_stack_config, posture_overrides, run_database_standby, run_pair
 
-    def overrides(stack: str) -> dict[str, object] | None:
-        merged: dict[str, object] = {}
+    def overrides(stack: str) -> dict[str, Any] | None:
+        merged: dict[str, Any] = {}
+        if posture is not None and stack == "secondary":
+            # The one place the drill sets a posture: the example secondary as a file written for it (offline/runner.py).
+            merged.update(posture_overrides(posture))
         if front_door == "accelerator":
-            merged.update(accelerator_overrides(stack))
+            accelerated = accelerator_overrides(stack)["magento-dr:failover"]
+            merged["magento-dr:failover"] = {**accelerated, **(merged.get("magento-dr:failover") or {}), "globalAccelerator": True}
         if full_page_cache is not None:
-            merged["magento-dr:web"] = {**(load_stack_config(stack).get("magento-dr:web") or {}), "fullPageCache": full_page_cache}
+            web = merged.get("magento-dr:web") or load_stack_config(stack).get("magento-dr:web") or {}
+            merged["magento-dr:web"] = {**dict(web), "fullPageCache": full_page_cache}
         return merged or None
 
     primary, secondary = run_pair(primary_overrides=overrides("primary"), secondary_overrides=overrides("secondary"))
@@ -55,8 +63,9 @@ def run_emulator_drill(
     topology: Topology | None = None,
     database_standby: bool = True,
     full_page_cache: str | None = None,
+    posture: str | None = None,
 ) -> DrillRun:
-    """`database_standby` and `full_page_cache` apply only when the topology is built here (`topology` None)."""
+    """`database_standby`, `full_page_cache` and `posture` apply only when the topology is built here (`topology` None)."""
     out = out or sys.stdout
     if topology is None:
         what = "both stacks and the example database standby (bunker)" if database_standby else "both stacks"
@@ -64,8 +73,10 @@ def run_emulator_drill(
             what += ", with failover.globalAccelerator: true"
         if full_page_cache is not None:
             what += f", with web.fullPageCache: {full_page_cache},"
+        if posture is not None:
+            what += f", the secondary standing by {posture},"
         print(f"Running {what} under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
-        topology = stacks_topology(database_standby, options.front_door, full_page_cache)
+        topology = stacks_topology(database_standby, options.front_door, full_page_cache, posture)
     reports_dir.mkdir(parents=True, exist_ok=True)
     world = start(topology)
     # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own

@@ -33,7 +33,9 @@ from typing import Any, TextIO
 
 import emulator
 from components import varnish
+from components.failover_automation import MAX_EVENT_AGE_SECONDS
 from handlers import failover, readiness_runner, runner
+from handlers.readiness import LAG_WINDOW_SECONDS
 from handlers.writer_gate import verdict as gate_verdict
 
 from .accelerator import AcceleratorModel
@@ -82,6 +84,10 @@ class DrillOptions:
     front_door: str = "route53"
     #: The accelerator's reaction to an endpoint's health (None: the stacks' budget figure, 30 s; 0 plays it instant).
     accelerator_reaction_seconds: float | None = None
+    #: How long a DB instance added to a cluster takes to be available, and a web instance launched by a scale-up to serve
+    #: (None: the emulator's defaults, the RTO budget's figures, components/rto.py). A variant may set its own.
+    db_instance_create_seconds: float | None = None
+    web_instance_ready_seconds: float | None = None
 
 
 @dataclass
@@ -289,6 +295,9 @@ class DrillResult:
     readiness_calls: dict[str, Counter[str]] = field(default_factory=dict)
     #: region -> (t, state) of the not-ready alarm as declared, evaluated over the Ready datapoints.
     readiness_alarm: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    #: What the emulator played for capacity that comes up: DB instance creation, a web instance's readiness (seconds).
+    db_instance_create_seconds: float = 0.0
+    web_instance_ready_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -377,9 +386,20 @@ class Drill:
                 steady_ms=self.v.lag_before_outage_ms,
                 rpo_lag_published=self.v.rpo_lag_published,
                 dimensions=self.v.lag_dimensions,
+                headless_published=self.v.headless_lag_published,
             )
         )
         emulator.set_sync_during_outage(self.v.sync_during_outage)
+        # Capacity that takes time to come up (a pilot-light standby's DB instances and web tier), and what AWS answers a
+        # promotion of a cluster without an available instance.
+        emulator.set_instance_timings(
+            db_create_seconds=self.v.db_instance_create_seconds or options.db_instance_create_seconds,
+            web_ready_seconds=options.web_instance_ready_seconds,
+            db_waits_for_writer=self.v.db_instance_waits_for_writer,
+        )
+        emulator.set_headless_promotion(self.v.headless_promotion)
+        if self.v.posture and self.v.posture != topology.secondary.posture:
+            raise ValueError(f"variant {self.v.name} plays a {self.v.posture} standby; the secondary stands by {topology.secondary.posture}")
         self.t0 = emulator.STATE.now()
         self.printer = Printer(out or sys.stdout, self.t0)
         self.traffic = TrafficModel(topology, self.t0, reading=self.v.route53_reading)
@@ -406,6 +426,8 @@ class Drill:
         self.dark: set[str] = set()
         self.running: set[str] = set()
         self.queued: dict[str, list[dict[str, Any]]] = {r.region: [] for r in topology.regions}
+        self.draining: set[str] = set()
+        self.dead_letters: Counter[str] = Counter()
         self.next_run = {
             topology.primary.region: self.t0 + topology.primary.schedule_period_seconds,
             topology.secondary.region: self.t0 + 0.5 * topology.secondary.schedule_period_seconds,
@@ -450,6 +472,11 @@ class Drill:
         }
         self.readiness_runs: list[ReadinessRun] = []
         self.readiness_calls: dict[str, Counter[str]] = {}
+        #: Promotion requests RDS has seen (emulator.STATE.promotion_requests), and which of them the drill itself sent.
+        self.requests_seen = 0
+        self.external_requests: set[int] = set()
+        #: region -> whether its shop can take orders (writer instance available, a web instance in service); None: re-read.
+        self.serving: dict[str, bool | None] = {}
         inv = [
             ("single-writer", "never two writers (DescribeGlobalClusters members' IsWriter)"),
             (
@@ -472,6 +499,15 @@ class Drill:
             ),
             ("steps-once", "no post-failover step completes twice in a phase (operation records, SendCommand calls, SNS reports)"),
             ("one-promotion-per-phase", "exactly the promotions each phase expects, and no others"),
+            (
+                "never-promote-headless",
+                "no failover function asks AWS to promote a cluster that has no available DB instance (a variant's own request excepted)",
+            ),
+            (
+                "prepare-once",
+                "at most one preparation per phase: one operation adds the DB instances, and a cluster never holds more of them "
+                "than MDR_DB_INSTANCES_TO_ADD",
+            ),
             ("no-flap-back", "the recovered old primary takes no traffic before the planned failback"
              + ("" if self.accelerator is None else " (no population of shoppers, through the accelerator)")),
         ]
@@ -574,6 +610,7 @@ class Drill:
             return
         self.phase.ended_at = emulator.STATE.now()
         self._check_steps_once(self.phase)
+        self._check_prepared_once(self.phase)
         got = sorted(self.phase.promotions)
         want = sorted(self.phase.expected_promotions)
         if got != want:
@@ -635,15 +672,52 @@ class Drill:
             self._read_inboxes()
             for r in self.t.regions:  # the writer datapoints of running functions too: the alarm sees them as sent
                 self._observe_writer_metric(r, now)
+            self._watch_capacity(now)
         writer_region = self.writer_arn.split(":")[3] if self.writer_arn else None
-        for r in self.t.regions:  # the shop's deep health check answers only where the writer is
-            self.world.health.set_healthy(r.region, r.region == writer_region)
+        for r in self.t.regions:  # the shop's deep health check answers only where the writer is, and it can take orders
+            self.world.health.set_healthy(r.region, r.region == writer_region and bool(self.serving.get(r.region)))
         self.traffic.step(now, self.dark, writer_region)
         if self.accelerator is not None and self.last_gc is not None:
             # Each region's writer gate answers from its own region's DescribeGlobalClusters (one global truth here).
             self.accelerator.step(now, self.dark, {r.region: gate_verdict(self.last_gc, r.cluster_arn).open for r in self.t.regions})
         self._check_traffic(now)
         self._fire_schedules(now)
+
+    def _watch_capacity(self, now: float) -> None:
+        """Where the writer is, whether the shop can take orders: its cluster's writer instance available and a web instance in
+        service (a pilot-light standby has neither until its failover prepared them); during the outage, when the standby's
+        first web instance serves. Read until true, and again once the writer moves or a region goes dark or comes back."""
+        writer_region = self.writer_arn.split(":")[3] if self.writer_arn else ""
+        for r in self.t.regions:
+            if r.region in self.dark:
+                continue
+            web_key = f"{self.phase.name}:web_in_service:{r.region}"
+            watch_web = self.phase.name == "outage" and r is self.t.secondary and web_key not in self.marks
+            if r.region == writer_region and not self.serving.get(r.region):
+                db = self._writer_instance_available(r)
+                web = self._in_service(r) > 0
+                if db:
+                    self.marks.setdefault(f"{self.phase.name}:writer_instance:{r.region}", now)
+                if web:
+                    self.marks.setdefault(web_key, now)
+                self.serving[r.region] = db and web
+            elif watch_web and self._in_service(r) > 0:
+                self.marks[web_key] = now
+
+    def _in_service(self, r: RegionTopology) -> int:
+        groups = self.world.client("autoscaling", r.region).describe_auto_scaling_groups(AutoScalingGroupNames=[r.asg_name])["AutoScalingGroups"]
+        return sum(1 for i in (groups[0].get("Instances", []) if groups else []) if i.get("LifecycleState") == "InService")
+
+    def _writer_instance_available(self, r: RegionTopology) -> bool:
+        """The cluster has a writer instance (DBClusterMembers IsClusterWriter; the emulator names one only once it is available)."""
+        rds = self.world.client("rds", r.region)
+        members = rds.describe_db_clusters(DBClusterIdentifier=r.cluster_id)["DBClusters"][0].get("DBClusterMembers", [])
+        return any(m.get("IsClusterWriter") for m in members)
+
+    def _failover_instances(self, r: RegionTopology) -> list[str]:
+        """The DB instances the failover function added to the region's cluster (named {cluster}-failover-N)."""
+        found = self.world.client("rds", r.region).describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [r.cluster_id]}])
+        return sorted(i["DBInstanceIdentifier"] for i in found["DBInstances"] if i["DBInstanceIdentifier"].startswith(f"{r.cluster_id}-failover-"))
 
     def _live_region(self) -> RegionTopology | None:
         for r in (self.t.secondary, self.t.primary):
@@ -670,6 +744,7 @@ class Drill:
         if writers and writers[0] != self.writer_arn:
             self.writer_arn = writers[0]
             self.writer_changed_at = emulator.STATE.now()
+            self.serving.clear()
             region = self.writer_arn.split(":")[3]
             self.marks.setdefault(f"{self.phase.name}:writer_moved", self.writer_changed_at)
             self.log("aws", f"Aurora writer is now {self.writer_arn.rsplit(':', 1)[-1]} ({region})", region)
@@ -688,6 +763,12 @@ class Drill:
             if kind == "failover":
                 self._check_rpo(arn)
         self.promotions_seen = len(emulator.STATE.promotions)
+        requests = emulator.STATE.promotion_requests
+        for index in range(self.requests_seen, len(requests)):
+            _at, arn, kind, ready = requests[index]
+            if not ready and index not in self.external_requests:
+                self.violate("never-promote-headless", f"a {kind} of {arn.rsplit(':', 1)[-1]} was requested while it had no available DB instance")
+        self.requests_seen = len(requests)
 
     def _observe_standbys(self, gc: dict[str, Any]) -> None:
         """Each database standby's member entry: still a member, never the writer; log its sync status changes."""
@@ -774,7 +855,9 @@ class Drill:
                 self.flap_restored = True
                 self._set_dark(self.t.primary.region, False, f"primary region back during confirmation (after {n} failed probe(s))")
         elif n < self.probes_seen[r.region] and self.probes_seen[r.region]:
-            self.log("function", "peer probe succeeded; failure count reset", r.region)
+            # A success resets the count; a failure long after the previous one (a preparation's evaluations) restarts it.
+            self.log("function", "peer probe succeeded; failure count reset" if n == 0 else f"peer probe failed; the count restarted at {n} "
+                     "(the previous failure was too long ago)", r.region)
         self.probes_seen[r.region] = n
 
     def _note_operation(self, r: RegionTopology, raw: str | None) -> None:
@@ -1017,7 +1100,8 @@ class Drill:
         (a lag above the RPO: a failover now would be refused, and readiness says so before the outage)."""
         s = self.t.secondary
         lag_above = self.v.lag_before_outage_ms / 1000.0 > s.rpo_seconds
-        return {self.t.primary.region: set(), s.region: {"replication-lag"} if lag_above else set()}
+        unpublished = not self.v.headless_lag_published and not s.db_instances
+        return {self.t.primary.region: set(), s.region: {"replication-lag"} if lag_above or unpublished else set()}
 
     def _readiness_step(self, name: str, since: float) -> None:
         """Wait (at most two readiness periods) for every region's first evaluation since `since`; each must fail exactly
@@ -1044,12 +1128,15 @@ class Drill:
             yield
             return
         real_steps, real_release = runner.Runner._post_steps, runner.Runner._release_lease
+        killed: list[bool] = []
 
         def die(runner_self: runner.Runner, op: runner.Operation) -> None:
+            killed.append(True)
             raise Killed
 
         def released_by_nobody(runner_self: runner.Runner) -> None:
-            return None
+            # Only the run that is killed never releases its lease (an earlier run, a preparation's, ends as usual).
+            return None if killed else real_release(runner_self)
 
         runner.Runner._post_steps = die  # type: ignore[method-assign,assignment]
         runner.Runner._release_lease = released_by_nobody  # type: ignore[method-assign,assignment]
@@ -1060,8 +1147,23 @@ class Drill:
             runner.Runner._release_lease = real_release  # type: ignore[method-assign]
 
     def _drain_queue(self, r: RegionTopology) -> None:
-        while self.queued[r.region] and r.region not in self.dark:
-            self.invoke(r, self.queued[r.region].pop(0), "schedule (queued)")
+        """Run the events that waited for the function's one concurrent execution, oldest first, one after another (the
+        outermost drain runs them all; an invocation it starts does not drain again). An event older than the function's
+        maximum event age goes to its dead-letter queue instead, as Lambda's asynchronous queue does."""
+        if r.region in self.draining:
+            return
+        self.draining.add(r.region)
+        try:
+            while self.queued[r.region] and r.region not in self.dark:
+                event = self.queued[r.region].pop(0)
+                age = emulator.STATE.now() - datetime.strptime(event["scheduled_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+                if age > MAX_EVENT_AGE_SECONDS:
+                    self.dead_letters[r.region] += 1
+                    self.log("drill", f"a scheduled event waited {age:.0f}s, past the maximum event age: dead-letter queue", r.region)
+                    continue
+                self.invoke(r, event, "schedule (queued)")
+        finally:
+            self.draining.discard(r.region)
         self.queued[r.region].clear()
 
     def _observe_writer_metric(self, r: RegionTopology, at: float) -> None:
@@ -1096,6 +1198,7 @@ class Drill:
     # ------------------------------------------------------------------ world changes
     def _set_dark(self, region: str, dark: bool, why: str) -> None:
         emulator.set_dark(region, dark)
+        self.serving.clear()
         if dark:
             self.dark.add(region)
         else:
@@ -1124,6 +1227,20 @@ class Drill:
         reports = [m for (t, _r, m) in self.messages if phase.started_at <= t <= end and " complete: " in m["subject"]]
         if len(reports) > 1:
             self.violate("steps-once", f"phase {phase.name}: {len(reports)} completion reports on SNS")
+
+    def _check_prepared_once(self, phase: Phase) -> None:
+        preparing = [op_id for op_id, op in self.ops.items() if self.ops_phase.get(op_id) == phase.name
+                     and any(e.get("step") == "db-instances-requested" and e.get("result") == "ok" for e in op.get("timeline", []))]
+        if len(preparing) > 1:
+            self.violate("prepare-once", f"phase {phase.name}: {len(preparing)} operations added DB instances ({', '.join(preparing)})")
+        for r in self.t.regions:
+            if r.region in self.dark:
+                continue
+            with self._owner("drill"):
+                added = self._failover_instances(r)
+            most = int(r.function_env.get("MDR_DB_INSTANCES_TO_ADD", "1"))
+            if len(added) > most:
+                self.violate("prepare-once", f"phase {phase.name}: {r.cluster_id} holds {len(added)} instances the function added, more than {most}")
 
     # ------------------------------------------------------------------ helpers for the scenario
     def op_complete(self, region: str, since: float) -> bool:
@@ -1250,15 +1367,21 @@ class Drill:
             f"(the alarm needs {r.writer_alarm.datapoints_to_alarm} of {r.writer_alarm.evaluation_periods} periods; reading {self.v.route53_reading})",
         )
 
+    def _preparation_seconds(self, r: RegionTopology) -> float:
+        """How much longer than a warm standby's a failover to `r` may take: a headless cluster's instance to create first."""
+        return 0.0 if r.db_instances else emulator.STATE.db_instance_create_seconds + 2 * r.schedule_period_seconds
+
     def _run_full(self) -> None:
         p, s = self.t.primary, self.t.secondary
-        timeout = self.o.phase_timeout_seconds
+        prepare = self._preparation_seconds(s)
+        timeout = self.o.phase_timeout_seconds + prepare
         # ---- outage: automatic failover (or, when the evidence says no, none)
         self.begin("outage", expected=[(s.region, "failover")] if self.v.expect_failover else [])
         self._set_dark(p.region, True, f"{p.region} goes dark: every API call and health probe to it fails")
         dark_at = emulator.STATE.now()
         if self.v.promotion_refused_seconds:
-            self.refused_until = dark_at + self.v.promotion_refused_seconds
+            # From the moment the function could first ask (after a headless standby's preparation).
+            self.refused_until = dark_at + prepare + self.v.promotion_refused_seconds
             emulator.inject_fault(
                 "error", service="rds", operation="FailoverGlobalCluster", error_code="InvalidGlobalClusterStateFault",
                 message="the global cluster is being modified; try again later", remaining=None, until=self.refused_until,
@@ -1267,9 +1390,14 @@ class Drill:
         if not self.v.expect_failover:
             self._run_blocked(dark_at)
             return
+        if self.v.external_failover_after_seconds is not None:
+            self.wait(self.v.external_failover_after_seconds, f"{p.region} dark")
+            self._external_failover(s)
         done = self.wait_until(lambda: self.op_complete(s.region, dark_at), timeout, "waiting for the secondary's function")
         self.step("secondary promoted and post-failover steps done", done, f"operation complete in {s.region}" if done else "no complete operation")
         self._expected_failover_evidence(s, dark_at)
+        if not s.db_instances:
+            self._prepared_before_promoted(s, dark_at)
         moved = self.wait_until(lambda: self.all_on(s.region), timeout / 2, "waiting for the front door to move shoppers")
         self.step("traffic on the secondary", moved, self.front_door_state())
         cap = self.asg_capacity(s)
@@ -1308,12 +1436,82 @@ class Drill:
         self._full_page_cache_cleared(p, self.failback_requested_at)
         self.wait(p.schedule_period_seconds, "settling")
         self._readiness_step("readiness: both regions ready again after the failback", emulator.STATE.now())
+        if not s.db_instances:
+            self._return_to_posture(s)
+            return
         cap = self.asg_capacity(s)
         if cap is not None and cap[1] > s.asg_desired:
             self.notes.append(
                 f"{s.asg_name} stays at production capacity {cap} after failback (the handler never scales down); "
                 f"RUNBOOK.md 'Failback' step 5 returns it to {s.asg_min}/{s.asg_desired}/{s.asg_max}"
             )
+
+    def _external_failover(self, s: RegionTopology) -> None:
+        """ARC's Region switch plan (or an operator in the console) asks AWS to fail over to the standby, headless or not."""
+        before = len(emulator.STATE.promotion_requests)
+        with self._owner("drill"):
+            try:
+                self.world.client("rds", s.region).failover_global_cluster(
+                    GlobalClusterIdentifier=self.t.global_cluster_id, TargetDbClusterIdentifier=s.cluster_arn, AllowDataLoss=True
+                )
+                answer = "accepted"
+            except Exception as exc:  # noqa: BLE001 - the refusal is this variant's finding, reported as the step below
+                answer = f"refused ({getattr(exc, 'response', {}).get('Error', {}).get('Code', type(exc).__name__)})"
+        self.external_requests.update(range(before, len(emulator.STATE.promotion_requests)))
+        self.log("drill", f"FailoverGlobalCluster to {s.cluster_id} requested outside the failover function (ARC's plan, the console): {answer}", s.region)
+        expected = "accepted" if self.v.headless_promotion == "accept" else "refused (InvalidDBClusterStateFault)"
+        self.step(f"a promotion of the headless standby requested elsewhere: AWS {self.v.headless_promotion}s it", answer == expected, answer)
+
+    def _prepared_before_promoted(self, s: RegionTopology, dark_at: float) -> None:
+        """A headless standby: its web tier scaled and its instances added before it was promoted (or, when AWS promoted it
+        headless at someone else's request, before the function's steps), and the shop took orders only then."""
+        op = self._complete_op(s.region, dark_at) or {}
+        steps = [str(e.get("step")) for e in op.get("timeline", []) if e.get("result") == "ok"]
+        first = "promotion-requested" if op.get("kind") != "adopt" else "activate_region"
+        order = ["scale_asg", "db-instances-requested", "db-instance-available", first]
+        positions = [steps.index(x) if x in steps else -1 for x in order]
+        self.step(
+            "the standby prepared before it was promoted",
+            -1 not in positions and positions == sorted(positions),
+            f"{op.get('kind')}: {' → '.join(x for x in steps if x in order)} (added {', '.join(op.get('db_instances_added') or []) or 'none'})",
+        )
+        ready = max(self.o.web_instance_ready_seconds or emulator.STATE.web_instance_ready_seconds, 0.0) + 2 * s.schedule_period_seconds
+        serving = self.wait_until(lambda: bool(self.serving.get(s.region)), ready, "waiting for the secondary to take orders")
+        m = self._measure().get("failover", {})
+        self.step(
+            "the shop takes orders in the secondary",
+            serving,
+            f"writer instance available {m.get('writer_instance_seconds')}s, first web instance in service "
+            f"{m.get('first_web_in_service_seconds')}s, takes orders {m.get('takes_orders_seconds')}s after dark",
+        )
+
+    def _return_to_posture(self, s: RegionTopology) -> None:
+        """After the failback, what RUNBOOK §4 step 5 says: delete the DB instances the function added, the web tier back to
+        its standby size; then the standby's readiness passes its capacity check again (no warning: nothing runs at cost)."""
+        from handlers.readiness import posture_commands
+
+        assert s.readiness is not None
+        standby = int(s.readiness.env.get("MDR_STANDBY_CAPACITY", "0"))
+        with self._owner("drill"):
+            added = self._failover_instances(s)
+            commands = posture_commands(s.region, added, s.asg_name, (standby, standby, s.asg_max))
+            for identifier in added:
+                self.world.client("rds", s.region).delete_db_instance(DBInstanceIdentifier=identifier)
+            self.world.client("autoscaling", s.region).update_auto_scaling_group(
+                AutoScalingGroupName=s.asg_name, MinSize=standby, DesiredCapacity=standby, MaxSize=s.asg_max
+            )
+        for command in commands:
+            self.log("drill", f"operator runs: {command}", s.region)
+        since = emulator.STATE.now()
+        self.wait_until(lambda: self.latest_readiness(s.region, since) is not None, s.readiness.schedule_period_seconds + 60, "waiting for readiness")
+        run = self.latest_readiness(s.region, since)
+        clean = run is not None and run.ready and "capacity" not in run.unknown
+        self.step(
+            f"the standby back in its {s.posture} posture (RUNBOOK §4 step 5)",
+            clean and bool(added),
+            f"deleted {', '.join(added) or 'nothing'}; web tier {standby}/{standby}/{s.asg_max}; readiness capacity: "
+            + ("no evaluation" if run is None else run.reasons.get("capacity", "pass")),
+        )
 
     def _full_page_cache_cleared(self, r: RegionTopology, since: float) -> None:
         """The post-failover command the function sent in `r`, as the instance would run it (the document SSM holds)."""
@@ -1348,6 +1546,11 @@ class Drill:
     def _expected_failover_evidence(self, s: RegionTopology, dark_at: float) -> None:
         """What this variant expects of a failover that happened: the figure it was judged on, and how it got there."""
         op = self._complete_op(s.region, dark_at) or {}
+        if op.get("kind") == "adopt":
+            # Promoted at someone else's request (a variant's): the function judged no evidence, it adopted the writer.
+            self.step("a promotion requested elsewhere adopted, not judged again", self.v.external_failover_after_seconds is not None,
+                      f"operation {op.get('op_id')} adopted the writer: {op.get('timeline', [{}])[0].get('detail')}")
+            return
         evidence = op.get("rpo_evidence") or {}
         held = self._check_reported_evidence(s, op)
         self.step(
@@ -1388,17 +1591,21 @@ class Drill:
             )
 
     def _run_blocked(self, dark_at: float) -> None:
-        """The evidence says no: no promotion, one notification naming the guard, the shop back on the primary when it returns."""
+        """The evidence says no: no promotion, one notification naming the guard, the shop back on the primary when it returns.
+        Or (expect_cancelled) the preparation of a headless standby never finished: no promotion, the operator told it is
+        preparing, and the preparation stopped once the primary answers again."""
         p, s = self.t.primary, self.t.secondary
         self.wait(self.o.outage_min_seconds, f"{p.region} stays dark")
-        notices = [(t, m) for (t, region, m) in self.messages if region == s.region and t >= dark_at and "action needed" in m["subject"]]
+        kind = "preparing" if self.v.expect_cancelled else "action needed"
+        notices = [(t, m) for (t, region, m) in self.messages if region == s.region and t >= dark_at and kind in m["subject"]]
         guards = [str((m.get("message") or {}).get("guard", "")) for _t, m in notices]
         self.step("no failover", not self.phase.promotions, f"{len(self.phase.promotions)} promotion(s) accepted by AWS")
         first = notices[0][0] - dark_at if notices else None
         self.step(
-            "one notification naming the guard",
-            guards == [self.v.blocked_by] and first is not None and first <= 3 * s.schedule_period_seconds,
-            f"{len(notices)} 'action needed' message(s) {guards}"
+            "one notification that the standby is being prepared" if self.v.expect_cancelled else "one notification naming the guard",
+            (len(notices) == 1 if self.v.expect_cancelled else guards == [self.v.blocked_by]) and first is not None
+            and first <= 3 * s.schedule_period_seconds,
+            f"{len(notices)} '{kind}' message(s) {[] if self.v.expect_cancelled else guards}"
             + ("" if first is None else f", the first {first:.0f}s after the outage began"),
         )
         self.marks["outage:notified"] = notices[0][0] if notices else dark_at
@@ -1410,7 +1617,22 @@ class Drill:
         self.step("traffic back on the primary", back, self.front_door_state())
         self.wait(2 * s.schedule_period_seconds, "settling")
         self.step("primary still the writer", self.writer_arn == p.cluster_arn, f"writer {self.writer_arn.rsplit(':', 1)[-1]}")
-        self._readiness_step("readiness: as before the outage once the primary is back", emulator.STATE.now())
+        if self.v.expect_cancelled:
+            cancelled = [m for (t, region, m) in self.messages if region == s.region and t >= dark_at and "cancelled" in m["subject"]]
+            body = cancelled[0]["message"] if cancelled else {}
+            self.step(
+                "the preparation stopped once the primary answered, nothing deleted, the way back named",
+                len(cancelled) == 1 and bool(body.get("return_to_posture")) and bool(self._failover_instances(s)),
+                f"{len(cancelled)} cancellation notice(s); {len(body.get('return_to_posture') or [])} command(s) to return to the posture",
+            )
+        # The lag check reads the last LAG_WINDOW_SECONDS: until they no longer hold the outage, its lag is what they show.
+        back_at = self.marks.get("recovery:back", emulator.STATE.now())
+        self._readiness_step(
+            f"readiness: as before the outage once the primary is back and the {LAG_WINDOW_SECONDS}s lag window is past it",
+            max(emulator.STATE.now(), back_at + LAG_WINDOW_SECONDS),
+        )
+        if self.v.expect_cancelled:
+            self._return_to_posture(s)
 
     # ------------------------------------------------------------------ measurements
     def _measure(self) -> dict[str, dict[str, float | None]]:
@@ -1427,19 +1649,27 @@ class Drill:
             first = self.first_failed_probe_at.get(f"outage:{s.region}")
             shift = since(f"outage:traffic_to:{s.region}")
             ga_shift = since(f"outage:accelerator_to:{s.region}")
+            # The function's confirmation; for a promotion it adopted (requested elsewhere), when the drill saw the writer move.
+            promoted = since("outage:writer-promoted") if "outage:writer-promoted" in self.marks else since("outage:writer_moved")
             out["failover"] = {
                 "detection_seconds": None if first is None else round(first - dark, 3),
                 "decision_seconds": since("outage:decision"),
                 "promotion_requested_seconds": since("outage:promotion-requested"),
-                "promotion_seconds": since("outage:writer-promoted"),
+                "promotion_seconds": promoted,
                 "aurora_promotion_duration_seconds": _diff(self.marks.get("outage:promotion-requested"), self.marks.get("outage:writer-promoted")),
                 "post_steps_done_seconds": since("outage:notify"),
                 "traffic_shift_seconds": shift,
                 "dns_ttl_seconds": ttl,
                 # Shoppers on the secondary (resolvers followed) and the secondary writable: the later of the two.
-                "total_seconds": _later(None if shift is None else round(shift + ttl, 3), since("outage:writer-promoted")),
+                "total_seconds": _later(None if shift is None else round(shift + ttl, 3), promoted),
                 # The evidence: from the first failed probe to the decision (the claim: at least a minute).
                 "evidence_seconds": _diff(first, self.marks.get("outage:decision")),
+                # What a pilot-light standby adds (a warm or hot one has both at once): the first DB instance the function added
+                # available, the new writer's writer instance, the first web instance in service in the secondary, and the
+                # moment the shop takes orders there: the later of all of them and of shoppers reaching it.
+                "db_instance_available_seconds": since("outage:db-instance-available"),
+                "writer_instance_seconds": since(f"outage:writer_instance:{s.region}"),
+                "first_web_in_service_seconds": since(f"outage:web_in_service:{s.region}"),
             }
             if self.accelerator is not None:
                 # Beside the Route 53 path: the accelerator's, from the promotion request (its budgeted path), no TTL.
@@ -1447,7 +1677,9 @@ class Drill:
                 out["failover"]["accelerator_after_request_seconds"] = _diff(
                     self.marks.get("outage:promotion-requested"), self.marks.get(f"outage:accelerator_to:{s.region}")
                 )
-                out["failover"]["total_seconds"] = _later(ga_shift, since("outage:writer-promoted"))
+                out["failover"]["total_seconds"] = _later(ga_shift, promoted)
+            f = out["failover"]
+            f["takes_orders_seconds"] = _latest(f["total_seconds"], f["writer_instance_seconds"], f["first_web_in_service_seconds"])
             if self.killed_at is not None:
                 out["failover"]["killed_seconds"] = round(self.killed_at - dark, 3)
             if not self.v.expect_failover:
@@ -1521,6 +1753,8 @@ class Drill:
             traffic_grace_derivation=self.traffic_grace_derivation,
             readiness_runs=self.readiness_runs,
             readiness_calls=self.readiness_calls,
+            db_instance_create_seconds=emulator.STATE.db_instance_create_seconds,
+            web_instance_ready_seconds=emulator.STATE.web_instance_ready_seconds,
             readiness_alarm={
                 r.region: alarm_transitions(
                     [(x.ended_at, 1.0 if x.ready else 0.0) for x in self.readiness_runs if x.region == r.region],
@@ -1535,6 +1769,10 @@ class Drill:
                 if r.readiness is not None
             },
         )
+
+
+def _latest(*values: float | None) -> float | None:
+    return None if any(v is None for v in values) else max(v for v in values if v is not None)
 
 
 def _later(a: float | None, b: float | None) -> float | None:

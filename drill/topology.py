@@ -32,6 +32,7 @@ READINESS_HANDLER = "handlers.failover.readiness_handler"
 T_SCHEDULE = "aws:scheduler/schedule:Schedule"
 T_GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 T_CLUSTER = "aws:rds/cluster:Cluster"
+T_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 T_ASG = "aws:autoscaling/group:Group"
 T_SSM_PARAMETER = "aws:ssm/parameter:Parameter"
 T_SSM_DOCUMENT = "aws:ssm/document:Document"
@@ -131,6 +132,18 @@ class ReadinessSpec:
 
 
 @dataclass(frozen=True)
+class DbInstance:
+    """One DB instance of a cluster, as the stack declares it (an aws:rds/clusterInstance:ClusterInstance)."""
+
+    identifier: str
+    instance_class: str
+    promotion_tier: int
+    availability_zone: str
+    parameter_group: str
+    parameter_group_family: str
+
+
+@dataclass(frozen=True)
 class FailoverRecord:
     """One half of the Route 53 failover pair for the shop hostname."""
 
@@ -183,6 +196,13 @@ class RegionTopology:
     #: healthCheckIds as exported (kind -> the graph's id) and the check each kind names (kind -> key of health_checks).
     health_check_ids: Mapping[str, str] = field(default_factory=dict)
     health_check_kinds: Mapping[str, str] = field(default_factory=dict)
+    #: The DB instances the stack declares in its cluster (none: a headless, pilot-light cluster).
+    db_instances: tuple[DbInstance, ...] = ()
+
+    @property
+    def posture(self) -> str:
+        """How this region stands by while the peer serves (magento-dr:standby.posture, as the function is told)."""
+        return self.function_env.get("MDR_STANDBY_POSTURE", "warm")
 
     @property
     def active_parameter(self) -> str:
@@ -203,6 +223,7 @@ class StandbyTopology:
     cluster_arn: str
     engine: str
     engine_version: str
+    db_instances: tuple[DbInstance, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -271,6 +292,8 @@ class Topology:
                     "failover_record": f"{r.record.name} {r.record.failover_type}",
                     "mode": r.function_env.get("MDR_MODE", "notify"),
                     "full_page_cache": r.full_page_cache,
+                    "posture": r.posture,
+                    "db_instances": [i.identifier for i in r.db_instances],
                 }
                 for r in self.regions
             },
@@ -328,6 +351,23 @@ def schedule_period_seconds(expression: str) -> int:
         raise TopologyError(f"schedule expression {expression!r}: the drill understands rate(N minute[s]|hour[s]) only")
     n = int(m.group(1))
     return n * (60 if m.group(2).startswith("minute") else 3600)
+
+
+def _db_instances(graph: GraphLike, cluster_id: str) -> tuple[DbInstance, ...]:
+    """The cluster's instances as the stack declares them, with their parameter group's family (to seed it)."""
+    families = {str(g.inputs.get("name", g.outputs.get("name", ""))): str(g.inputs.get("family", "")) for g in graph.of_type(T_PARAMETER_GROUP)}
+    found = [i for i in graph.of_type(T_CLUSTER_INSTANCE) if str(i.inputs.get("clusterIdentifier", "")) == cluster_id]
+    return tuple(
+        DbInstance(
+            identifier=str(_value(i, "identifier")),
+            instance_class=str(_value(i, "instanceClass")),
+            promotion_tier=int(float(i.inputs.get("promotionTier", 0) or 0)),
+            availability_zone=str(i.inputs.get("availabilityZone", "") or ""),
+            parameter_group=str(i.inputs.get("dbParameterGroupName", "") or ""),
+            parameter_group_family=families.get(str(i.inputs.get("dbParameterGroupName", "") or ""), ""),
+        )
+        for i in sorted(found, key=lambda i: str(_value(i, "identifier")))
+    )
 
 
 def _writer_alarm(graph: GraphLike, health_checks: list[Any]) -> WriterAlarm:
@@ -468,6 +508,7 @@ def _region(graph: GraphLike) -> RegionTopology:
         readiness=_readiness(graph),
         health_check_ids=ids,
         health_check_kinds=kinds,
+        db_instances=_db_instances(graph, str(_value(cluster, "clusterIdentifier"))),
     )
 
 
@@ -591,6 +632,7 @@ def _database_standby(graph: GraphLike, global_cluster_id: str, global_engine: s
         cluster_arn=arn,
         engine=engine,
         engine_version=str(_value(cluster, "engineVersion")),
+        db_instances=_db_instances(graph, str(_value(cluster, "clusterIdentifier"))),
     )
 
 

@@ -36,9 +36,24 @@ class Variant:
     route53_reading: str = "strict"
     #: The dimension sets Aurora publishes its lag metrics under (undocumented): emulator.LagModel.dimensions.
     lag_dimensions: str = "cluster"
+    #: What AWS answers a promotion request to a cluster without an available DB instance (emulator.set_headless_promotion).
+    headless_promotion: str = "refuse"
+    #: Someone else (ARC's Region switch plan, an operator in the console) asks AWS to fail over to the standby this long
+    #: after the outage starts (None: nobody does).
+    external_failover_after_seconds: float | None = None
+    #: How long a DB instance added to a cluster takes to be available (None: the emulator's default, the RTO budget's figure).
+    db_instance_create_seconds: float | None = None
+    #: Whether a headless secondary publishes its lag metrics (unverified: emulator LagModel.headless_published).
+    headless_lag_published: bool = True
+    #: A DB instance added to the secondary stays `creating` while the writer's region is dark (unverified).
+    db_instance_waits_for_writer: bool = False
+    #: The standby posture whose question the variant plays ("": any posture).
+    posture: str = ""
     #: The outcome an SRE expects: an automatic failover, or none and one "action needed" naming `blocked_by`.
     expect_failover: bool = True
     blocked_by: str = ""
+    #: No failover because the preparation never finished: it stops (cancelled) once the primary answers again.
+    expect_cancelled: bool = False
 
     @property
     def lag_metric(self) -> str:
@@ -95,6 +110,49 @@ VARIANTS: dict[str, Variant] = {
             "Aurora publishes its lag metrics only under DBClusterIdentifier and SourceRegion (the dimensions are not "
             "documented); expected: failover judged on the lag under that dimension set",
             lag_dimensions="cluster+source",
+        ),
+        Variant(
+            "headless-refused",
+            "pilot light: ARC's plan (or an operator in the console) asks AWS to fail over to the headless standby a minute into the "
+            "outage and AWS refuses it (InvalidDBClusterStateFault); expected: the function prepares the standby and promotes it, once",
+            external_failover_after_seconds=60.0,
+            headless_promotion="refuse",
+            posture="pilot-light",
+        ),
+        Variant(
+            "headless-accepted",
+            "pilot light: the same request, and AWS promotes the headless cluster, which cannot write until one of its instances is "
+            "available; expected: the function adopts the promotion, adds the instances and runs its steps once one is available",
+            external_failover_after_seconds=60.0,
+            headless_promotion="accept",
+            posture="pilot-light",
+        ),
+        Variant(
+            "slow-db-instance",
+            "pilot light: a DB instance takes 40 minutes to be available, twice the budget's estimate (AWS publishes no figure); "
+            "expected: the preparation is resumed invocation after invocation and the standby promoted once the instance is available",
+            db_instance_create_seconds=2400.0,
+            posture="pilot-light",
+        ),
+        Variant(
+            "db-instance-waits-for-primary",
+            "pilot light: a new DB instance in the secondary does not start while the primary's region is dark (Aurora MySQL "
+            "before 3.09 behaves so; 3.09+ is not documented for new instances); expected: no promotion of the headless "
+            "cluster, the preparation stops once the primary answers again, the operator told how to return to the posture",
+            db_instance_waits_for_writer=True,
+            posture="pilot-light",
+            expect_failover=False,
+            expect_cancelled=True,
+        ),
+        Variant(
+            "headless-lag-unpublished",
+            "pilot light: a headless secondary publishes no lag metric (AWS does not say); expected: readiness red before the "
+            "outage, no failover, one notification (lag-unknown)",
+            lag_during_outage="stops",
+            headless_lag_published=False,
+            posture="pilot-light",
+            expect_failover=False,
+            blocked_by="lag-unknown",
         ),
         Variant(
             "route53-lookback",

@@ -28,7 +28,7 @@ from botocore.config import Config
 import emulator
 from emulator.health import HealthEndpoints
 
-from .topology import RegionTopology, Topology
+from .topology import DbInstance, RegionTopology, Topology
 
 ACCOUNT_ID = "123456789012"  # moto's default account; offline/mocks.py uses the same
 MOTO_AMI = "ami-12c6146b"  # one of moto's built-in AMIs (the stacks resolve theirs at deploy time)
@@ -196,6 +196,7 @@ def _seed(world: World) -> None:
             kwargs.update(MasterUsername="magento", MasterUserPassword="drill-password-1", DatabaseName=t.database_name or "magento")
         cluster = world.client("rds", r.region).create_db_cluster(**kwargs)["DBCluster"]
         _check(f"{r.stack} cluster ARN", r.cluster_arn, cluster["DBClusterArn"])
+        _seed_db_instances(world, r.region, r.cluster_id, r.engine, r.db_instances)
     # ---- database standbys (scope: database): one more secondary cluster each, in its own region
     for sb in t.database_standbys:
         cluster = world.client("rds", sb.region).create_db_cluster(
@@ -205,6 +206,7 @@ def _seed(world: World) -> None:
             GlobalClusterIdentifier=t.global_cluster_id,
         )["DBCluster"]
         _check(f"{sb.stack} (database standby) cluster ARN", sb.cluster_arn, cluster["DBClusterArn"])
+        _seed_db_instances(world, sb.region, sb.cluster_id, sb.engine, sb.db_instances)
     _check_members(world)
     world.substitutions.append(Substitution("MasterUserPassword", "(Secrets Manager secret)", "drill-password-1", "the emulator never sees the stack's secret"))
     # ---- ElastiCache Global Datastore (primary member first, the secondary joins)
@@ -234,6 +236,29 @@ def _seed(world: World) -> None:
         _seed_region(world, r)
     _seed_route53(world)
     _seed_readiness(world)
+    # The stacks have been running: their DB instances are available, their web instances in service.
+    emulator.settle()
+
+
+def _seed_db_instances(world: World, region: str, cluster_id: str, engine: str, instances: tuple[DbInstance, ...]) -> None:
+    """The cluster's instances as the stack declares them (a pilot-light standby's: none)."""
+    rds = world.client("rds", region)
+    groups = {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]} if instances else set()
+    for i in instances:
+        if i.parameter_group and i.parameter_group not in groups:  # a database standby's (no readiness function seeded it)
+            rds.create_db_parameter_group(DBParameterGroupName=i.parameter_group, DBParameterGroupFamily=i.parameter_group_family,
+                                          Description=f"{cluster_id} instances")
+            groups.add(i.parameter_group)
+        made = rds.create_db_instance(
+            DBInstanceIdentifier=i.identifier,
+            DBClusterIdentifier=cluster_id,
+            Engine=engine,
+            DBInstanceClass=i.instance_class,
+            PromotionTier=i.promotion_tier,
+            **({"AvailabilityZone": i.availability_zone} if i.availability_zone else {}),
+            **({"DBParameterGroupName": i.parameter_group} if i.parameter_group else {}),
+        )["DBInstance"]
+        _check(f"{cluster_id} instance", i.identifier, made["DBInstanceIdentifier"])
 
 
 def _check_members(world: World) -> None:

@@ -16,6 +16,9 @@ Usage (decorator mode)::
         emulator.complete_operations()                     # or finish now
         emulator.set_aurora_lag(LagModel(during_outage="grows"))  # Aurora publishes its lag metrics
         emulator.set_sync_during_outage("pending-resync")  # what members report while the writer is dark
+        emulator.set_instance_timings(db_create_seconds=600, web_ready_seconds=240)  # DB / web instances coming up
+        emulator.set_headless_promotion("accept")        # a promotion to a cluster with no available instance
+        emulator.settle()                                  # everything created so far is ready (a seeded world)
 
 Server mode: ``server, url = emulator.start_server()`` runs moto's
 ``ThreadedMotoServer`` on loopback with the extension installed; point clients at
@@ -58,8 +61,11 @@ __all__ = [
     "set_aurora_lag",
     "set_dark",
     "set_dark_timeouts",
+    "set_headless_promotion",
+    "set_instance_timings",
     "set_promotion_time",
     "set_sync_during_outage",
+    "settle",
     "start_server",
 ]
 
@@ -70,9 +76,10 @@ def install() -> EmulatorState:
     """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM) and botocore fault hooks."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import aurora_metrics, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, ssm
+        from . import aurora_metrics, autoscaling, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, ssm
 
         rds.install_rds()
+        autoscaling.install_autoscaling()
         s3.install_s3()
         cloudwatch.install_cloudwatch()
         elasticache.install_elasticache()
@@ -110,6 +117,39 @@ def set_sync_during_outage(status: str | None) -> None:
     (None: its real status; "" : no status at all)."""
     with STATE.lock:
         STATE.sync_during_outage = status
+
+
+def set_instance_timings(
+    db_create_seconds: float | None = None, web_ready_seconds: float | None = None, *, db_waits_for_writer: bool | None = None
+) -> None:
+    """How long (emulator seconds) a DB instance added to a cluster stays `creating`, and a web instance an Auto
+    Scaling group launches takes to be in service; each applies to what is created from now on. `db_waits_for_writer`:
+    an instance in a secondary stays `creating` while the writer's region is dark."""
+    with STATE.lock:
+        if db_create_seconds is not None:
+            STATE.db_instance_create_seconds = db_create_seconds
+        if web_ready_seconds is not None:
+            STATE.web_instance_ready_seconds = web_ready_seconds
+        if db_waits_for_writer is not None:
+            STATE.db_instance_waits_for_writer = db_waits_for_writer
+
+
+def set_headless_promotion(answer: str) -> None:
+    """What a global failover/switchover to a cluster with no available DB instance gets (AWS does not say):
+    "refuse" (InvalidDBClusterStateFault) or "accept" (promoted; no writer instance until one is available)."""
+    from .state import HEADLESS_PROMOTION_ANSWERS
+
+    if answer not in HEADLESS_PROMOTION_ANSWERS:
+        raise ValueError(f"headless promotion answer {answer!r}: one of {', '.join(HEADLESS_PROMOTION_ANSWERS)}")
+    with STATE.lock:
+        STATE.headless_promotion = answer
+
+
+def settle() -> None:
+    """Everything created or launched so far is ready now: DB instances available, web instances in service
+    (a world seeded as if it had been running for a while)."""
+    with STATE.lock:
+        STATE.settled_until = STATE.now()
 
 
 def set_dark_timeouts(enabled: bool = True, http_seconds: float = 2.0) -> None:

@@ -28,6 +28,9 @@ publishes under either or both (:attr:`LagModel.dimensions`).
 Whether ``AuroraGlobalDBRPOLag`` exists at all follows the engine version (``rpo_lag_published``:
 False plays an Aurora MySQL below 3.04 / 2.12). A secondary that is itself being rebuilt
 (``pending-resync`` after a failover) publishes nothing (unverified; it has nothing to measure yet).
+Whether a *headless* secondary (no DB instance) publishes them is not documented either: they are
+cluster-level metrics about the storage volume's replication, which a headless cluster keeps doing,
+but AWS never says so (docs/aws-assumptions.md A9); ``headless_published=False`` plays "it does not".
 
 Aurora publishes one datapoint per metric per minute; the emulator publishes it lazily, at the
 first emulated request in each minute (server side, so no client counts it), stamped with
@@ -66,6 +69,8 @@ class LagModel:
     period_seconds: float = 60.0
     #: Which dimension sets Aurora publishes under (unverified): one of DIMENSION_SETS.
     dimensions: str = "cluster"
+    #: Whether a secondary with no DB instance publishes its lag (unverified).
+    headless_published: bool = True
 
     def __post_init__(self) -> None:
         if self.during_outage not in OUTAGE_BEHAVIOURS:
@@ -119,6 +124,8 @@ def refresh(account: str) -> None:
             if member is writer or STATE.is_dark(region) or sync.get(arn, "connected") != "connected":
                 continue
             if STATE.aurora_lag_slots.get(arn) == slot:
+                continue
+            if not model.headless_published and not member._members:
                 continue
             STATE.aurora_lag_slots[arn] = slot
             value = model.lag_ms(now, dark_since)

@@ -30,6 +30,22 @@ Model (documented AWS behaviour, API reference ``FailoverGlobalCluster``,
   identifier only names a member in the region the request is sent to (the API
   reference asks for the ARN "so that Aurora can locate the cluster in its
   Region"), so same-named clusters in different regions are never confused.
+* **DB instances** (``CreateDBInstance`` into a cluster, a global database's member included): an
+  instance is ``creating`` for ``STATE.db_instance_create_seconds`` of emulator time, then
+  ``available`` (``emulator.settle()`` makes everything created so far available: a world that has
+  run for a while). A cluster's writer instance (``DBClusterMembers[].IsClusterWriter``) is one of its
+  ``available`` instances, and only where the cluster writes: a secondary of a global database has
+  none ("A secondary AWS Region runs a read-only Aurora DB cluster made up entirely of Aurora
+  Replicas", aurora-global-database-getting-started). A cluster that becomes the writer takes its
+  first available instance (by promotion tier) as its writer instance.
+* Whether a new instance in a secondary can start while the writer's region is dark is not documented
+  (docs/aws-assumptions.md P3): ``STATE.db_instance_waits_for_writer`` plays "it cannot" (it stays
+  ``creating`` until the region is back).
+* **A promotion to a cluster with no available DB instance** (a headless secondary, AWS's
+  "aurora-global-database-attach.console.headless") is not documented; ``STATE.headless_promotion``
+  plays each answer: ``refuse`` (``InvalidDBClusterStateFault``) or ``accept`` (the promotion runs;
+  the new primary has no writer instance, so nothing can write, until one of its instances is
+  available).
 * Faults: ``GlobalClusterNotFoundFault`` (unknown global cluster),
   ``DBClusterNotFoundFault`` (target is not a member), ``InvalidGlobalClusterStateFault``
   (an operation is already in progress, or the target is already the primary),
@@ -44,7 +60,7 @@ from typing import Any
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
-from moto.rds.models import DBCluster, GlobalCluster, rds_backends
+from moto.rds.models import DBCluster, DBInstance, DBInstanceClustered, GlobalCluster, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
 from .state import STATE
@@ -226,6 +242,8 @@ def start_operation(
     target = _target_member(gc, target_id, region)
     if target is None:
         raise _Fault("DBClusterNotFoundFault", f"DBCluster {target_id} is not a member of global cluster {gid}.")
+    kind = "failover" if data_loss else "switchover"
+    STATE.promotion_requests.append((STATE.now(), target.db_cluster_arn, kind, bool(available_instances(target))))
     extra = _extra(gc)
     if extra["op"] is not None:
         raise _Fault(
@@ -240,6 +258,11 @@ def start_operation(
         )
     if target.status != "available":
         raise _Fault("InvalidDBClusterStateFault", f"DB cluster {target.db_cluster_identifier} is not available.")
+    if STATE.headless_promotion == "refuse" and not available_instances(target):
+        raise _Fault(
+            "InvalidDBClusterStateFault",
+            f"DB cluster {target.db_cluster_identifier} has no available DB instance to promote.",
+        )
     if not data_loss and extra["sync"].get(target.db_cluster_arn, "connected") != "connected":
         raise _Fault(
             "InvalidDBClusterStateFault",
@@ -271,6 +294,78 @@ def start_operation(
         gc.status = op.status
     refresh(account)
     return gc
+
+
+# ---- DB instances ------------------------------------------------------------------
+
+def available_instances(cluster: DBCluster) -> list[DBInstanceClustered]:
+    return [i for i in cluster._members if i.status == "available"]
+
+
+def writer_instance(cluster: DBCluster) -> DBInstanceClustered | None:
+    """The instance that takes the cluster's writes. A global database's secondary has none; its primary keeps the
+    one it has while that one is available, else takes the first available by promotion tier (none before one of its
+    instances is available). A cluster outside a global database keeps moto's choice, once it is available."""
+    ready = available_instances(cluster)
+    if not cluster.global_cluster_identifier:
+        return next((i for i in ready if i.is_cluster_writer), None)
+    if not cluster.is_writer:
+        cluster.__dict__.pop("_mdr_writer", None)
+        return None
+    current = cluster.__dict__.get("_mdr_writer")
+    if current not in ready:
+        current = min(ready, key=lambda i: (i.promotion_tier, i.db_instance_identifier)) if ready else None
+        cluster.__dict__["_mdr_writer"] = current
+    return current
+
+
+def _db_cluster_members(self: DBCluster) -> list[dict[str, Any]]:
+    writer = writer_instance(self)
+    return [
+        {
+            "DBInstanceIdentifier": m.db_instance_identifier,
+            "IsClusterWriter": m is writer,
+            "DBClusterParameterGroupStatus": "in-sync",
+            "PromotionTier": m.promotion_tier,
+        }
+        for m in self._members
+    ]
+
+
+def _instance_status(self: DBInstance) -> str:
+    status = str(self.__dict__.get("_mdr_status", "available"))
+    created = self.__dict__.get("_mdr_created_at")
+    waiting = created is not None and (
+        not STATE.ready(created, self.__dict__["_mdr_takes"]) or (STATE.db_instance_waits_for_writer and _writer_dark(self))
+    )
+    if status == "available" and waiting:
+        return "creating"
+    return status
+
+
+def _writer_dark(instance: DBInstance) -> bool:
+    """Whether the instance's cluster is a global database's secondary whose writer's region is dark."""
+    cluster = instance.backend.clusters.get(instance.db_cluster_identifier) if instance.db_cluster_identifier else None
+    if cluster is None or not cluster.global_cluster_identifier or cluster.is_writer:
+        return False
+    gc = rds_backends[instance.account_id]["us-east-1"].global_clusters.get(cluster.global_cluster_identifier.rsplit(":", 1)[-1].lower())
+    writer = _writer(gc) if gc is not None else None
+    return writer is not None and STATE.is_dark(_region_of(writer.db_cluster_arn))
+
+
+def _set_instance_status(self: DBInstance, value: str) -> None:
+    self.__dict__["_mdr_status"] = value
+
+
+def _create_db_instance(original: Any) -> Any:
+    def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        instance = original(self, db_kwargs)
+        if isinstance(instance, DBInstanceClustered):
+            instance.__dict__["_mdr_created_at"] = STATE.now()
+            instance.__dict__["_mdr_takes"] = STATE.db_instance_create_seconds
+        return instance
+
+    return create_db_instance
 
 
 # ---- response layer ------------------------------------------------------------
@@ -333,6 +428,12 @@ def _latest_restorable_time(cluster: DBCluster) -> Any:
 
 
 def install_rds() -> None:
+    if getattr(RDSBackend, "_mdr_installed", False):
+        return
+    RDSBackend.create_db_instance = _create_db_instance(RDSBackend.create_db_instance)  # type: ignore[method-assign]
+    RDSBackend._mdr_installed = True  # type: ignore[attr-defined]
+    DBInstance.status = property(_instance_status, _set_instance_status)  # type: ignore[assignment]
+    DBCluster.db_cluster_members = property(_db_cluster_members)  # type: ignore[assignment,method-assign]
     DBCluster.latest_restorable_time = property(_latest_restorable_time)  # type: ignore[assignment,method-assign]
     GlobalCluster.failover_state = property(_failover_state)  # type: ignore[attr-defined]
     GlobalCluster.global_cluster_members = property(_members)  # type: ignore[assignment,method-assign]

@@ -13,6 +13,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+#: How long an Aurora DB instance added to a cluster takes from `creating` to `available`, and how long a web
+#: instance launched by a scale-up takes to be in service (launch, boot and the load balancer's health checks
+#: folded into one figure). The emulator's defaults are the RTO budget's estimates (components/rto.py
+#: DB_INSTANCE_CREATE_SECONDS, and the web_ready terms: WEB_BOOT_SECONDS + the target group's passing checks;
+#: tests/test_contracts.py keeps them equal); the drill plays other values in its variants.
+DB_INSTANCE_CREATE_SECONDS = 1200.0
+WEB_INSTANCE_READY_SECONDS = 210.0
+#: What FailoverGlobalCluster / SwitchoverGlobalCluster do with a target cluster that has no `available` DB
+#: instance (AWS does not document it; docs/aws-assumptions.md): "refuse" answers InvalidDBClusterStateFault;
+#: "accept" promotes it, and the new primary has no writer instance until one of its instances is available.
+HEADLESS_PROMOTION_ANSWERS = ("refuse", "accept")
+
 
 @dataclass
 class Fault:
@@ -87,6 +99,9 @@ class EmulatorState:
     dark_http_seconds: float = 2.0
     #: Every global operation the emulated RDS accepted: (global id, target ARN, "failover"|"switchover").
     promotions: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Every promotion request that named a member (accepted or refused): (emulator time, target ARN, kind, whether the
+    #: target had an available DB instance then).
+    promotion_requests: list[tuple[float, str, str, bool]] = field(default_factory=list)
     #: region -> emulator time it went dark (while it is dark).
     dark_since: dict[str, float] = field(default_factory=dict)
     #: How Aurora publishes its global-database lag metrics (emulator/aurora_metrics.py); None: it does not.
@@ -102,6 +117,16 @@ class EmulatorState:
     #: runs a function that is not on the failover path (readiness) this way: in AWS it waits out its own timeouts
     #: while the other functions run on, so its waits must not hold up the shared emulated clock.
     deferred_dark_costs: list[float] | None = None
+    db_instance_create_seconds: float = DB_INSTANCE_CREATE_SECONDS
+    web_instance_ready_seconds: float = WEB_INSTANCE_READY_SECONDS
+    headless_promotion: str = "refuse"
+    #: When True, a DB instance created in a global database's secondary stays `creating` while the writer's region is
+    #: dark (Aurora MySQL before 3.09: secondary instances "could not restart" during unplanned events; whether a new one
+    #: starts on 3.09+ is not documented, docs/aws-assumptions.md P3).
+    db_instance_waits_for_writer: bool = False
+    #: Whatever was created or launched at or before this emulator time is as a long-running world has it
+    #: (DB instances available, web instances in service): `emulator.settle()` after seeding a world.
+    settled_until: float = float("-inf")
 
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
@@ -111,6 +136,10 @@ class EmulatorState:
     def advance(self, seconds: float) -> None:
         with self.lock:
             self.clock_offset += max(0.0, seconds)
+
+    def ready(self, created_at: float, takes_seconds: float) -> bool:
+        """Whether something created at `created_at` that takes `takes_seconds` is ready now (or was settled)."""
+        return created_at <= self.settled_until or self.now() >= created_at + takes_seconds
 
     # ---- darkness --------------------------------------------------------
     def set_dark(self, region: str, dark: bool = True) -> None:
@@ -164,12 +193,18 @@ class EmulatorState:
             self.calls.clear()
             self.client_calls.clear()
             self.promotions.clear()
+            self.promotion_requests.clear()
             self.dark_since.clear()
             self.aurora_lag = None
             self.aurora_lag_slots.clear()
             self.deferred_dark_costs = None
             self.aurora_lag_log.clear()
             self.sync_during_outage = None
+            self.db_instance_create_seconds = DB_INSTANCE_CREATE_SECONDS
+            self.web_instance_ready_seconds = WEB_INSTANCE_READY_SECONDS
+            self.headless_promotion = "refuse"
+            self.db_instance_waits_for_writer = False
+            self.settled_until = float("-inf")
 
 
 STATE = EmulatorState()

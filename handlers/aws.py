@@ -38,6 +38,13 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 AwsError = (ClientError, BotoCoreError)
+#: The DB instances a preparation adds (components/global_database.py declares its own the same way: ENGINE,
+#: PERFORMANCE_INSIGHTS_RETENTION_DAYS; tests/test_contracts.py keeps them equal), and the tag that tells them apart.
+DB_ENGINE = "aurora-mysql"
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
+CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
+#: CreateDBInstance's error for an identifier in use: wire code DBInstanceAlreadyExists (shape DBInstanceAlreadyExistsFault).
+INSTANCE_EXISTS_CODES = ("DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault")
 #: Failures that mean "the peer region's endpoint did not answer": botocore's
 #: ``ConnectionError`` family (``EndpointConnectionError``, ``ConnectTimeoutError``, proxy and
 #: TLS failures) and ``HTTPClientError`` family (``ReadTimeoutError``, ``ConnectionClosedError``).
@@ -168,6 +175,41 @@ class AwsAdapter:
             raise
         clusters = resp.get("DBClusters", [])
         return clusters[0] if clusters else None
+
+    def db_instances(self) -> list[tuple[str, str]]:
+        """This region's cluster's DB instances: (DBInstanceIdentifier, DBInstanceStatus). A cluster holds at most 16."""
+        resp = self.rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [self.s.local_cluster_id]}])
+        return [(str(i.get("DBInstanceIdentifier", "")), str(i.get("DBInstanceStatus", ""))) for i in resp.get("DBInstances", [])]
+
+    def create_failover_instance(self, identifier: str, promotion_tier: int, availability_zone: str = "") -> bool:
+        """Add one DB instance to this region's cluster as the stack declares its own; False if it exists already."""
+        kwargs: dict[str, Any] = {
+            "DBInstanceIdentifier": identifier,
+            "DBClusterIdentifier": self.s.local_cluster_id,
+            "Engine": DB_ENGINE,
+            "DBInstanceClass": self.s.db_instance_class,
+            "PubliclyAccessible": False,
+            "AutoMinorVersionUpgrade": False,
+            "EnablePerformanceInsights": True,
+            "PerformanceInsightsRetentionPeriod": PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+            "CopyTagsToSnapshot": True,
+            "PromotionTier": promotion_tier,
+            "Tags": [{"Key": "Name", "Value": identifier}, {"Key": CREATED_BY_TAG[0], "Value": CREATED_BY_TAG[1]}],
+        }
+        optional = {
+            "DBParameterGroupName": self.s.db_instance_parameter_group,
+            "PerformanceInsightsKMSKeyId": self.s.db_performance_insights_kms_key,
+            "CACertificateIdentifier": self.s.db_ca_certificate,
+            "AvailabilityZone": availability_zone,
+        }
+        kwargs.update({k: v for k, v in optional.items() if v})
+        try:
+            self.rds.create_db_instance(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) in INSTANCE_EXISTS_CODES:
+                return False
+            raise
+        return True
 
     def failover_global(self, allow_data_loss: bool) -> None:
         if allow_data_loss:

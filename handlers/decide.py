@@ -19,7 +19,12 @@ from .events import Evaluate, OperatorCommand, Trigger
 #: failover can never hold it back; a failed step does not stop the later ones and is
 #: retried by the next invocation (the operation stays open until every step is done).
 STEPS: tuple[str, ...] = ("scale_asg", "activate_region", "cache_failover", "run_commands", "notify")
-OPEN_STATUSES = frozenset({"promoting", "promoted"})
+#: `preparing`: this region's cluster had no available DB instance, so before the promotion is requested the function
+#: adds instances (and scales the web tier) and waits for the first to be available, over as many invocations as it takes.
+OPEN_STATUSES = frozenset({"preparing", "promoting", "promoted"})
+#: What AWS reports for a DB instance that can serve (DescribeDBInstances DBInstanceStatus).
+#: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
+INSTANCE_AVAILABLE = "available"
 #: After calling FailoverGlobalCluster, how long we tolerate not yet seeing FailoverState.
 PROMOTION_VISIBILITY_GRACE_SECONDS = 120.0
 
@@ -47,9 +52,11 @@ class Act(StrEnum):
     REPORT_STATUS = "report-status"
     REFUSE = "refuse"
     NOTIFY_OPERATOR = "notify-operator"
+    PREPARE = "prepare"
     PROMOTE = "promote"
     WAIT_PROMOTION = "wait-promotion"
     FINISH_STEPS = "finish-steps"
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ class Policy:
     #: one's start): (consecutive_failures - 1) probe intervals. The count alone could be met
     #: sooner when two evaluations' probes come closer than the cadence.
     min_evidence_seconds: float = 0.0
+    #: DB instances the function adds to this region's cluster when it has none available before a promotion
+    #: (MDR_DB_INSTANCES_TO_ADD); 0: it never adds any (no MDR_DB_INSTANCE_CLASS) and refuses to promote instead.
+    db_instances_to_add: int = 1
 
 
 @dataclass(frozen=True)
@@ -117,9 +127,13 @@ class ProbeState:
 class OperationView:
     op_id: str
     kind: str  # failover | switchover | failback | adopt
-    status: str  # promoting | promoted | complete | failed
+    status: str  # preparing | promoting | promoted | complete | failed | cancelled
     started_at: float
     steps_done: tuple[str, ...] = ()
+    #: Started by a scheduled evaluation (an automatic failover), not by an operator's command.
+    automatic: bool = False
+    #: When the promotion was requested (None: not yet; a preparation comes first).
+    requested_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +162,11 @@ class Snapshot:
     rpo_evidence: LagReading | None = None
     probes: ProbeState = ProbeState()
     peer_reachable_now: bool | None = None
+    #: Whether any probe of this evaluation found the peer answering (a preparation for an automatic failover then stops).
+    peer_answered: bool = False
     operation: OperationView | None = None
+    #: This region's cluster's DB instances, (identifier, DBInstanceStatus); None: not read in this snapshot.
+    db_instances: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +329,22 @@ def op_is_open(op: OperationView | None) -> bool:
     return op is not None and op.status in OPEN_STATUSES
 
 
+def is_preparing(op: OperationView | None) -> bool:
+    return op is not None and op.status == "preparing"
+
+
+def instance_ready(snap: Snapshot) -> bool:
+    """This region's cluster has an available DB instance (unknown counts as not: it is read before acting)."""
+    return snap.db_instances is not None and any(status == INSTANCE_AVAILABLE for _, status in snap.db_instances)
+
+
+def preparation_cancellable(snap: Snapshot) -> bool:
+    """An automatic failover still preparing, whose peer answered again: the loss it was decided on is over."""
+    op = snap.operation
+    automatic_failover = is_preparing(op) and op is not None and op.automatic and op.kind == "failover"
+    return automatic_failover and (snap.peer_answered or bool(snap.writer_outside_pair))
+
+
 def remaining_steps(op: OperationView | None) -> tuple[str, ...]:
     done = set(op.steps_done) if op is not None else set()
     return tuple(s for s in STEPS if s not in done)
@@ -322,7 +356,11 @@ def should_probe(snap: Snapshot, trigger: Trigger) -> bool:
         return False
     if snap.writer_outside_pair:
         return False
-    return not (snap.local_is_writer or snap.failover is not None or op_is_open(snap.operation))
+    if snap.local_is_writer or snap.failover is not None:
+        return False
+    # While an automatic failover prepares, the peer is still watched: if it answers, the failover stops.
+    op = snap.operation
+    return not op_is_open(op) or (is_preparing(op) and op is not None and op.automatic)
 
 
 def describe_window(reading: LagReading) -> str:
@@ -373,7 +411,39 @@ def _hint(action: str, force: bool = False) -> str:
     return f"python -m handlers.failover {action}{flag}   (or invoke the function with {payload})"
 
 
+def _cluster_id(arn: str) -> tuple[str, str]:
+    """(region, cluster identifier) of a cluster ARN."""
+    parts = arn.split(":")
+    return (parts[3], parts[-1]) if len(parts) > 6 else ("", arn)
+
+
+def _needs_instance(d: Decision, snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
+    """Never request a promotion of (nor run the steps in) a cluster without an available DB instance: AWS requires one
+    ("Before you can perform a switchover or failover to a headless secondary Aurora DB cluster, you must add a DB instance
+    to it", aurora-global-database-disaster-recovery.html), and Magento cannot write without one. Prepare instead."""
+    if d.action not in (Act.PROMOTE, Act.FINISH_STEPS) or instance_ready(snap):
+        return d
+    if policy.db_instances_to_add <= 0:
+        region, cluster = _cluster_id(snap.local_arn)
+        tell = isinstance(trigger, Evaluate) and not snap.probes.operator_notified
+        return replace(
+            d,
+            action=Act.NOTIFY_OPERATOR if tell else Act.REFUSE,
+            guard="no-db-instance",
+            reason=f"{d.reason}; blocked: this region's cluster has no available DB instance and this function adds none "
+            f"(MDR_DB_INSTANCE_CLASS unset)",
+            command_hint=f"aws rds create-db-instance --region {region} --db-cluster-identifier {cluster} "
+            f"--db-instance-identifier {cluster}-failover-1 --engine aurora-mysql --db-instance-class <database.instanceClass>; "
+            f"then {_hint(d.kind if d.kind in ('failover', 'switchover', 'failback') else 'failover')}",
+        )
+    return replace(d, action=Act.PREPARE, reason=f"{d.reason}; this region's cluster has no available DB instance: preparing first")
+
+
 def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
+    return _needs_instance(_decide(snap, trigger, policy), snap, trigger, policy)
+
+
+def _decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
     if not snap.rds_reachable:
         return Decision(Act.INCONCLUSIVE, "this region's RDS API did not answer; nothing judged")
     if not snap.global_found:
@@ -425,9 +495,20 @@ def decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
         return replace(base, reason="this region holds the writer")
 
     # This region is a reader and nothing is under way.
-    if op_is_open(op):
+    if is_preparing(op) and command is None:
         assert op is not None
-        if snap.now - op.started_at <= PROMOTION_VISIBILITY_GRACE_SECONDS and op.status == "promoting":
+        if preparation_cancellable(snap):
+            return replace(base, action=Act.CANCEL, kind=op.kind, reason="the automatic failover stops while it was still preparing "
+                           "(nothing was promoted): " + ("the peer answers again" if snap.peer_answered
+                                                         else f"the writer is in {snap.writer_outside_pair}, outside this pair"))
+        if snap.local_status != "available":
+            return replace(base, action=Act.REFUSE, guard="local-not-available", kind=op.kind,
+                           reason=f"preparing a {op.kind}, but this region's cluster is {snap.local_status or 'unknown'}")
+        return replace(base, action=Act.PROMOTE, kind=op.kind, reason=f"resuming the {op.kind} under preparation")
+    if op_is_open(op) and not is_preparing(op):
+        assert op is not None
+        requested = op.requested_at if op.requested_at is not None else op.started_at
+        if snap.now - requested <= PROMOTION_VISIBILITY_GRACE_SECONDS and op.status == "promoting":
             return replace(base, action=Act.WAIT_PROMOTION, kind=op.kind, reason="promotion requested; waiting for AWS to report it")
         base = replace(base, abandon_operation=True)
 

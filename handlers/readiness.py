@@ -238,21 +238,51 @@ class Snapshot:
 # ---------------------------------------------------------------- what the stacks declared
 @dataclass(frozen=True)
 class Posture:
-    """How the standby region stands by. One today (warm); a pilot-light posture would add a row to POSTURES."""
+    """How the standby region stands by (magento-dr:standby.posture; docs/readiness.md)."""
 
     name: str
     description: str
-    #: Standby: fewest instances in service, given the configured standby capacity.
-    min_in_service: Callable[[int], int]
+    #: Standby: fewest web instances in service, given (the configured standby capacity, production desired).
+    min_in_service: Callable[[int, int], int]
+    #: Whether the standby's database cluster runs instances: pilot light keeps it headless (the failover function adds
+    #: them before it promotes); warm and hot need at least one, so a promotion needs none added.
+    headless: bool = False
 
 
 POSTURES: dict[str, Posture] = {
+    "pilot-light": Posture(
+        "pilot-light",
+        "the standby runs no web instance and a headless database cluster; the failover function adds DB instances and "
+        "scales the web tier from zero before it promotes (minutes more, far less cost)",
+        lambda standby_capacity, desired: 0,
+        headless=True,
+    ),
     "warm": Posture(
         "warm",
-        "the standby runs web.standbyCapacity instances, ready to scale to production",
-        lambda standby_capacity: standby_capacity,
+        "the standby runs web.standbyCapacity instances and at least one DB instance, ready to scale to production",
+        lambda standby_capacity, desired: standby_capacity,
+    ),
+    "hot": Posture(
+        "hot",
+        "the standby runs at production capacity, web and database",
+        lambda standby_capacity, desired: desired,
     ),
 }
+#: How the failover function names the DB instances it adds (handlers/settings.py Settings.failover_instance_ids).
+FAILOVER_INSTANCE_INFIX = "-failover-"
+
+
+def posture_commands(region: str, instance_ids: list[str], asg_name: str, capacity: tuple[int, ...] | None) -> list[str]:
+    """The exact commands that return a standby to its posture after a failback or a stopped preparation: delete the DB
+    instances the failover function added, and (when known) set the web tier back to its standby min/desired/max."""
+    commands = [f"aws rds delete-db-instance --region {region} --db-instance-identifier {i}" for i in instance_ids]
+    if capacity is not None:
+        low, desired, high = capacity
+        commands.append(
+            f"aws autoscaling update-auto-scaling-group --region {region} --auto-scaling-group-name {asg_name} "
+            f"--min-size {low} --desired-capacity {desired} --max-size {high}"
+        )
+    return commands
 
 
 @dataclass(frozen=True)
@@ -280,6 +310,7 @@ class Expectations:
     media_bucket: str = ""
     release_parameter: str = ""
     https_check_kind: str = "https"
+    asg_name: str = ""
 
 
 def region_of(arn: str) -> str:
@@ -527,7 +558,7 @@ def check_capacity(snap: Snapshot, x: Expectations) -> CheckResult:
             )
         return _ok(name, f"{group.in_service} in service (production {low}/{desired}/{high})")
     posture = POSTURES[x.posture]
-    need = posture.min_in_service(x.standby_capacity)
+    need = posture.min_in_service(x.standby_capacity, desired)
     if group.max_size < desired:
         return _fail(name, f"MaxSize {group.max_size} cannot reach production desired {desired}", "pulumi up this stack (web.maxSize)")
     if group.in_service < need:
@@ -536,13 +567,32 @@ def check_capacity(snap: Snapshot, x: Expectations) -> CheckResult:
             f"{posture.name} standby: {group.in_service} instance(s) in service, the posture needs {need}",
             "see the group's activity history (launch failures, quotas); RUNBOOK §5",
         )
-    if group.desired > x.standby_capacity:
-        return _warn(
+    cluster = snap.local_cluster
+    instances = [i for i, _ in cluster.instance_parameter_status] if isinstance(cluster, ClusterView) else None
+    cluster_id = x.local_cluster_arn.rsplit(":", 1)[-1]
+    added = [i for i in instances or [] if i.startswith(f"{cluster_id}{FAILOVER_INSTANCE_INFIX}")]
+    if instances is not None and not posture.headless and not instances:
+        return _fail(
             name,
-            f"{posture.name} standby runs {group.desired} instance(s), the posture needs {x.standby_capacity}: ready, at production cost",
-            f"after a failback return it to standby size: RUNBOOK §4 step 5 (web.standbyCapacity {x.standby_capacity})",
+            f"{posture.name} standby: its database cluster has no DB instance; a failover would first add one (about twenty minutes)",
+            "pulumi up this stack (it declares the standby's instances, database.instanceCount)",
         )
-    return _ok(name, f"{posture.name} standby: {group.in_service} in service, can scale to {desired} (max {group.max_size})")
+    standby = (x.standby_capacity, x.standby_capacity, high)
+    extra_web = group.desired > max(x.standby_capacity, need)
+    extra_db = added if not posture.headless else instances or []
+    if extra_web or extra_db:
+        what = ([f"{group.desired} web instance(s) (posture: {x.standby_capacity})"] if extra_web else []) + (
+            [f"DB instance(s) {', '.join(extra_db)}" + (" the failover function added" if set(extra_db) <= set(added) else "")]
+            if extra_db else []
+        )
+        ours = [i for i in extra_db if i in added]
+        fix = "; ".join(posture_commands(x.region, ours, x.asg_name or "<the web Auto Scaling group>", standby if extra_web else None))
+        if set(extra_db) - set(ours):
+            fix += ("; " if fix else "") + "the other DB instances were not added by the failover function: pulumi up this stack, "
+            fix += "or delete them by hand"
+        return _warn(name, f"{posture.name} standby runs {' and '.join(what)}: ready, at cost", f"after a failback: {fix} (RUNBOOK §4 step 5)")
+    db = "" if instances is None else f"; {len(instances)} DB instance(s)"
+    return _ok(name, f"{posture.name} standby: {group.in_service} web instance(s) in service, can scale to {desired} (max {group.max_size}){db}")
 
 
 def check_cache(snap: Snapshot, x: Expectations) -> CheckResult:
@@ -933,6 +983,7 @@ __all__ = (
     "encode",
     "evaluate",
     "metric_data",
+    "posture_commands",
     "render",
     "summary",
 )

@@ -52,6 +52,7 @@ def expectations(s: ReadinessSettings) -> Expectations:
         posture=s.standby_posture,
         standby_capacity=s.standby_capacity,
         production=(s.scale_min, s.scale_desired, s.scale_max),
+        asg_name=s.asg_name,
         cluster_parameter_group=s.cluster_parameter_group,
         cluster_parameters=dict(s.cluster_parameters),
         instance_parameters=dict(s.instance_parameters),

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import lease as leases
 from .decide import (
+    INSTANCE_AVAILABLE,
+    OPEN_STATUSES,
     STEPS,
     Act,
     Decision,
@@ -26,6 +28,7 @@ from .decide import (
     Snapshot,
     decide,
     describe_window,
+    is_preparing,
     merge_lag,
     needs_rpo_evidence,
     next_probe_state,
@@ -69,8 +72,12 @@ class LeaseLost(RuntimeError):
     """This invocation's lease was taken over (it stalled past the TTL): it stops acting."""
 
 
+#: How often a preparation reads its cluster's instances: one takes ~20 minutes (components/rto.py), so this adds at
+#: most a few seconds to the failover and a fraction of the calls of MDR_POLL_SECONDS.
+PREPARATION_POLL_SECONDS = 15.0
+
 #: Decisions that change AWS state and need the lease.
-LEASED_ACTIONS = frozenset({Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS})
+LEASED_ACTIONS = frozenset({Act.PREPARE, Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS, Act.CANCEL})
 
 
 def iso(ts: float | None) -> str | None:
@@ -96,9 +103,19 @@ class Operation:
     #: What a data-loss failover was judged on (the lag before the loss of contact, which metric,
     #: the window, the synchronization status); reported in the completion message.
     rpo_evidence: dict[str, Any] | None = None
+    #: Started by a scheduled evaluation (an automatic failover), not an operator's command.
+    automatic: bool = False
+    #: When the promotion was requested (after a preparation, later than started_at).
+    requested_at: float | None = None
+    #: The DB instances the preparation added (or found already added), and the web tier's min/desired/max before it
+    #: scaled it: what returning to the standby posture undoes.
+    db_instances_added: list[str] = field(default_factory=list)
+    capacity_before: list[int] | None = None
 
     def view(self) -> OperationView:
-        return OperationView(self.op_id, self.kind, self.status, self.started_at, tuple(self.steps_done))
+        return OperationView(
+            self.op_id, self.kind, self.status, self.started_at, tuple(self.steps_done), self.automatic, self.requested_at
+        )
 
     @classmethod
     def load(cls, raw: str | None) -> Operation | None:
@@ -145,6 +162,7 @@ class Runner:
             settings.consecutive_failures,
             settings.max_probe_gap_seconds,
             settings.min_evidence_seconds,
+            settings.db_instances_added_before_promotion,
         )
         self.p_probes = f"{settings.state_prefix}/probes"
         self.p_op = f"{settings.state_prefix}/operation"
@@ -159,9 +177,10 @@ class Runner:
         self._trigger: Trigger | None = None
 
     # ---------------------------------------------------------------- snapshot
-    def read_snapshot(self, current_lag: bool = False) -> tuple[Snapshot, Operation | None, str]:
+    def read_snapshot(self, current_lag: bool = False, instances: bool = False) -> tuple[Snapshot, Operation | None, str]:
         """AWS's state and ours. ``current_lag``: also read the lag of the last MDR_LAG_LOOKBACK_SECONDS
-        (for `status` and operator commands; never judged, see :meth:`rpo_evidence`)."""
+        (for `status` and operator commands; never judged, see :meth:`rpo_evidence`). ``instances``: also read this
+        cluster's DB instances (before acting, and for operators: a promotion needs an available one)."""
         now = self.clock.now()
         from .aws import AwsError
 
@@ -203,9 +222,11 @@ class Runner:
                 lag = self.aws.lag_reading(end - self.s.lag_lookback_seconds - 60, end).seconds
             except AwsError as exc:
                 self.log.warning("replication lag unavailable", extra={"error": str(exc)})
+        db_instances = self._read_instances() if instances else None
         snap = Snapshot(
             now=now,
             local_arn=self.s.local_cluster_arn,
+            db_instances=None if db_instances is None else tuple(db_instances),
             local_is_member=local is not None,
             local_is_writer=is_writer and cluster is not None,
             writer_arn=writer_arn,
@@ -224,6 +245,15 @@ class Runner:
             operation=op.view() if op else None,
         )
         return snap, op, writer_arn
+
+    def _read_instances(self) -> list[tuple[str, str]] | None:
+        from .aws import AwsError
+
+        try:
+            return self.aws.db_instances()
+        except AwsError as exc:
+            self.log.warning("DB instances unreadable", extra={"error": str(exc)})
+            return None
 
     # ---------------------------------------------------------------- probes
     def probe_once(self, peer_writer_arn: str) -> bool:
@@ -251,7 +281,8 @@ class Runner:
         before it (`decide.rpo_window`).
         """
         scheduled = isinstance(trigger, Evaluate)
-        rounds = self.s.probes_per_invocation if scheduled else 1
+        # While a failover prepares the loss is established: one probe says whether the peer is back.
+        rounds = self.s.probes_per_invocation if scheduled and not is_preparing(snap.operation) else 1
         interval = self.s.probe_interval_seconds
         state = snap.probes
         results: list[bool] = []
@@ -277,7 +308,7 @@ class Runner:
             if peer_lost(state, self.policy):
                 break
             next_start = started + interval
-        return replace(snap, probes=state, peer_reachable_now=results[-1] if results else None), results
+        return replace(snap, probes=state, peer_reachable_now=results[-1] if results else None, peer_answered=any(results)), results
 
     def _read_lag_window(self, contact_lost_at: float) -> LagReading | None:
         """The lag in the RPO window before ``contact_lost_at`` (None when CloudWatch did not answer)."""
@@ -319,7 +350,8 @@ class Runner:
             f"{trigger.requested_by or 'operator'} ({trigger.action})" if isinstance(trigger, OperatorCommand) else f"evaluation ({trigger.source})"
         )
         self._trigger = trigger
-        snap, op, writer_arn = self.read_snapshot(current_lag=isinstance(trigger, OperatorCommand))
+        operator = isinstance(trigger, OperatorCommand)
+        snap, op, writer_arn = self.read_snapshot(current_lag=operator, instances=operator)
         if not read_only and snap.rds_reachable and snap.global_found and snap.local_is_member:
             # Publish the writer signal now, from the snapshot: the probes below
             # can take most of a minute and the alarm must not wait for them.
@@ -424,16 +456,24 @@ class Runner:
             self._apply(d, snap, op, out, metrics)
         return d
 
-    def _decide_again(self, snap: Snapshot, out: Outcome) -> tuple[Decision, Snapshot, Operation | None]:
+    def _decide_again(self, snap: Snapshot, out: Outcome, probe: bool = False) -> tuple[Decision, Snapshot, Operation | None]:
+        """Decide again on AWS's state now (this cluster's instances included), with the probes already made;
+        ``probe``: one more probe first (before a data-loss promotion that waited for its instances)."""
         assert self._trigger is not None
-        fresh, op, writer_arn = self.read_snapshot()
+        fresh, op, writer_arn = self.read_snapshot(instances=True)
         if not (fresh.rds_reachable and fresh.global_found):
-            fresh = replace(snap, now=fresh.now)  # keep the earlier view rather than act on none
+            fresh = replace(snap, now=fresh.now, db_instances=None)  # keep the earlier view rather than act on none
         else:
+            answered = snap.peer_answered
+            now_reachable = snap.peer_reachable_now
+            if probe:
+                now_reachable = self.probe_once(writer_arn)
+                answered = answered or now_reachable
             fresh = replace(
                 fresh,
                 probes=snap.probes,
-                peer_reachable_now=snap.peer_reachable_now,
+                peer_reachable_now=now_reachable,
+                peer_answered=answered,
                 rpo_evidence=snap.rpo_evidence,
                 lag_seconds=snap.lag_seconds,
             )
@@ -463,40 +503,86 @@ class Runner:
             return
         if d.action not in LEASED_ACTIONS:
             return
-        try:
-            if op is None or op.status not in ("promoting", "promoted"):
-                op = Operation(
-                    op_id=f"{self.s.stack}-{int(self.clock.now())}-{self.owner[:8]}",
-                    kind=d.kind,
-                    status="promoted" if d.action == Act.FINISH_STEPS else "promoting",
-                    started_at=self.clock.now(),
-                    first_failure_at=snap.probes.first_failure_at,
-                    rpo_evidence=_evidence_report(snap) if d.kind == "failover" else None,
-                )
-                if d.action == Act.FINISH_STEPS:
-                    op.promoted_at = self.clock.now()
-                self._event(op, "decision", "ok", d.reason)
-                self._save_op(op)
-            else:
-                self._event(op, "resume", "ok", d.reason)
+        if d.action == Act.CANCEL:
             assert op is not None
+            self._cancel(op, d.reason)
             out.operation = asdict(op)
+            return
+        try:
+            op = self._open_operation(d, snap, op)
+            out.operation = asdict(op)
+            if d.action == Act.PREPARE:
+                if not self._prepare(op):
+                    out.reason = f"{d.reason}; {self._preparing_summary(op)}"
+                    return
+                # Instances are up: decide again on AWS's state now, and (for an automatic failover) on one more probe.
+                automatic_failover = op.automatic and op.kind == "failover" and op.status == "preparing"
+                d, snap, _ = self._decide_again(snap, out, probe=automatic_failover)
+                if d.action == Act.CANCEL:
+                    self._cancel(op, d.reason)
+                    return
+                if d.action not in (Act.PROMOTE, Act.WAIT_PROMOTION, Act.FINISH_STEPS):
+                    return
+                if d.action != Act.PROMOTE and op.status == "preparing":
+                    op.status = "promoting"  # promoted while it prepared, requested outside this function; confirmed below
+            if d.action == Act.PROMOTE and op.status == "preparing" and not self._prepare(op):
+                # The instance came up between evaluations (the decision saw it): _prepare records when. Not up after all:
+                # the preparation goes on.
+                out.reason = f"{d.reason}; {self._preparing_summary(op)}"
+                return
             if d.action == Act.PROMOTE:
                 self._promote(op, d.kind)
             if op.status == "promoting":
                 self._wait_promotion(op, metrics)
+            if d.action == Act.WAIT_PROMOTION and not self._prepare(op):
+                return  # promoted (by someone) into a cluster without an available instance: preparing, resumed next run
             self._writer_value = 1
             self._post_steps(op)
-            out.operation = asdict(op)
-        except Exception:
+        finally:
             if op is not None:
                 out.operation = asdict(op)
-            raise
+
+    def _open_operation(self, d: Decision, snap: Snapshot, op: Operation | None) -> Operation:
+        """The operation record this decision acts on: a new one, or the open one resumed."""
+        operator = isinstance(self._trigger, OperatorCommand)
+        if op is None or op.status not in OPEN_STATUSES:
+            status = {Act.FINISH_STEPS: "promoted", Act.PREPARE: "preparing"}.get(d.action, "promoting")
+            if snap.local_is_writer:
+                status = "promoted"
+            op = Operation(
+                op_id=f"{self.s.stack}-{int(self.clock.now())}-{self.owner[:8]}",
+                kind=d.kind,
+                status=status,
+                started_at=self.clock.now(),
+                first_failure_at=snap.probes.first_failure_at,
+                rpo_evidence=_evidence_report(snap) if d.kind == "failover" else None,
+                automatic=not operator,
+            )
+            if status == "promoted":
+                op.promoted_at = self.clock.now()
+            self._event(op, "decision", "ok", d.reason)
+            self._save_op(op)
+            return op
+        self._event(op, "resume", "ok", d.reason)
+        if operator and op.automatic:
+            # An operator's command takes over the automatic failover under preparation: from now on it is theirs,
+            # and the peer answering again no longer stops it.
+            op.automatic = False
+            if d.kind in ("failover", "switchover", "failback") and d.kind != op.kind:
+                op.kind = d.kind
+                op.rpo_evidence = _evidence_report(snap) if d.kind == "failover" else None
+        if op.status == "preparing" and (snap.local_is_writer or d.action == Act.WAIT_PROMOTION):
+            op.status = "promoting"  # promoted while it prepared, requested outside this function; confirmed below
+        self._save_op(op)
+        return op
 
     def _promote(self, op: Operation, kind: str) -> None:
         from .aws import AwsError, error_code
 
         data_loss = kind == "failover"
+        prepared = op.status == "preparing"
+        op.status = "promoting"
+        op.requested_at = self.clock.now()
         try:
             self.aws.failover_global(allow_data_loss=data_loss)
             self._event(op, "promotion-requested", "ok", "FailoverGlobalCluster AllowDataLoss=True" if data_loss else "SwitchoverGlobalCluster")
@@ -509,7 +595,8 @@ class Runner:
             if fs.get("ToDbClusterArn") == self.s.local_cluster_arn or mine:
                 self._event(op, "promotion-requested", "ok", f"{error_code(exc)}; AWS shows promotion to this region")
                 return
-            op.status = "failed"
+            # Refused: a prepared operation keeps its preparation (the next evaluation asks again); any other is over.
+            op.status, op.requested_at = ("preparing", None) if prepared else ("failed", op.requested_at)
             self._event(op, "promotion-requested", "failed", f"{error_code(exc)}: {exc}")
             self._save_op(op)
             raise
@@ -555,6 +642,117 @@ class Runner:
         self._event(op, "writer-promoted", "ok", detail)
         self._save_op(op)
 
+    # ---------------------------------------------------------------- preparation
+    def _prepare(self, op: Operation) -> bool:
+        """Make this region's cluster promotable: it needs an available DB instance (AWS requires one for a
+        switchover or failover; Magento needs one to write). Returns True when it has one.
+
+        Otherwise, once per operation: the web tier to production first (the `scale_asg` step, recorded done:
+        web instances take minutes to serve, so they start now, beside the database's), then
+        MDR_DB_INSTANCES_TO_ADD instances `{cluster}-failover-N` (an identifier that exists already counts as
+        added). Then it waits, renewing the lease, at most MDR_DB_INSTANCE_TIMEOUT_SECONDS per invocation; a
+        later invocation resumes. An instance takes ~20 minutes, far more than one invocation's budget
+        beside the promotion and the steps (handlers/README.md, "Time budget").
+        """
+        instances = self._read_instances() or []
+        ready = _available(instances)
+        if not ready:
+            if "scale_asg" not in op.steps_done:
+                self._run_step(op, "scale_asg")
+            if not op.db_instances_added:
+                self._add_instances(op, instances)
+            deadline = self.clock.monotonic() + self.s.db_instance_timeout_seconds
+            while not ready:
+                if self.clock.monotonic() >= deadline:
+                    self._save_op(op)
+                    return False
+                self._keepalive()
+                self.clock.sleep(min(max(self.s.poll_seconds, PREPARATION_POLL_SECONDS), max(0.0, deadline - self.clock.monotonic())))
+                ready = _available(self._read_instances() or [])
+        if op.db_instances_added and not any(e.get("step") == "db-instance-available" for e in op.timeline):
+            waited = self.clock.now() - op.started_at
+            self._event(op, "db-instance-available", "ok", f"{ready[0]} available, {waited:.0f}s after the decision")
+            self._save_op(op)
+        return True
+
+    def _add_instances(self, op: Operation, existing: list[tuple[str, str]]) -> None:
+        """CreateDBInstance for each `{cluster}-failover-N` (the first the writer-to-be: promotion tier 0), spread over
+        the cluster's Availability Zones; the operator is told once what is being prepared and how long it takes."""
+        from .aws import AwsError, error_code
+
+        zones: list[str] = []
+        try:
+            zones = [str(z) for z in (self.aws.describe_local_cluster() or {}).get("AvailabilityZones", [])]
+        except AwsError as exc:
+            self.log.warning("the cluster's Availability Zones are unreadable; RDS places the instances", extra={"error": str(exc)})
+        added: list[str] = []
+        problems: list[str] = []
+        for n, identifier in enumerate(self.s.failover_instance_ids()):
+            try:
+                self.aws.create_failover_instance(identifier, 0 if n == 0 else 1, zones[n % len(zones)] if zones else "")
+            except AwsError as exc:
+                problems.append(f"{identifier}: {error_code(exc)}: {exc}")
+                continue
+            added.append(identifier)
+        op.db_instances_added = added
+        present = ", ".join(f"{i} {status}" for i, status in existing) or "none"
+        detail = f"{self.s.db_instance_class} x{len(added)}: {', '.join(added) or 'none'} (instances before: {present})"
+        self._event(op, "db-instances-requested", "ok" if added else "failed", detail + (f"; refused: {'; '.join(problems)}" if problems else ""))
+        self._save_op(op)
+        if not added:
+            raise StepFailed(f"no DB instance could be added to {self.s.local_cluster_id} ({'; '.join(problems)}); the next invocation retries")
+        message = {
+            "summary": f"magento-dr {self.s.region} ({self.s.stack}): {op.kind} decided; preparing this region first "
+            f"({self.s.standby_posture} standby): {len(added)} DB instance(s) are being created and the web tier scaled to production. "
+            f"The promotion is requested once the first instance is available (AWS publishes no figure; the RTO budget assumes about twenty minutes).",
+            "operation": op.op_id,
+            "db_instances": added,
+            "web_capacity": {"before": op.capacity_before, "now": [self.s.scale_min, self.s.scale_desired, self.s.scale_max]},
+            "follow_it": "python -m handlers.failover status   (with this region's failover function environment)",
+            "problems": problems,
+            "timeline": op.timeline,
+        }
+        try:
+            self.aws.publish(f"magento-dr {op.kind} preparing: {self.s.region}", message)
+        except AwsError as exc:
+            self.log.warning("preparation notice not sent", extra={"error": str(exc)})
+
+    def _preparing_summary(self, op: Operation) -> str:
+        instances = self._read_instances()
+        found = ", ".join(f"{i} {status}" for i, status in instances or []) or "none"
+        return (f"preparing: this cluster's DB instances {found}; no promotion requested yet; the next evaluation resumes "
+                f"(waited up to {self.s.db_instance_timeout_seconds:g}s in this one)")
+
+    def _cancel(self, op: Operation, reason: str) -> None:
+        """An automatic failover stops while it prepared: nothing was promoted and nothing is deleted (a new loss of the
+        peer would need it all again); the operator gets what was prepared and the commands to return to the posture."""
+        from .aws import AwsError
+        from .readiness import posture_commands
+
+        op.status = "cancelled"
+        self._event(op, "cancelled", "ok", reason)
+        self._save_op(op)
+        instances = self._read_instances()
+        commands = posture_commands(self.s.region, op.db_instances_added, self.s.asg_name, tuple(op.capacity_before) if op.capacity_before else None)
+        message = {
+            "summary": f"magento-dr {self.s.region} ({self.s.stack}): the automatic failover stopped while preparing; nothing "
+            f"was promoted. What it prepared stays (running, at cost) until you return this region to its "
+            f"{self.s.standby_posture} posture.",
+            "reason": reason,
+            "operation": op.op_id,
+            "prepared": {
+                "db_instances": [f"{i} {status}" for i, status in instances or [] if i in op.db_instances_added],
+                "web_capacity": {"before": op.capacity_before, "now": [self.s.scale_min, self.s.scale_desired, self.s.scale_max]}
+                if "scale_asg" in op.steps_done else None,
+            },
+            "return_to_posture": commands,
+            "timeline": op.timeline,
+        }
+        try:
+            self.aws.publish(f"magento-dr: failover preparation cancelled in {self.s.region}", message)
+        except AwsError as exc:
+            self.log.warning("cancellation notice not sent", extra={"error": str(exc)})
+
     # ---------------------------------------------------------------- post steps
     def _post_steps(self, op: Operation) -> None:
         """Run every remaining step in order, each at most once per invocation.
@@ -566,25 +764,7 @@ class Runner:
         invocation retries only the failed steps. Saving the record is not a step: if
         that fails, the invocation stops here and the next one resumes from the record.
         """
-        failed: list[str] = []
-        for step in remaining_steps(op.view()):
-            self._keepalive(force=True)  # never start a step on a lease that may have lapsed
-            try:
-                detail = getattr(self, f"_step_{step}")(op)
-            except LeaseLost:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure of one step is recorded; the later steps still run
-                reason = f"{type(exc).__name__}: {exc}"
-                op.failed_steps[step] = reason
-                self._event(op, step, "failed", reason)
-                self._save_op(op)
-                self.log.error("post-promotion step failed", extra={"step": step, "error": reason})
-                failed.append(step)
-                continue
-            op.failed_steps.pop(step, None)
-            op.steps_done.append(step)
-            self._event(op, step, "ok", detail)
-            self._save_op(op)
+        failed = [step for step in remaining_steps(op.view()) if not self._run_step(op, step)]
         if failed:
             raise StepFailed(
                 f"post-promotion step(s) failed: {', '.join(f'{s} ({op.failed_steps[s]})' for s in failed)}; "
@@ -593,6 +773,26 @@ class Runner:
         op.status = "complete"
         self._save_op(op)
         self._save_probes(ProbeState())
+
+    def _run_step(self, op: Operation, step: str) -> bool:
+        """Run one step: recorded (timeline, steps_done or failed_steps with the reason) and saved. False if it failed."""
+        self._keepalive(force=True)  # never start a step on a lease that may have lapsed
+        try:
+            detail = getattr(self, f"_step_{step}")(op)
+        except LeaseLost:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of one step is recorded; the later steps still run
+            reason = f"{type(exc).__name__}: {exc}"
+            op.failed_steps[step] = reason
+            self._event(op, step, "failed", reason)
+            self._save_op(op)
+            self.log.error("post-promotion step failed", extra={"step": step, "error": reason})
+            return False
+        op.failed_steps.pop(step, None)
+        op.steps_done.append(step)
+        self._event(op, step, "ok", detail)
+        self._save_op(op)
+        return True
 
     def operator_command(self, step: str) -> str:
         """The exact command an operator runs to do ``step`` by hand (in this region)."""
@@ -666,6 +866,8 @@ class Runner:
             raise StepFailed(f"auto scaling group {self.s.asg_name} not found")
         if have == want:
             return f"already min/desired/max={want}"
+        if op.capacity_before is None:
+            op.capacity_before = list(have)
         self.aws.scale_asg()
         return f"min/desired/max {have} -> {want}"
 
@@ -772,12 +974,19 @@ class Runner:
         self.aws.publish(f"magento-dr: action needed in {self.s.region}", message)
 
     def _event(self, op: Operation, step: str, result: str, detail: str) -> None:
-        entry = {"at": iso(self.clock.now()), "step": step, "result": result, "detail": detail}
-        op.timeline.append(entry)
+        """Add to the operation's timeline. What repeats (a resumed run, a step that failed again) moves to the end with its
+        count instead of adding an entry each time: a preparation resumed every minute keeps the record small."""
+        entry: dict[str, Any] = {"at": iso(self.clock.now()), "step": step, "result": result, "detail": detail}
         self.log.info("step", extra={"operation": op.op_id, **entry})
+        if step == "resume" or result == "failed":
+            earlier = next((e for e in op.timeline if (e.get("step"), e.get("result")) == (step, result)), None)
+            if earlier is not None:
+                op.timeline.remove(earlier)
+                entry["times"] = int(earlier.get("times", 1)) + 1
+        op.timeline.append(entry)
 
     def _save_op(self, op: Operation) -> None:
-        self.aws.put_param(self.p_op, json.dumps(asdict(op), separators=(",", ":")))
+        self.aws.put_param(self.p_op, fit_record(asdict(op)))
 
     def _try(self, fn: Any) -> Any:
         from .aws import AwsError
@@ -857,6 +1066,32 @@ class Runner:
                 self.aws.delete_param(self.p_lease)
         except AwsError as exc:
             self.log.warning("lease not released", extra={"error": str(exc)})
+
+
+#: The operation record is a standard SSM parameter: "Standard tier parameters support a maximum parameter value of 4096
+#: characters" (handlers/readiness.py SSM_STANDARD_VALUE_LIMIT, where the page is cited).
+OPERATION_RECORD_LIMIT = 4096
+
+
+def fit_record(record: dict[str, Any], limit: int = OPERATION_RECORD_LIMIT) -> str:
+    """The operation record as compact ASCII JSON within `limit`: the timeline's details are shortened, step by step,
+    until it fits, so saving the record never fails for its size (the full details are in the function's logs)."""
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=True)
+    for width in (200, 100, 40, 0):
+        if len(text) <= limit:
+            return text
+        timeline = [dict(e, detail=_cut(str(e.get("detail", "")), width)) for e in record.get("timeline", [])]
+        record = {**record, "timeline": timeline}
+        text = json.dumps(record, separators=(",", ":"), ensure_ascii=True)
+    return text
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else (text[: max(0, width - 1)] + "…" if width else "")
+
+
+def _available(instances: list[tuple[str, str]]) -> list[str]:
+    return [identifier for identifier, status in instances if status == INSTANCE_AVAILABLE]
 
 
 def _persisted(state: ProbeState) -> tuple[Any, ...]:
@@ -945,6 +1180,7 @@ def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
         "rpo_evidence": _evidence_report(snap) if snap.rpo_evidence is not None else None,
         "peer_reachable_now": snap.peer_reachable_now,
         "operation": asdict(snap.operation) if snap.operation else None,
+        "db_instances": None if snap.db_instances is None else [f"{i} {status}" for i, status in snap.db_instances],
         "rds_reachable": snap.rds_reachable,
     }
 

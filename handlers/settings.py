@@ -53,6 +53,20 @@ ENV_VARS: dict[str, str] = {
     "MDR_INSTANCE_TAG_VALUE": "(optional, default = MDR_ASG_NAME) tag value selecting the Run Command instance.",
     "MDR_RELEASE_PARAMETER": "(optional, default '') SSM parameter holding the Magento release version; the same "
     "name in both regions. Status and the failover report show both regions' versions (a mismatch only warns).",
+    "MDR_STANDBY_POSTURE": "(optional, default warm) how this region stands by while the peer serves: pilot-light, warm or hot "
+    "(a key of handlers/readiness.py POSTURES); named in what the function reports.",
+    "MDR_DB_INSTANCE_CLASS": "(optional, default '') class of the DB instances the function adds before a promotion when this "
+    "region's cluster has no available instance (database.instanceClass); '' adds none and refuses to promote such a cluster.",
+    "MDR_DB_INSTANCES_TO_ADD": "(optional, default 1) how many it adds then, {cluster}-failover-1..N (pilot-light: "
+    "standby.failoverDatabaseInstances; warm/hot: 1, a repair); the first is the writer (promotion tier 0).",
+    "MDR_DB_INSTANCE_PARAMETER_GROUP": "(optional, default '') the instance parameter group of this region's instances (the "
+    "stack's): the ones the function adds use it ('' leaves RDS's default); the readiness function requires it and checks it.",
+    "MDR_DB_PERFORMANCE_INSIGHTS_KMS_KEY": "(optional, default '') KMS key ARN for the added instances' Performance Insights "
+    "(7 days, on in any case); '' uses RDS's AWS-managed key.",
+    "MDR_DB_CA_CERTIFICATE": "(optional, default '') the CA the added instances' certificates come from (the stack's, "
+    "components/global_database.py); '' leaves the account's default.",
+    "MDR_DB_INSTANCE_TIMEOUT_SECONDS": "(optional, default 40) per invocation, how long the function waits for the first "
+    "added instance to be available before it leaves the preparation to the next invocation.",
     "MDR_METRIC_NAMESPACE": "(optional, default MagentoDR) CloudWatch namespace for the handler's metrics.",
     "MDR_AWS_CONNECT_TIMEOUT": "(optional, default 3) boto3 connect timeout (s) for this region's APIs.",
     "MDR_AWS_READ_TIMEOUT": "(optional, default 10) boto3 read timeout (s) for this region's APIs.",
@@ -61,6 +75,9 @@ ENV_VARS: dict[str, str] = {
 }
 
 
+#: Bounds of MDR_DB_INSTANCES_TO_ADD: a secondary cluster holds at most 16 instances (components/global_database.py
+#: MAX_SECONDARY_INSTANCES; https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html).
+MAX_DB_INSTANCES_TO_ADD = 16
 #: The evaluation schedule's period (the stack's rate(1 minute) rule): the allowance for the
 #: gap between two invocations' probes in :attr:`Settings.max_probe_gap_seconds`.
 SCHEDULE_ALLOWANCE_SECONDS = 60.0
@@ -109,10 +126,26 @@ class Settings:
     instance_tag_value: str = ""
     metric_namespace: str = "MagentoDR"
     release_parameter: str = ""
+    standby_posture: str = "warm"
+    db_instance_class: str = ""
+    db_instances_to_add: int = 1
+    db_instance_parameter_group: str = ""
+    db_performance_insights_kms_key: str = ""
+    db_ca_certificate: str = ""
+    db_instance_timeout_seconds: float = 40.0
     aws_connect_timeout: float = 3.0
     aws_read_timeout: float = 10.0
     aws_max_attempts: int = 5
     log_level: str = "INFO"
+
+    @property
+    def db_instances_added_before_promotion(self) -> int:
+        """How many DB instances a preparation adds (0: none, the function cannot: no instance class)."""
+        return self.db_instances_to_add if self.db_instance_class else 0
+
+    def failover_instance_ids(self) -> tuple[str, ...]:
+        """The identifiers of the instances a preparation adds: {cluster}-failover-1..N."""
+        return tuple(f"{self.local_cluster_id}-failover-{n}" for n in range(1, self.db_instances_to_add + 1))
 
     @property
     def max_probe_gap_seconds(self) -> float:
@@ -196,6 +229,20 @@ class Settings:
         level = opt("MDR_LOG_LEVEL", "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("MDR_LOG_LEVEL", f"unknown level {level!r}")
+        from .readiness import POSTURES  # the postures are the pure readiness core's; imported here to keep settings light
+
+        posture = opt("MDR_STANDBY_POSTURE", "warm")
+        if posture not in POSTURES:
+            raise SettingsError("MDR_STANDBY_POSTURE", f"must be one of {', '.join(POSTURES)}, got {posture!r}")
+        db_class = opt("MDR_DB_INSTANCE_CLASS", "")
+        if db_class and not db_class.startswith("db."):
+            raise SettingsError("MDR_DB_INSTANCE_CLASS", f"must be an RDS instance class like db.r7g.large, got {db_class!r}")
+        to_add = int(num("MDR_DB_INSTANCES_TO_ADD", "1", minimum=1, integer=True))
+        if to_add > MAX_DB_INSTANCES_TO_ADD:
+            raise SettingsError("MDR_DB_INSTANCES_TO_ADD", f"must be at most {MAX_DB_INSTANCES_TO_ADD} (a cluster's instances), got {to_add}")
+        pi_key = opt("MDR_DB_PERFORMANCE_INSIGHTS_KMS_KEY", "")
+        if pi_key and not (pi_key.startswith("arn:") and ":kms:" in pi_key):
+            raise SettingsError("MDR_DB_PERFORMANCE_INSIGHTS_KMS_KEY", f"must be a KMS key ARN, got {pi_key!r}")
         return cls(
             stack=req("MDR_STACK"),
             region=region,
@@ -230,6 +277,13 @@ class Settings:
             instance_tag_value=opt("MDR_INSTANCE_TAG_VALUE", asg),
             metric_namespace=opt("MDR_METRIC_NAMESPACE", "MagentoDR"),
             release_parameter=_parameter_name("MDR_RELEASE_PARAMETER", opt("MDR_RELEASE_PARAMETER", "")),
+            standby_posture=posture,
+            db_instance_class=db_class,
+            db_instances_to_add=to_add,
+            db_instance_parameter_group=opt("MDR_DB_INSTANCE_PARAMETER_GROUP", ""),
+            db_performance_insights_kms_key=pi_key,
+            db_ca_certificate=opt("MDR_DB_CA_CERTIFICATE", ""),
+            db_instance_timeout_seconds=num("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "40", minimum=1),
             aws_connect_timeout=num("MDR_AWS_CONNECT_TIMEOUT", "3", minimum=0.1),
             aws_read_timeout=num("MDR_AWS_READ_TIMEOUT", "10", minimum=0.1),
             aws_max_attempts=int(num("MDR_AWS_MAX_ATTEMPTS", "5", minimum=1, integer=True)),
@@ -266,13 +320,11 @@ def _url(name: str, value: str) -> str:
 #: function (listed in READINESS_SHARED) -> one-line meaning. Required unless "(optional".
 READINESS_ENV_VARS: dict[str, str] = {
     "MDR_HOME_REGION": "The region the writer belongs in (the primary stack's region); elsewhere, readiness fails until the failback.",
-    "MDR_STANDBY_POSTURE": "(optional, default warm) how the standby stands by; a key of handlers/readiness.py POSTURES.",
     "MDR_STANDBY_CAPACITY": "Instances the standby runs while standing by (web.standbyCapacity).",
     "MDR_FAILOVER_FUNCTION": "This region's failover function (its reservation is checked).",
     "MDR_FAILOVER_SCHEDULE": "The failover function's EventBridge Scheduler schedule (default group); must be ENABLED.",
     "MDR_RESERVED_CONCURRENCY": "(optional, default 1) the reservation the failover function must hold.",
     "MDR_DB_CLUSTER_PARAMETER_GROUP": "The cluster parameter group this region's cluster must use.",
-    "MDR_DB_INSTANCE_PARAMETER_GROUP": "The instance parameter group of this region's instances.",
     "MDR_DB_PARAMETERS": 'The parameters both stacks declare, JSON {"cluster": {...}, "instance": {...}}.',
     "MDR_DB_BACKUP_RETENTION_DAYS": "(optional, default 7) the declared automated-backup retention.",
     "MDR_DB_SECRET_ARN": "The database credentials secret valid in this region.",
@@ -288,7 +340,7 @@ READINESS_SHARED = (
     "MDR_ASG_NAME", "MDR_SCALE_MIN", "MDR_SCALE_DESIRED", "MDR_SCALE_MAX", "MDR_SSM_PREFIX", "MDR_RPO_SECONDS",
     "MDR_CONSECUTIVE_FAILURES", "MDR_PROBE_TIMEOUT_SECONDS", "MDR_CACHE_GLOBAL_DATASTORE_ID", "MDR_CACHE_REPLICATION_GROUP_ID",
     "MDR_RELEASE_PARAMETER", "MDR_METRIC_NAMESPACE", "MDR_AWS_CONNECT_TIMEOUT", "MDR_AWS_READ_TIMEOUT", "MDR_AWS_MAX_ATTEMPTS",
-    "MDR_LOG_LEVEL",
+    "MDR_LOG_LEVEL", "MDR_STANDBY_POSTURE", "MDR_DB_INSTANCE_PARAMETER_GROUP",
 )
 SECRET_ROLES = ("owner", "replica", "copy")
 
@@ -354,8 +406,6 @@ class ReadinessSettings:
     def from_env(cls, environ: Mapping[str, str]) -> ReadinessSettings:
         import json
 
-        from .readiness import POSTURES  # the postures are the pure core's; imported here to keep settings light
-
         def req(name: str) -> str:
             value = (environ.get(name) or "").strip()
             if not value:
@@ -395,9 +445,6 @@ class ReadinessSettings:
                 "MDR_TOPIC_ARN": "unused",
             }
         )
-        posture = opt("MDR_STANDBY_POSTURE", "warm")
-        if posture not in POSTURES:
-            raise SettingsError("MDR_STANDBY_POSTURE", f"must be one of {sorted(POSTURES)}, got {posture!r}")
         role = req("MDR_DB_SECRET_ROLE")
         if role not in SECRET_ROLES:
             raise SettingsError("MDR_DB_SECRET_ROLE", f"must be one of {SECRET_ROLES}, got {role!r}")
@@ -428,7 +475,7 @@ class ReadinessSettings:
             secret_arn=req("MDR_DB_SECRET_ARN"),
             secret_role=role,
             health_check_ids=pairs(json_map("MDR_HEALTH_CHECK_IDS"), "MDR_HEALTH_CHECK_IDS"),
-            standby_posture=posture,
+            standby_posture=base.standby_posture,
             reserved_concurrency=whole("MDR_RESERVED_CONCURRENCY", "1", 1),
             backup_retention_days=whole("MDR_DB_BACKUP_RETENTION_DAYS", "7", 1),
             rpo_seconds=base.rpo_seconds,

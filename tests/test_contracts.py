@@ -65,3 +65,25 @@ def test_readiness_knows_the_stacks_placeholder_for_no_release() -> None:
     from handlers import readiness
 
     assert readiness.NO_RELEASE == NO_RELEASE
+
+
+def test_the_emulator_plays_the_rto_budgets_capacity_figures_by_default() -> None:
+    """A DB instance added to a cluster, and a web instance launched by a scale-up, take what the budget says."""
+    from components import rto
+    from emulator import state
+
+    assert state.DB_INSTANCE_CREATE_SECONDS == rto.DB_INSTANCE_CREATE_SECONDS
+    assert sum(t.seconds for t in rto.web_ready_terms()) == state.WEB_INSTANCE_READY_SECONDS
+
+
+def test_the_failover_function_adds_instances_as_the_stack_declares_its_own() -> None:
+    from components import failover_iam, global_database, posture
+    from handlers import aws, readiness, settings
+
+    assert aws.DB_ENGINE == global_database.ENGINE
+    assert aws.PERFORMANCE_INSIGHTS_RETENTION_DAYS == global_database.PERFORMANCE_INSIGHTS_RETENTION_DAYS
+    assert aws.CREATED_BY_TAG == failover_iam.CREATED_BY_TAG
+    assert readiness.FAILOVER_INSTANCE_INFIX == failover_iam.FAILOVER_INSTANCE_INFIX
+    assert settings.MAX_DB_INSTANCES_TO_ADD == posture.MAX_FAILOVER_DATABASE_INSTANCES
+    assert set(readiness.POSTURES) == set(posture.POSTURES)
+    assert global_database.PARAMETER_GROUP_FAMILY == "aurora-mysql8.0" and failover_iam.DEFAULT_OPTION_GROUP == "default:aurora-mysql-8-0"

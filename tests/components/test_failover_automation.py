@@ -292,11 +292,13 @@ def test_lease_blocked_alarm_fires_when_evaluations_stay_blocked_longer_than_any
     assert alarm["dimensions"] == {"Stack": stack.stack, "Region": stack.exports["region"]}
     assert alarm["statistic"] == "Sum" and alarm["threshold"] == 1 and alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["treatMissingData"] == "notBreaching"  # published only by a blocked evaluation
-    # Every minute of the longest legitimate hold: the promotion wait + both step budgets + one lease TTL.
+    # Every minute of the longest legitimate hold: the wait for an added DB instance + the promotion wait + both step
+    # budgets + one lease TTL.
     env = _environment(stack)
-    hold = sum(int(env[k]) for k in ("MDR_PROMOTION_TIMEOUT_SECONDS", "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS", "MDR_RUN_COMMAND_TIMEOUT_SECONDS")) + 120
-    assert hold == longest_lease_hold_seconds() == 720
-    assert alarm["evaluationPeriods"] == alarm["datapointsToAlarm"] == 12 and alarm["period"] == 60
+    waits = ("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "MDR_PROMOTION_TIMEOUT_SECONDS", "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS", "MDR_RUN_COMMAND_TIMEOUT_SECONDS")
+    hold = sum(int(env[k]) for k in waits) + 120
+    assert hold == longest_lease_hold_seconds() == 760
+    assert alarm["evaluationPeriods"] == alarm["datapointsToAlarm"] == 13 and alarm["period"] == 60
 
 
 def test_the_stack_also_alarms_on_s3_replication_failures_in_this_region(stack: StackGraph) -> None:

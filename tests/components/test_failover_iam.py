@@ -39,6 +39,9 @@ PLATFORM_ACTIONS = {
     "kms:Decrypt",
     "kms:GenerateDataKey",
 }
+# What RDS authorizes on the function's behalf while it runs CreateDBInstance (the Service Authorization Reference's
+# dependent actions): tags at creation, and Performance Insights' customer managed key.
+DEPENDENT_ACTIONS = {"rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"}
 
 SCOPE = FailoverScope(
     partition="aws",
@@ -60,6 +63,10 @@ SCOPE = FailoverScope(
     cache_global_datastore_id="ldgnf-sessions",
     cache_replication_group_id="magento-dr-secondary-sessions",
     release_parameter_name="/magento-dr/release/shop.example.com/version",
+    db_instances=True,
+    db_instance_parameter_group="magento-dr-secondary-db-instances",
+    db_subnet_group="magento-dr-secondary-db",
+    db_performance_insights_key_arn="arn:aws:kms:eu-west-1:123456789012:key/db",
 )
 
 
@@ -101,7 +108,7 @@ def test_every_handler_call_is_granted() -> None:
 
 def test_nothing_is_granted_the_handler_does_not_call() -> None:
     called = {iam_action(c, m) for c, m in handler_api_calls() - NOT_ENABLED}
-    extra = sorted(set(_grants(function_policy(SCOPE))) - called - PLATFORM_ACTIONS)
+    extra = sorted(set(_grants(function_policy(SCOPE))) - called - PLATFORM_ACTIONS - DEPENDENT_ACTIONS)
     assert extra == [], f"granted but never called: {extra}"
 
 
@@ -156,7 +163,7 @@ def test_send_command_only_our_document_and_instances_tagged_for_this_stack() ->
 def test_publish_only_to_this_topic_through_its_key() -> None:
     grants = _grants(function_policy(SCOPE))
     assert [s["Resource"] for s in grants["sns:Publish"]] == [[SCOPE.topic_arn]]
-    (key,) = grants["kms:GenerateDataKey"]
+    (key,) = [g for g in grants["kms:GenerateDataKey"] if g["Resource"] != [SCOPE.db_performance_insights_key_arn]]
     assert key["Resource"] == [SCOPE.topic_key_arn]
     assert key["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
 
@@ -215,3 +222,103 @@ def test_each_function_may_promote_its_cluster_whoever_holds_the_writer(action: 
     # ...and nothing beyond the pair: another cluster in the peer's region is not promotable.
     other = own.exports["dbClusterArn"].replace(own.exports["dbClusterArn"].rsplit(":", 1)[1], "someone-elses-db")
     assert not evaluate(Request(action, (global_arn, other)), policies).allowed
+
+
+# ---------------------------------------------------------------- adding DB instances before a promotion
+def _rds(kind: str, name: str, region: str = "eu-west-1") -> str:
+    return f"arn:aws:rds:{region}:123456789012:{kind}:{name}"
+
+
+ADD = Request(
+    "rds:CreateDBInstance",
+    (
+        _rds("db", "magento-dr-secondary-db-failover-1"),
+        SCOPE.cluster_arn,
+        _rds("pg", "magento-dr-secondary-db-instances"),
+        _rds("subgrp", "magento-dr-secondary-db"),
+        _rds("og", "default:aurora-mysql-8-0"),
+    ),
+)
+TAGS = {"aws:RequestTag/magento-dr:created-by": "failover-function", "aws:TagKeys": ["Name", "magento-dr:created-by"]}
+
+
+def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> None:
+    """The Service Authorization Reference lists db (required) and cluster, og, pg, secgrp, subgrp: whichever RDS
+    evaluates for an Aurora instance, this stack's own are allowed (docs/aws-assumptions.md A7)."""
+    policies = [function_policy(SCOPE)]
+    assert evaluate(ADD, policies).allowed
+    for i in range(1, len(ADD.resources)):  # any subset RDS might evaluate
+        assert evaluate(Request(ADD.action, (ADD.resources[0], ADD.resources[i])), policies).allowed
+
+
+@pytest.mark.parametrize(
+    ("position", "other"),
+    [
+        (0, _rds("db", "magento-dr-secondary-db-2")),  # an instance not named as the function names its own
+        (0, _rds("db", "someone-else-failover-1")),
+        (0, _rds("db", "magento-dr-secondary-db-failover-1", region="us-east-1")),  # never in the peer's region
+        (1, _rds("cluster", "someone-elses-db")),
+        (2, _rds("pg", "default.aurora-mysql8.0")),
+        (3, _rds("subgrp", "default")),
+    ],
+)
+def test_create_db_instance_nowhere_else(position: int, other: str) -> None:
+    resources = list(ADD.resources)
+    resources[position] = other
+    assert not evaluate(Request(ADD.action, tuple(resources)), [function_policy(SCOPE)]).allowed
+
+
+def test_tags_at_creation_only_the_created_by_tag_and_a_name() -> None:
+    policies = [function_policy(SCOPE)]
+    instance = (ADD.resources[0],)
+    assert evaluate(Request("rds:AddTagsToResource", instance, TAGS), policies).allowed
+    assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:RequestTag/magento-dr:created-by": "me"}), policies).allowed
+    assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:TagKeys": ["Name", "magento-dr:created-by", "owner"]}),
+                        policies).allowed
+    assert not evaluate(Request("rds:AddTagsToResource", (SCOPE.cluster_arn,), TAGS), policies).allowed
+
+
+def test_performance_insights_key_only_through_rds_in_this_region() -> None:
+    policies = [function_policy(SCOPE)]
+    via = {"kms:ViaService": "rds.eu-west-1.amazonaws.com"}
+    for action in ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"):
+        assert evaluate(Request(action, (SCOPE.db_performance_insights_key_arn,), via), policies).allowed, action
+        assert not evaluate(Request(action, (SCOPE.db_performance_insights_key_arn,)), policies).allowed, action
+    assert not evaluate(Request("kms:Decrypt", (SCOPE.topic_key_arn,), via), policies).allowed
+
+
+def test_without_an_instance_class_the_function_may_only_read_its_instances() -> None:
+    scope = FailoverScope(**{**SCOPE.__dict__, "db_instances": False})
+    grants = _grants(function_policy(scope))
+    assert "rds:CreateDBInstance" not in grants and "rds:AddTagsToResource" not in grants
+    assert not any(a.startswith("kms:") and a != "kms:Decrypt" and a != "kms:GenerateDataKey" for a in grants)
+    assert evaluate(Request("rds:DescribeDBInstances", (_rds("db", "*"),)), [function_policy(scope)]).allowed
+    assert not evaluate(Request("rds:DescribeDBInstances", (_rds("db", "*", region="us-east-1"),)), [function_policy(scope)]).allowed
+
+
+def test_the_deployed_secondary_role_may_add_exactly_the_instances_its_function_adds(secondary: Any) -> None:
+    """The role as the stack leaves it, against the requests the handler sends with the stack's environment."""
+    from handlers.settings import Settings
+
+    fn = next(f for f in secondary.of_type("aws:lambda/function:Function") if f.inputs.get("name") == secondary.exports["failoverFunctionName"])
+    env = {str(k): str(v) for k, v in fn.inputs["environment"]["variables"].items()}
+    s = Settings.from_env(env)
+    assert s.db_instance_class and s.db_instance_parameter_group and s.db_performance_insights_kms_key
+    policies = _function_role_policies(secondary.exports["failoverRoleName"], secondary)
+    region, account = s.region, s.local_cluster_arn.split(":")[4]
+    subnet_groups = [g.inputs["name"] for g in secondary.of_type("aws:rds/subnetGroup:SubnetGroup")]
+    for identifier in s.failover_instance_ids():
+        resources = (
+            f"arn:aws:rds:{region}:{account}:db:{identifier}",
+            s.local_cluster_arn,
+            f"arn:aws:rds:{region}:{account}:pg:{s.db_instance_parameter_group}",
+            f"arn:aws:rds:{region}:{account}:og:default:aurora-mysql-8-0",
+            *(f"arn:aws:rds:{region}:{account}:subgrp:{g}" for g in subnet_groups),
+        )
+        decision = evaluate(Request("rds:CreateDBInstance", resources), policies)
+        assert decision.allowed, decision.reason
+        assert evaluate(Request("rds:AddTagsToResource", resources[:1], TAGS), policies).allowed
+    via = {"kms:ViaService": f"rds.{region}.amazonaws.com"}
+    for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
+        assert evaluate(Request(action, (s.db_performance_insights_kms_key,), via), policies).allowed, action
+    assert evaluate(Request("rds:DescribeDBInstances", (f"arn:aws:rds:{region}:{account}:db:*",)), policies).allowed

@@ -80,6 +80,8 @@ def _world(
             DBClusterIdentifier=f"{stack}-db", Engine="aurora-mysql", EngineVersion=version, GlobalClusterIdentifier="gdb",
             DBClusterParameterGroupName=f"{stack}-cluster", BackupRetentionPeriod=7, **kwargs
         )["DBCluster"]
+        rds.create_db_instance(DBInstanceIdentifier=f"{stack}-db-1", DBClusterIdentifier=f"{stack}-db", Engine="aurora-mysql",
+                               DBInstanceClass="db.r7g.large", DBParameterGroupName=f"{stack}-instance")
         ec2 = boto3.client("ec2", region_name=region)
         ec2.create_launch_template(LaunchTemplateName=f"{stack}-web", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "m7g.large"})
         size = 2 if stack == "primary" else 1  # the primary serves the shop at production size; the standby stands by warm
@@ -187,6 +189,7 @@ def _world(
             }
         ],
     )
+    emulator.settle()  # a deployed pair that has been running: its instances are up
     return outputs["primary"], outputs["secondary"]
 
 

@@ -37,6 +37,9 @@ def _global_db(endpoint: str | None = None) -> dict[str, Any]:
     e.create_global_cluster(GlobalClusterIdentifier="gdb", Engine="aurora-mysql")
     p = e.create_db_cluster(DBClusterIdentifier="p", Engine="aurora-mysql", GlobalClusterIdentifier="gdb", MasterUsername="a", MasterUserPassword="password1")
     s = w.create_db_cluster(DBClusterIdentifier="s", Engine="aurora-mysql", GlobalClusterIdentifier="gdb")
+    for client, cluster in ((e, "p"), (w, "s")):  # one instance each, available: a global database as it runs
+        client.create_db_instance(DBInstanceIdentifier=f"{cluster}-1", DBClusterIdentifier=cluster, Engine="aurora-mysql", DBInstanceClass="db.r7g.large")
+    emulator.settle()
     return {"e": e, "w": w, "p": p["DBCluster"]["DBClusterArn"], "s": s["DBCluster"]["DBClusterArn"]}
 
 
@@ -256,6 +259,8 @@ def aws3(aws: dict[str, Any]) -> dict[str, Any]:
     """The two-region global database plus a third, reader-only member in ``B``."""
     b = boto3.client("rds", region_name=B, config=NO_RETRY)
     created = b.create_db_cluster(DBClusterIdentifier="b", Engine="aurora-mysql", GlobalClusterIdentifier="gdb")
+    b.create_db_instance(DBInstanceIdentifier="b-1", DBClusterIdentifier="b", Engine="aurora-mysql", DBInstanceClass="db.r7g.large")
+    emulator.settle()
     return {**aws, "b": b, "bunker": created["DBCluster"]["DBClusterArn"]}
 
 
@@ -340,6 +345,8 @@ def test_a_bare_identifier_names_the_member_in_the_request_region(aws3: dict[str
         arns[region] = clients[region].create_db_cluster(
             DBClusterIdentifier="shop", Engine="aurora-mysql", GlobalClusterIdentifier="gdb2", **extra
         )["DBCluster"]["DBClusterArn"]
+        clients[region].create_db_instance(DBInstanceIdentifier="shop-1", DBClusterIdentifier="shop", Engine="aurora-mysql", DBInstanceClass="db.r7g.large")
+    emulator.settle()
     with pytest.raises(ClientError) as info:
         clients[E].switchover_global_cluster(GlobalClusterIdentifier="gdb2", TargetDbClusterIdentifier="shop")
     assert info.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"  # us-east-1's "shop" is the primary

@@ -160,6 +160,8 @@ def _build(health: HealthEndpoints) -> World:
         MasterUsername="admin", MasterUserPassword="password123",
     )["DBCluster"]
     s = w_rds.create_db_cluster(DBClusterIdentifier="shop-secondary", Engine="aurora-mysql", GlobalClusterIdentifier=GID)["DBCluster"]
+    for rds, cluster in ((e_rds, "shop-primary"), (w_rds, "shop-secondary")):  # a warm standby: one instance each
+        rds.create_db_instance(DBInstanceIdentifier=f"{cluster}-1", DBClusterIdentifier=cluster, Engine="aurora-mysql", DBInstanceClass="db.r7g.large")
     for region, rg in ((PRIMARY, "cache-primary"), (SECONDARY, "cache-secondary")):
         ec = _client("elasticache", region)
         if region == PRIMARY:
@@ -225,6 +227,7 @@ def _build(health: HealthEndpoints) -> World:
     }
     w = World(env=env, health=health, primary_arn=p["DBClusterArn"], secondary_arn=s["DBClusterArn"], queue_url=queue_url)
     w.set_lag_ms(500)
+    emulator.settle()  # the world has been running: its DB and web instances are up
     return w
 
 

@@ -45,7 +45,7 @@ def lag(seconds: float | None, metric: str = RPO_LAG_METRIC) -> LagReading:
     return LagReading(metric if seconds is not None else "", seconds, -300.0, 0.0, 5 if seconds is not None else 0)
 
 
-BASE = Snapshot(now=1000.0, local_arn=LOCAL, writer_arn=PEER, active_flag=False, rpo_evidence=lag(1.0))
+BASE = Snapshot(now=1000.0, local_arn=LOCAL, writer_arn=PEER, active_flag=False, rpo_evidence=lag(1.0), db_instances=(("local-1", "available"),))
 OPEN = OperationView("op", "failover", "promoted", 900.0, ("cache_failover",))
 
 
@@ -315,3 +315,101 @@ def test_merge_lag(recorded: LagReading | None, fresh: LagReading | None, expect
 def test_peer_lost_needs_the_count_and_the_span(state: ProbeState, lost: bool) -> None:
     assert peer_lost(state, AUTO) is lost
     assert evidence_seconds(ProbeState(7, 100.0, 160.0)) == 60.0
+
+
+# ---------------------------------------------------------------- a cluster without an available DB instance (pilot light)
+HEADLESS = replace(BASE, db_instances=())
+CREATING = replace(BASE, db_instances=(("local-failover-1", "creating"),))
+UNREAD = replace(BASE, db_instances=None)
+WRITER_HERE = dict(local_is_writer=True, writer_arn=LOCAL)
+NO_CLASS = replace(AUTO, db_instances_to_add=0)
+PREPARING = OperationView("op", "failover", "preparing", 900.0, ("scale_asg",), automatic=True)
+READY = (("local-failover-1", "available"),)
+
+PREPARATION = [
+    # (id, snapshot, trigger, policy, action, kind or guard)
+    ("lost-headless", replace(HEADLESS, probes=LOST), TICK, AUTO, Act.PREPARE, "failover"),
+    ("lost-only-creating", replace(CREATING, probes=LOST), TICK, AUTO, Act.PREPARE, "failover"),
+    # Not read yet (the snapshot before the lease): never a promotion; the runner reads them before acting.
+    ("lost-instances-unread", replace(UNREAD, probes=LOST), TICK, AUTO, Act.PREPARE, "failover"),
+    ("lost-headless-cannot-add", replace(HEADLESS, probes=LOST), TICK, NO_CLASS, Act.NOTIFY_OPERATOR, "no-db-instance"),
+    ("lost-headless-cannot-add-notified", replace(HEADLESS, probes=replace(LOST, operator_notified=True)), TICK, NO_CLASS,
+     Act.REFUSE, "no-db-instance"),
+    ("lost-headless-lag-first", replace(HEADLESS, probes=LOST, rpo_evidence=lag(61)), TICK, AUTO, Act.NOTIFY_OPERATOR, "rpo-exceeded"),
+    ("cmd-switchover-headless", replace(HEADLESS, peer_reachable_now=True), cmd("switchover"), AUTO, Act.PREPARE, "switchover"),
+    ("cmd-failover-headless-cannot-add", replace(HEADLESS, peer_reachable_now=False), cmd("failover"), NO_CLASS, Act.REFUSE,
+     "no-db-instance"),
+    # Someone promoted this headless cluster (AWS accepting it; the console, ARC): the steps wait for an instance.
+    ("adopt-headless", replace(HEADLESS, **WRITER_HERE), TICK, AUTO, Act.PREPARE, "adopt"),
+    ("steps-headless", replace(HEADLESS, operation=OPEN, **WRITER_HERE), TICK, AUTO, Act.PREPARE, "failover"),
+    # An automatic failover under preparation.
+    ("preparing-peer-still-lost", replace(HEADLESS, operation=PREPARING), TICK, AUTO, Act.PREPARE, "failover"),
+    ("preparing-instance-up", replace(BASE, operation=PREPARING, db_instances=READY), TICK, AUTO, Act.PROMOTE, "failover"),
+    ("preparing-peer-answers", replace(CREATING, operation=PREPARING, peer_answered=True), TICK, AUTO, Act.CANCEL, "failover"),
+    ("preparing-peer-answers-instance-up", replace(BASE, operation=PREPARING, peer_answered=True, db_instances=READY), TICK, AUTO,
+     Act.CANCEL, "failover"),
+    ("preparing-writer-to-bunker", replace(CREATING, operation=PREPARING, writer_arn=BUNKER, writer_outside_pair="eu-central-1"),
+     TICK, AUTO, Act.CANCEL, "failover"),
+    ("preparing-cluster-unavailable", replace(CREATING, operation=PREPARING, local_status="modifying"), TICK, AUTO, Act.REFUSE,
+     "local-not-available"),
+    # The operator's own preparations (a planned switchover, a failover they asked for) are not stopped by the peer.
+    ("preparing-switchover-peer-answers", replace(CREATING, peer_answered=True,
+     operation=replace(PREPARING, kind="switchover", automatic=False)), TICK, AUTO, Act.PREPARE, "switchover"),
+    ("preparing-operator-failover-peer-answers", replace(BASE, peer_answered=True, db_instances=READY,
+     operation=replace(PREPARING, automatic=False)), TICK, AUTO, Act.PROMOTE, "failover"),
+    # An operator's failover during an automatic preparation joins it; while the peer answers it is refused as ever.
+    ("cmd-failover-while-preparing", replace(CREATING, operation=PREPARING, peer_reachable_now=False), cmd("failover"), AUTO,
+     Act.PREPARE, "failover"),
+    ("cmd-failover-while-preparing-peer-up", replace(CREATING, operation=PREPARING, peer_reachable_now=True), cmd("failover"), AUTO,
+     Act.REFUSE, "peer-healthy"),
+    # Promoted from outside while it prepared: wait for it, then (instances) the steps.
+    ("preparing-promoted-elsewhere", replace(CREATING, operation=PREPARING, failover=FailoverView("failing-over", PEER, LOCAL, True)),
+     TICK, AUTO, Act.WAIT_PROMOTION, "failover"),
+]
+
+
+@pytest.mark.parametrize(("name", "snap", "trigger", "policy", "action", "detail"), PREPARATION, ids=[c[0] for c in PREPARATION])
+def test_preparation_table(name: str, snap: Snapshot, trigger: Evaluate | OperatorCommand, policy: Policy, action: Act, detail: str) -> None:
+    d = decide(snap, trigger, policy)
+    assert d.action == action, d
+    if action in (Act.PROMOTE, Act.FINISH_STEPS, Act.WAIT_PROMOTION, Act.PREPARE, Act.CANCEL):
+        assert d.kind == detail
+    else:
+        assert d.guard == detail
+    assert d.reason
+
+
+def test_the_refusal_for_a_cluster_it_cannot_prepare_names_the_command_to_add_an_instance() -> None:
+    d = decide(replace(HEADLESS, probes=LOST), TICK, NO_CLASS)
+    assert "create-db-instance --region us-west-2 --db-cluster-identifier local --db-instance-identifier local-failover-1" in d.command_hint
+    assert "python -m handlers.failover failover" in d.command_hint
+
+
+def test_exhaustive_never_promote_a_cluster_without_an_available_instance() -> None:
+    """Whatever the trigger and the operation under way, a promotion (or the steps) needs an available DB instance."""
+    operations = (None, OPEN, PREPARING, replace(PREPARING, automatic=False), replace(OPEN, status="promoting", started_at=990.0))
+    triggers: tuple[Evaluate | OperatorCommand, ...] = (TICK, cmd("failover"), cmd("failover", force=True), cmd("switchover"),
+                                                        cmd("failback"))
+    for instances in ((), (("a", "creating"),), (("a", "deleting"), ("b", "modifying")), None, READY):
+        for op in operations:
+            for writer in (True, False):
+                for peer in (True, False):
+                    for trigger in triggers:
+                        snap = replace(BASE, probes=LOST, db_instances=instances, operation=op, peer_reachable_now=peer, peer_answered=peer,
+                                       local_is_writer=writer, writer_arn=LOCAL if writer else PEER)
+                        d = decide(snap, trigger, AUTO)
+                        if d.action in (Act.PROMOTE, Act.FINISH_STEPS):
+                            assert instances == READY, (instances, op, writer, peer, trigger, d)
+
+
+def test_should_probe_while_an_automatic_failover_prepares_only() -> None:
+    assert should_probe(replace(CREATING, operation=PREPARING), TICK)
+    assert not should_probe(replace(CREATING, operation=replace(PREPARING, automatic=False)), TICK)
+    assert not should_probe(replace(CREATING, operation=replace(PREPARING, status="promoting")), TICK)
+
+
+def test_a_promotion_requested_after_a_long_preparation_gets_its_grace_from_the_request() -> None:
+    """A record that prepared for ten minutes and then asked AWS: not abandoned before AWS could show it."""
+    promoting = replace(PREPARING, status="promoting", started_at=300.0, requested_at=990.0)
+    d = decide(replace(BASE, operation=promoting), TICK, AUTO)
+    assert d.action == Act.WAIT_PROMOTION and not d.abandon_operation

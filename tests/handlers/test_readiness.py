@@ -251,3 +251,60 @@ def test_parameter_digest_matches_the_stacks() -> None:
 
     cluster, instance = cluster_parameters(audit_log=False), instance_parameters()
     assert r.parameter_digest("8.0.mysql_aurora.3.10.0", cluster, instance) == parameter_digest("8.0.mysql_aurora.3.10.0", cluster, instance)
+
+
+# ---------------------------------------------------------------- the postures (magento-dr:standby.posture)
+PILOT = replace(X, posture="pilot-light", standby_capacity=0)
+HEADLESS = replace(SNAP, group=r.GroupView(0, 0, 6, 0), local_cluster=replace(SNAP.local_cluster, instance_parameter_status=()))  # type: ignore[type-var]
+HOT = replace(X, posture="hot", standby_capacity=2)
+
+
+def _capacity(snap: r.Snapshot, x: r.Expectations) -> r.CheckResult:
+    return _verdicts(snap, x)["capacity"]
+
+
+def test_a_pilot_light_standby_without_web_or_db_instances_is_ready() -> None:
+    got = _capacity(HEADLESS, PILOT)
+    assert got.status == r.Status.PASS and "0 DB instance(s)" in got.reason, got
+
+
+def test_a_pilot_light_standby_still_running_what_a_failover_added_is_ready_at_cost_with_the_commands_to_return() -> None:
+    """After a failback (or a preparation that stopped), the instances the function added and the scaled web tier stay."""
+    added = (("shop-secondary-failover-1", "in-sync"), ("shop-secondary-failover-2", "in-sync"))
+    snap = replace(HEADLESS, group=r.GroupView(2, 2, 6, 2), local_cluster=replace(HEADLESS.local_cluster, instance_parameter_status=added))  # type: ignore[type-var]
+    got = _capacity(snap, replace(PILOT, asg_name="web-secondary"))
+    assert got.status == r.Status.WARN and "ready, at cost" in got.reason, got
+    assert "aws rds delete-db-instance --region eu-west-1 --db-instance-identifier shop-secondary-failover-1" in got.fix
+    assert "aws rds delete-db-instance --region eu-west-1 --db-instance-identifier shop-secondary-failover-2" in got.fix
+    assert ("aws autoscaling update-auto-scaling-group --region eu-west-1 --auto-scaling-group-name web-secondary --min-size 0 "
+            "--desired-capacity 0 --max-size 6") in got.fix
+
+
+def test_a_pilot_light_standby_with_an_instance_nobody_added_is_ready_at_cost_but_not_deleted_for_you() -> None:
+    snap = replace(HEADLESS, local_cluster=replace(HEADLESS.local_cluster, instance_parameter_status=(("shop-secondary-1", "in-sync"),)))  # type: ignore[type-var]
+    got = _capacity(snap, PILOT)
+    assert got.status == r.Status.WARN and "shop-secondary-1" in got.reason and "delete-db-instance" not in got.fix, got
+    assert "pulumi up" in got.fix
+
+
+def test_a_warm_standby_without_a_db_instance_is_not_ready() -> None:
+    got = _capacity(replace(SNAP, local_cluster=HEADLESS.local_cluster), X)
+    assert got.status == r.Status.FAIL and "no DB instance" in got.reason, got
+
+
+def test_a_warm_standby_keeping_a_repair_instance_warns_with_its_delete_command() -> None:
+    members = (("shop-secondary-1", "in-sync"), ("shop-secondary-failover-1", "in-sync"))
+    got = _capacity(replace(SNAP, local_cluster=replace(SNAP.local_cluster, instance_parameter_status=members)), X)  # type: ignore[type-var]
+    assert got.status == r.Status.WARN and "delete-db-instance --region eu-west-1 --db-instance-identifier shop-secondary-failover-1" in got.fix
+
+
+@pytest.mark.parametrize(("in_service", "status"), [(2, r.Status.PASS), (1, r.Status.FAIL)])
+def test_a_hot_standby_serves_at_production_desired(in_service: int, status: r.Status) -> None:
+    got = _capacity(replace(SNAP, group=r.GroupView(2, 2, 6, in_service)), HOT)
+    assert got.status == status, got
+
+
+def test_every_posture_has_a_description_and_pilot_light_alone_is_headless() -> None:
+    assert set(r.POSTURES) == {"pilot-light", "warm", "hot"}
+    assert [name for name, p in r.POSTURES.items() if p.headless] == ["pilot-light"]
+    assert all(p.description for p in r.POSTURES.values())

@@ -98,6 +98,17 @@ def test_one_invocation_fits_the_lambda_timeout_with_the_stack_defaults() -> Non
     assert used + 120 <= failover_automation.TIMEOUT_SECONDS, used
 
 
+def test_a_preparing_invocation_ends_before_the_next_evaluation_is_due() -> None:
+    """One probe (two signals), the wait for the instance, and the last read of the cluster's instances end within the
+    schedule period: with reserved concurrency 1 a longer invocation throttles the next scheduled event, and a preparation
+    of twenty minutes would pile events up until Lambda sends the oldest to the dead-letter queue."""
+    from components import failover_automation, rto
+
+    s = Settings.from_env({**REQUIRED, "MDR_DB_INSTANCE_TIMEOUT_SECONDS": str(failover_automation.DB_INSTANCE_WAIT_SECONDS)})
+    longest = 2 * rto.PROBE_TIMEOUT_SECONDS + s.db_instance_timeout_seconds + s.aws_read_timeout
+    assert longest < rto.SCHEDULE_PERIOD_SECONDS, longest
+
+
 def test_a_live_holder_never_lets_its_lease_lapse_and_a_dead_one_lapses_within_two_minutes() -> None:
     """Renewals come every LEASE_RENEW_SECONDS of a wait; between two, the longest a single AWS call
     can block (connect + read timeout, every attempt) must still leave the lease alive."""
@@ -108,3 +119,59 @@ def test_a_live_holder_never_lets_its_lease_lapse_and_a_dead_one_lapses_within_t
     assert lease.LEASE_RENEW_SECONDS + s.poll_seconds + longest_call < lease.LEASE_TTL_SECONDS <= 120
     # A failure after a gap as long as our own work can cause still belongs to the same loss of contact.
     assert s.max_contact_gap_seconds == s.promotion_timeout_seconds + lease.LEASE_TTL_SECONDS + s.max_probe_gap_seconds
+
+
+def test_the_preparation_settings_and_what_they_default_to() -> None:
+    s = Settings.from_env(REQUIRED)
+    assert (s.standby_posture, s.db_instance_class, s.db_instances_to_add, s.db_instance_timeout_seconds) == ("warm", "", 1, 40.0)
+    assert s.db_instances_added_before_promotion == 0  # no class: it adds none (and refuses to promote a headless cluster)
+    pilot = Settings.from_env({**REQUIRED, "MDR_STANDBY_POSTURE": "pilot-light", "MDR_DB_INSTANCE_CLASS": "db.r7g.large",
+                               "MDR_DB_INSTANCES_TO_ADD": "3"})
+    assert pilot.db_instances_added_before_promotion == 3
+    assert pilot.failover_instance_ids() == ("shop-secondary-failover-1", "shop-secondary-failover-2", "shop-secondary-failover-3")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MDR_STANDBY_POSTURE", "cold"),
+        ("MDR_DB_INSTANCE_CLASS", "r7g.large"),
+        ("MDR_DB_INSTANCES_TO_ADD", "0"),
+        ("MDR_DB_INSTANCES_TO_ADD", "17"),
+        ("MDR_DB_INSTANCES_TO_ADD", "two"),
+        ("MDR_DB_PERFORMANCE_INSIGHTS_KMS_KEY", "alias/aws/rds"),
+        ("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "0"),
+    ],
+)
+def test_bad_preparation_values_are_named(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({**REQUIRED, name: value})
+    assert info.value.variable == name
+
+
+def test_the_postures_a_function_accepts_are_the_readiness_checks_postures() -> None:
+    from handlers.readiness import POSTURES
+
+    for posture in POSTURES:
+        assert Settings.from_env({**REQUIRED, "MDR_STANDBY_POSTURE": posture}).standby_posture == posture
+    assert set(POSTURES) == {"pilot-light", "warm", "hot"}
+
+
+def test_an_invocation_that_prepares_and_then_promotes_fits_the_lambda_timeout() -> None:
+    """Probing, the wait for the first added instance, then the promotion and the steps in the same invocation, with
+    the stack's figures: still two minutes to spare. A DB instance takes longer than that (~20 min): later invocations
+    resume the preparation (one probe each), as many as it takes."""
+    from components import failover_automation, rto
+
+    s = Settings.from_env({**REQUIRED, "MDR_PROMOTION_TIMEOUT_SECONDS": str(failover_automation.PROMOTION_TIMEOUT_SECONDS),
+                           "MDR_DB_INSTANCE_TIMEOUT_SECONDS": str(failover_automation.DB_INSTANCE_WAIT_SECONDS)})
+    used = (rto.SCHEDULE_PERIOD_SECONDS + s.db_instance_timeout_seconds + s.promotion_timeout_seconds
+            + s.cache_failover_timeout_seconds + s.run_command_timeout_seconds)
+    assert used + 120 <= failover_automation.TIMEOUT_SECONDS, used
+
+
+def test_the_handlers_readme_lists_every_variable_the_failover_function_reads() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "handlers" / "README.md").read_text()
+    table = readme.split("## Environment variables", 1)[1].split("### The readiness function's variables", 1)[0]
+    listed = set(re.findall(r"^\| `(MDR_[A-Z_]+)` \|", table, flags=re.MULTILINE))
+    assert listed == set(ENV_VARS), (sorted(set(ENV_VARS) - listed), sorted(listed - set(ENV_VARS)))

@@ -47,6 +47,8 @@ class ThreeRegions:
 def three(world: World) -> ThreeRegions:
     rds = world.client("rds", BUNKER)
     bunker = rds.create_db_cluster(DBClusterIdentifier="shop-bunker", Engine="aurora-mysql", GlobalClusterIdentifier=GID)["DBCluster"]
+    rds.create_db_instance(DBInstanceIdentifier="shop-bunker-1", DBClusterIdentifier="shop-bunker", Engine="aurora-mysql", DBInstanceClass="db.r7g.large")
+    emulator.settle()
     t = ThreeRegions(w=world, bunker_arn=bunker["DBClusterArn"])
     assert t.members() == {
         world.primary_arn: (True, "connected"),
@@ -65,6 +67,7 @@ def _primary_env(w: World) -> dict[str, str]:
         AutoScalingGroupName="web-primary", LaunchTemplate={"LaunchTemplateName": "web"},
         MinSize=1, MaxSize=2, DesiredCapacity=1, AvailabilityZones=[f"{PRIMARY}a"],
     )
+    emulator.settle()
     topic = w.client("sns", PRIMARY).create_topic(Name="magento-dr-ops")["TopicArn"]
     env = dict(w.env)
     env.update(
