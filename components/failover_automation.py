@@ -71,7 +71,7 @@ RUN_COMMAND_BUDGET_SECONDS = 180
 # scheduled evaluation is due (rto.SCHEDULE_PERIOD_SECONDS): with reserved concurrency 1 a longer one would throttle an
 # event every minute, which Lambda's asynchronous queue retries and, past MAX_EVENT_AGE_SECONDS, sends to the dead-letter
 # queue (tests/handlers/test_settings.py checks both this and the whole invocation against TIMEOUT_SECONDS).
-DB_INSTANCE_WAIT_SECONDS = 40
+DB_INSTANCE_WAIT_SECONDS = rto.PREPARATION_WAIT_SECONDS
 # A preparation adds at most as many instances as a secondary cluster holds (components/posture.py).
 MAX_DB_INSTANCES_TO_ADD = MAX_FAILOVER_DATABASE_INSTANCES
 # The failover lease's TTL (handlers/lease.py LEASE_TTL_SECONDS; tests/test_contracts.py

@@ -77,6 +77,10 @@ DECISION_SECONDS = 2
 # figure for Aurora; its own lab puts adding a region with one reader at "about 15-20 minutes" and the
 # DocumentDB guide a new instance at 10-15: the upper end.
 DB_INSTANCE_CREATE_SECONDS = 1200
+# Per scheduled evaluation, how long a preparation waits for that instance (components/failover_automation.py
+# DB_INSTANCE_WAIT_SECONDS, MDR_DB_INSTANCE_TIMEOUT_SECONDS): the wait ends before the next evaluation is due, so an
+# instance that turns available between two evaluations is seen at most a schedule period minus the wait later.
+PREPARATION_WAIT_SECONDS = 40
 # and a web instance from RunInstances to nginx serving the liveness file: EC2 launch, Amazon Linux boot,
 # user data (the release, Magento's config, Varnish when on) — before the target group's health checks.
 WEB_BOOT_SECONDS = 180
@@ -399,6 +403,12 @@ def posture_terms(posture: PostureName) -> tuple[tuple[Term, ...], tuple[Term, .
                 "db_instance",
                 DB_INSTANCE_CREATE_SECONDS,
                 "CreateDBInstance into the headless standby cluster until it is available (estimate; AWS documents no figure)",
+            ),
+            Term(
+                "db_instance_seen",
+                SCHEDULE_PERIOD_SECONDS - PREPARATION_WAIT_SECONDS,
+                f"an instance available between two evaluations is seen by the next: schedule {SCHEDULE_PERIOD_SECONDS}s minus "
+                f"the {PREPARATION_WAIT_SECONDS}s each one waits for it",
             ),
         )
         return prepare, web_ready_terms()

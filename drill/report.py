@@ -484,9 +484,10 @@ def _preparation_rows(m: dict[str, float | None], b: Any) -> list[tuple[str, flo
     if available is None:
         return []
     web_ready = sum(float(t["seconds"]) for t in (b.get("breakdown") or {}).get("web_ready") or []) or None
+    preparation = _terms(b, "db_instance", "db_instance_seen")
     return [
         ("DB instance added, available (dark →)", available, b.get("writes_seconds")),
-        ("  preparation (decision → instance available)", None if decision is None else round(available - decision, 3), _term(b, "db_instance")),
+        ("  preparation (decision → instance available)", None if decision is None else round(available - decision, 3), preparation),
         ("  web tier from zero (decision → first in service)", None if decision is None or web is None else round(web - decision, 3), web_ready),
     ]
 
@@ -547,6 +548,12 @@ def _traffic_checks(budget: Any) -> float | None:
     t = budget.get("traffic_seconds")
     ttl = _term(budget, "dns_ttl")
     return None if t is None or ttl is None else float(t) - ttl
+
+
+def _terms(budget: Any, *names: str) -> float | None:
+    """The sum of the budget's terms of these names (None: it has none of them)."""
+    found = [t for t in (_term(budget, n) for n in names) if t is not None]
+    return sum(found) if found else None
 
 
 def _term(budget: Any, name: str) -> float | None:

@@ -112,13 +112,15 @@ def test_the_pilot_light_budget_adds_the_instance_on_the_writes_path_and_boots_t
     warm = rto.failover_budget(**EXAMPLE, posture="warm")
     pilot = rto.failover_budget(**EXAMPLE, posture="pilot-light")
     assert pilot.decision_seconds == warm.decision_seconds == warm.writes_seconds
-    assert pilot.writes_seconds == warm.writes_seconds + rto.DB_INSTANCE_CREATE_SECONDS
+    # The instance, and the next evaluation seeing it: a schedule period minus what each evaluation waits for it.
+    seen = rto.SCHEDULE_PERIOD_SECONDS - rto.PREPARATION_WAIT_SECONDS
+    assert pilot.writes_seconds == warm.writes_seconds + rto.DB_INSTANCE_CREATE_SECONDS + seen
     web = rto.WEB_BOOT_SECONDS + 2 * 15
     assert pilot.web_ready_seconds == web and pilot.capacity_seconds == pilot.decision_seconds + web
     assert pilot.total_seconds == max(pilot.writes_seconds, pilot.traffic_seconds, pilot.capacity_seconds) == pilot.writes_seconds
     assert pilot.with_typical_promotion_seconds == pilot.writes_seconds + rto.AURORA_PROMOTION_TYPICAL_SECONDS
     export = pilot.as_export(1800)
-    assert export["posture"] == "pilot-light" and export["breakdown"]["writes"][-1]["name"] == "db_instance"
+    assert export["posture"] == "pilot-light" and [t["name"] for t in export["breakdown"]["writes"][-2:]] == ["db_instance", "db_instance_seen"]
     assert [t["name"] for t in export["breakdown"]["web_ready"]] == ["web_boot", "web_target_health"]
 
 
