@@ -888,10 +888,18 @@ def _parse_search(raw: Any, posture: PostureName | None = None) -> SearchSetting
             f"{_key('search', 'engineVersion')} {engine_version!r} is not an OpenSearch 2.x "
             f"version Magento 2.4.7/2.4.8 supports; use e.g. {d.engine_version}"
         )
+    instance_count = _sized(s, "instanceCount", posture, SIZING[posture].search_instances if posture else None, d.instance_count, 2, 20)
+    if instance_count > 1 and instance_count % 2 and instance_count % 3:
+        # components/search_domain.py zone_count: data nodes spread evenly over two or three AZs.
+        # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html
+        raise ConfigError(
+            f"{_key('search', 'instanceCount')} is {instance_count}: OpenSearch spreads data nodes evenly over two or three "
+            f"Availability Zones, so use an even number or a multiple of three (e.g. {instance_count + 1})"
+        )
     return SearchSettings(
         engine_version=engine_version,
         instance_type=instance_type,
-        instance_count=_sized(s, "instanceCount", posture, SIZING[posture].search_instances if posture else None, d.instance_count, 2, 20),
+        instance_count=instance_count,
         volume_size_gb=s.number("volumeSizeGb", d.volume_size_gb, 10, 3072),
     )
 

@@ -201,9 +201,14 @@ def longest_lease_hold_seconds() -> int:
     )
 
 
+#: Minutes without a blocked datapoint (a dropped or late evaluation) the lease-blocked alarm tolerates.
+LEASE_ALARM_MISSED_MINUTES = 2
+
+
 def lease_blocked_periods() -> int:
-    """Evaluation periods (60 s each) of the lease-blocked alarm: every minute of longest_lease_hold_seconds."""
-    return math.ceil(longest_lease_hold_seconds() / rto.SCHEDULE_PERIOD_SECONDS)
+    """Blocked minutes (60 s periods) that fire the lease-blocked alarm: one more than the scheduled evaluations a
+    legitimate holder can block (one a minute over longest_lease_hold_seconds, both ends included)."""
+    return longest_lease_hold_seconds() // rto.SCHEDULE_PERIOD_SECONDS + 2
 
 
 # ---------------------------------------------------------------- args
@@ -770,9 +775,12 @@ class FailoverAutomation(pulumi.ComponentResource):
             statistic="Sum",
             comparison="GreaterThanOrEqualToThreshold",
             threshold=1,
-            # Published only by a blocked evaluation: silence means nobody is blocked.
+            # Published only by a blocked evaluation: silence means nobody is blocked. Counted among a few more
+            # minutes, so one dropped or late evaluation (EventBridge Scheduler delivers at least once, not on the
+            # minute) does not reset the count; it still never fires before that many blocked minutes.
             missing="notBreaching",
             periods=lease_blocked_periods(),
+            out_of=lease_blocked_periods() + LEASE_ALARM_MISSED_MINUTES,
         )
         self.function_name = function.name
         self.function_arn = function.arn
@@ -823,9 +831,11 @@ class _Alarms:
         threshold: float,
         period: int = 60,
         periods: int = 1,
+        out_of: int | None = None,
         missing: str = "notBreaching",
         notify_ok: bool = False,
     ) -> aws.cloudwatch.MetricAlarm:
+        """`periods` breaching periods alarm; `out_of` (default: the same) is how many recent periods they are counted in."""
         alarm = aws.cloudwatch.MetricAlarm(
             f"{self.name}-{part}",
             name=f"{self.physical_prefix}-{part}",
@@ -837,7 +847,7 @@ class _Alarms:
             comparison_operator=comparison,
             threshold=threshold,
             period=period,
-            evaluation_periods=periods,
+            evaluation_periods=out_of or periods,
             datapoints_to_alarm=periods,
             treat_missing_data=missing,
             alarm_actions=[self.topic_arn],

@@ -81,7 +81,8 @@ SIZING: dict[PostureName, PostureSizing] = {
         ),
         search_instances=Bound(
             1, 1, 20,
-            "",
+            "a pilot light keeps its search domain (Magento's catalog search and the reindex after a failover need one): "
+            "one node by default, yellow by design; more nodes span Availability Zones as in a warm standby",
         ),
         search_instance_type=PILOT_LIGHT_SEARCH_INSTANCE_TYPE,
         nat_gateways="single",

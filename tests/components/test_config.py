@@ -181,6 +181,7 @@ BAD_CONFIGS = [
     ("primary", "cache.engine", "memcached", ["magento-dr:cache.engine", "valkey, redis"]),
     ("primary", "search.engineVersion", "Elasticsearch_7.10", ["magento-dr:search.engineVersion", "OpenSearch 2.x"]),
     ("primary", "search.instanceCount", 1, ["magento-dr:search.instanceCount", "between 2 and 20"]),
+    ("primary", "search.instanceCount", 5, ["magento-dr:search.instanceCount", "evenly over two or three", "e.g. 6"]),
     ("primary", "failover.mode", "yolo", ["magento-dr:failover.mode", "automatic, notify"]),
     ("primary", "failover.consecutiveFailures", 1, ["magento-dr:failover.consecutiveFailures", "between 2 and 10"]),
     ("primary", "failover.healthCheckIntervalSeconds", 20, ["healthCheckIntervalSeconds", "10 or 30"]),

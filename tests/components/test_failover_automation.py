@@ -298,7 +298,17 @@ def test_lease_blocked_alarm_fires_when_evaluations_stay_blocked_longer_than_any
     waits = ("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "MDR_PROMOTION_TIMEOUT_SECONDS", "MDR_CACHE_FAILOVER_TIMEOUT_SECONDS", "MDR_RUN_COMMAND_TIMEOUT_SECONDS")
     hold = sum(int(env[k]) for k in waits) + 120
     assert hold == longest_lease_hold_seconds() == 760
-    assert alarm["evaluationPeriods"] == alarm["datapointsToAlarm"] == 13 and alarm["period"] == 60
+    assert alarm["period"] == 60 and (alarm["datapointsToAlarm"], alarm["evaluationPeriods"]) == (14, 16)
+
+    def fires(minutes: str) -> bool:
+        """CloudWatch's M of N over one datapoint a minute: B blocked, '.' no datapoint (not breaching)."""
+        n, m = int(alarm["evaluationPeriods"]), int(alarm["datapointsToAlarm"])
+        return any(minutes[max(0, end - n):end].count("B") >= m for end in range(1, len(minutes) + 1))
+
+    # A legitimate holder blocks at most one evaluation a minute for 760 s: 13. A stuck one keeps blocking, and an
+    # evaluation EventBridge Scheduler dropped or delayed does not reset the count.
+    assert not fires("." + "B" * 13 + "...")
+    assert fires("B" * 14) and fires("B" * 7 + "." + "B" * 7) and fires("B" * 6 + ".." + "B" * 8)
 
 
 def test_the_stack_also_alarms_on_s3_replication_failures_in_this_region(stack: StackGraph) -> None:

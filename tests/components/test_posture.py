@@ -65,6 +65,8 @@ def test_hot_defaults_to_production_size() -> None:
         ("warm", "database", {"instanceCount": 0}, "for none choose posture pilot-light"),
         ("warm", "web", {"standbyCapacity": 0}, "web.standbyCapacity is 0 but magento-dr:standby.posture warm allows 1 to 200"),
         ("warm", "search", {"instanceCount": 1}, "for one node choose posture pilot-light"),
+        ("pilot-light", "search", {"instanceCount": 0}, "allows 1 to 20: a pilot light keeps its search domain"),
+        ("pilot-light", "search", {"instanceCount": 7}, "evenly over two or three Availability Zones"),
         ("hot", "web", {"standbyCapacity": 2}, "hot runs magento-dr:web.desiredCapacity (3)"),
         ("hot", "database", {"instanceCount": 1}, "a hot standby runs the database at production size"),
     ],
