@@ -495,11 +495,13 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
             f"10.20.0.0/16"
         )
 
-    failover = _parse_failover(raw.get("failover"), cast(Role, role), standby.posture if role == "secondary" and scope == "shop" else None)
-    tags = _parse_tags(raw.get("tags"))
-    outage = _parse_outage(raw.get("outage"), region, scope, dns)
     # The posture sizes the secondary's shop tiers; the primary (and a database standby) size their own.
     posture = standby.posture if role == "secondary" and scope == "shop" else None
+    web = _parse_web(raw.get("web"), posture)
+    # The budget counts what the full-page cache needs after a promotion (components/rto.py).
+    failover = _parse_failover(raw.get("failover"), cast(Role, role), posture, web.full_page_cache)
+    tags = _parse_tags(raw.get("tags"))
+    outage = _parse_outage(raw.get("outage"), region, scope, dns)
     return StackSettings(
         stack=stack,
         role=cast(Role, role),
@@ -510,7 +512,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         scope=scope,
         network=network,
         database=_parse_database(raw.get("database"), cast(Role, role), scope, posture),
-        web=_parse_web(raw.get("web"), posture),
+        web=web,
         cache=_parse_cache(raw.get("cache"), posture),
         search=_parse_search(raw.get("search"), posture),
         media=_parse_media(raw.get("media"), dns),
@@ -946,7 +948,7 @@ def _parse_release(raw: Any) -> ReleaseSettings:
     )
 
 
-def _parse_failover(raw: Any, role: Role, posture: PostureName | None = None) -> FailoverSettings:
+def _parse_failover(raw: Any, role: Role, posture: PostureName | None = None, full_page_cache: FullPageCache = "redis") -> FailoverSettings:
     d = FailoverSettings()
     s = _Section(
         "failover",
@@ -992,7 +994,7 @@ def _parse_failover(raw: Any, role: Role, posture: PostureName | None = None) ->
         arc_region_switch=arc_region_switch,
         arc_approval_role_arn=arc_approval_role_arn,
     )
-    _check_rto_budget(failover, budget_posture(role, posture))
+    _check_rto_budget(failover, budget_posture(role, posture), full_page_cache)
     return failover
 
 
@@ -1023,8 +1025,9 @@ def budget_posture(role: Role, posture: PostureName | None) -> PostureName:
     return posture if role == "secondary" and posture is not None else "hot"
 
 
-def rto_budget(failover: FailoverSettings, posture: PostureName) -> RtoBudget:
-    """The worst-case failover (components/rto.py) these settings give a region standing by in `posture`."""
+def rto_budget(failover: FailoverSettings, posture: PostureName, full_page_cache: FullPageCache = "redis") -> RtoBudget:
+    """The worst-case failover (components/rto.py) these settings give a region standing by in `posture`, serving
+    pages through `full_page_cache`."""
     from .rto import failover_budget  # pure; imported here to keep this module's imports minimal
 
     return failover_budget(
@@ -1034,19 +1037,20 @@ def rto_budget(failover: FailoverSettings, posture: PostureName) -> RtoBudget:
         health_check_failure_threshold=failover.health_check_failure_threshold,
         front_door=front_door_of(failover),
         posture=posture,
+        full_page_cache=full_page_cache,
     )
 
 
-def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm") -> None:
+def _check_rto_budget(failover: FailoverSettings, posture: PostureName = "warm", full_page_cache: FullPageCache = "redis") -> None:
     """Reject settings whose worst-case failover (components/rto.py) exceeds failover.rtoSeconds."""
-    budget = rto_budget(failover, posture)
+    budget = rto_budget(failover, posture, full_page_cache)
     if budget.prepare and budget.total_seconds > failover.rto_seconds:
         raise ConfigError(
             f"{_key('failover', 'rtoSeconds')} is {failover.rto_seconds}s but a {posture} standby's worst-case failover "
             f"takes {budget.total_seconds}s: {budget.explain()}. Most of it is adding the DB instance to the headless "
             f"cluster, which no setting shortens: raise {_key('failover', 'rtoSeconds')} to at least {budget.total_seconds}, "
             f"or choose {_key('standby', 'posture')} warm (a reader stands by; budget "
-            f"{rto_budget(failover, 'warm').total_seconds}s)"
+            f"{rto_budget(failover, 'warm', full_page_cache).total_seconds}s)"
         )
     if budget.total_seconds > failover.rto_seconds:
         raise ConfigError(

@@ -384,6 +384,7 @@ class FailoverAutomationArgs:
             probe_timeout_seconds=self.probe_timeout_seconds,
             front_door=self.front_door,
             posture=self.standby_posture,
+            full_page_cache=self.full_page_cache,
         )
 
 

@@ -10,7 +10,9 @@ Two paths run in parallel (components/traffic.py, docs/frontend.md):
   and asks Aurora to promote this region's cluster. Aurora's promotion itself
   is excluded and stated separately with AWS's typical figure.
 
-The budget is the later of the two. With the optional accelerator
+The budget is the later of the two. Whatever follows Aurora's promotion before the
+shop's pages flow (with Varnish, its probe seeing the deep check turn green) is
+counted after the writes path. With the optional accelerator
 (`failover.globalAccelerator`, components/front_door.py) the traffic path starts
 at the promotion request instead: the new writer's gate opens when Aurora names
 its cluster, and the accelerator follows; no DNS TTL. It then runs beside
@@ -28,6 +30,7 @@ from typing import Any, Literal
 from .front_door import ENDPOINT_REACTION_SECONDS, GATE_HEALTHY_THRESHOLD, GATE_INTERVAL_SECONDS
 from .magento_runtime import WEB_TARGET_HEALTH_INTERVAL_SECONDS, WEB_TARGET_HEALTHY_THRESHOLD
 from .posture import DEFAULT_POSTURE, POSTURES, PostureName
+from .varnish import FULL_PAGE_CACHES, MAGENTO_PROBE
 
 FrontDoor = Literal["route53", "accelerator"]
 FRONT_DOORS: tuple[FrontDoor, ...] = ("route53", "accelerator")
@@ -122,6 +125,9 @@ class RtoBudget:
     web_ready: tuple[Term, ...] = ()
     """A web instance from launch to in service. Pilot light: started at the decision, beside `prepare`, and the
     shop cannot take orders before it; warm: after the promotion, for full capacity only; hot: none."""
+    after_promotion: tuple[Term, ...] = ()
+    """After Aurora's promotion (excluded) and before the region's pages flow, beside the traffic path where that
+    starts at the promotion or later: with Varnish, its probe seeing the deep check turn green."""
 
     @property
     def decision_seconds(self) -> int:
@@ -131,6 +137,10 @@ class RtoBudget:
     @property
     def writes_seconds(self) -> int:
         return self.decision_seconds + sum(t.seconds for t in self.prepare)
+
+    @property
+    def after_promotion_seconds(self) -> int:
+        return sum(t.seconds for t in self.after_promotion)
 
     @property
     def web_ready_seconds(self) -> int:
@@ -160,18 +170,19 @@ class RtoBudget:
     def total_seconds(self) -> int:
         """The budget, Aurora's promotion excluded."""
         if self.sequential or self.traffic_from_request:
-            return max(self.writes_seconds + self.traffic_seconds, self.capacity_seconds)
-        return max(self.writes_seconds, self.traffic_seconds, self.capacity_seconds)
+            return max(self.writes_seconds + max(self.traffic_seconds, self.after_promotion_seconds), self.capacity_seconds)
+        return max(self.writes_seconds + self.after_promotion_seconds, self.traffic_seconds, self.capacity_seconds)
 
     @property
     def with_typical_promotion_seconds(self) -> int:
         """The budget with AWS's typical promotion time on the writes path."""
         promoted = self.writes_seconds + AURORA_PROMOTION_TYPICAL_SECONDS
+        after = self.after_promotion_seconds
         if self.sequential:
-            return promoted + self.traffic_seconds
+            return promoted + max(self.traffic_seconds, after)
         if self.traffic_from_request:
-            return max(self.writes_seconds + max(self.traffic_seconds, AURORA_PROMOTION_TYPICAL_SECONDS), self.capacity_seconds)
-        return max(self.traffic_seconds, promoted, self.capacity_seconds)
+            return max(self.writes_seconds + max(self.traffic_seconds, AURORA_PROMOTION_TYPICAL_SECONDS + after), self.capacity_seconds)
+        return max(self.traffic_seconds, promoted + after, self.capacity_seconds)
 
     @property
     def combined_as(self) -> str:
@@ -183,19 +194,26 @@ class RtoBudget:
         """One line a ConfigError or the README can show."""
         writes = " + ".join(f"{t.name} {t.seconds}s" for t in (*self.writes, *self.prepare))
         traffic = " + ".join(f"{t.name} {t.seconds}s" for t in self.traffic)
+        after = self.after_promotion_seconds
+        writes_line = f"{writes} = {self.writes_seconds}s"
+        if self.after_promotion:
+            terms = " + ".join(f"{t.name} {t.seconds}s" for t in self.after_promotion)
+            writes_line += f"; after Aurora's promotion {terms} = {after}s"
         capacity = ""
         if self.capacity_seconds:
             web = " + ".join(f"{t.name} {t.seconds}s" for t in self.web_ready)
             capacity = f"; web capacity decision {self.decision_seconds}s + {web} = {self.capacity_seconds}s"
         if self.sequential or self.traffic_from_request:
-            combined = f"total {self.writes_seconds}s + {self.traffic_seconds}s = {self.writes_seconds + self.traffic_seconds}s"
+            later = f"max({self.traffic_seconds}s, {after}s)" if after else f"{self.traffic_seconds}s"
+            combined = f"total {self.writes_seconds}s + {later} = {self.writes_seconds + max(self.traffic_seconds, after)}s"
             if self.capacity_seconds:
                 combined = f"budget max({combined.removeprefix('total ')}, {self.capacity_seconds}s) = {self.total_seconds}s"
         else:
-            paths = [f"{self.traffic_seconds}s", f"{self.writes_seconds}s"] + ([f"{self.capacity_seconds}s"] if self.capacity_seconds else [])
+            writes_path = f"{self.writes_seconds}s + {after}s" if after else f"{self.writes_seconds}s"
+            paths = [f"{self.traffic_seconds}s", writes_path] + ([f"{self.capacity_seconds}s"] if self.capacity_seconds else [])
             combined = f"budget max({', '.join(paths)}) = {self.total_seconds}s"
         return (
-            f"{self.posture} standby: traffic {traffic} = {self.traffic_seconds}s; writes {writes} = {self.writes_seconds}s{capacity}; {combined} "
+            f"{self.posture} standby: traffic {traffic} = {self.traffic_seconds}s; writes {writes_line}{capacity}; {combined} "
             f"excluding Aurora's promotion (typically {AURORA_PROMOTION_TYPICAL_SECONDS}s: "
             f"{self.with_typical_promotion_seconds}s with it)"
         )
@@ -212,12 +230,14 @@ class RtoBudget:
             "traffic_seconds": self.traffic_seconds,
             "writes_seconds": self.writes_seconds,
             "decision_seconds": self.decision_seconds,
+            "after_promotion_seconds": self.after_promotion_seconds,
             "capacity_seconds": self.capacity_seconds,
             "full_capacity_seconds": self.full_capacity_seconds,
             "breakdown": {
                 "traffic": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.traffic],
                 "writes": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in (*self.writes, *self.prepare)],
                 "web_ready": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.web_ready],
+                "after_promotion": [{"name": t.name, "seconds": t.seconds, "how": t.how} for t in self.after_promotion],
             },
             "excludes": "Aurora global database promotion (on the writes path; traffic does not wait for it)"
             if not self.traffic_from_request
@@ -331,6 +351,7 @@ def failover_budget(
     record_ttl_seconds: int = ALIAS_TTL_SECONDS,
     front_door: FrontDoor = "route53",
     posture: PostureName = DEFAULT_POSTURE,
+    full_page_cache: str = "redis",
 ) -> RtoBudget:
     """Worst case for our design: the later of the traffic path and the writes path.
 
@@ -342,12 +363,14 @@ def failover_budget(
     the promotion request (`accelerator_traffic_terms`): writes + traffic.
 
     Writes: detection (see `_worst_detection_terms`), then the decision and the
-    promotion request. Aurora's promotion follows (excluded).
+    promotion request. Aurora's promotion follows (excluded), then what the
+    region's full-page cache needs before pages flow (`full_page_cache_terms`).
     """
     if front_door not in FRONT_DOORS:
         raise RtoError(f"front door {front_door!r}: one of {', '.join(FRONT_DOORS)}")
     if posture not in POSTURES:
         raise RtoError(f"posture {posture!r}: one of {', '.join(POSTURES)}")
+    after_promotion = full_page_cache_terms(full_page_cache)
     if consecutive_failures < 1:
         raise RtoError(f"consecutive_failures must be >= 1, got {consecutive_failures}")
     writes = (
@@ -371,9 +394,35 @@ def failover_budget(
     prepare, web_ready = posture_terms(posture)
     if front_door == "accelerator":
         return RtoBudget(
-            writes=writes, traffic=accelerator_traffic_terms(), traffic_from_request=True, posture=posture, prepare=prepare, web_ready=web_ready
-        )
-    return RtoBudget(writes=writes, traffic=traffic, posture=posture, prepare=prepare, web_ready=web_ready)
+            writes=writes, traffic=accelerator_traffic_terms(), traffic_from_request=True, posture=posture, prepare=prepare, web_ready=web_ready,
+            after_promotion=after_promotion,
+        )  # fmt: skip
+    return RtoBudget(writes=writes, traffic=traffic, posture=posture, prepare=prepare, web_ready=web_ready, after_promotion=after_promotion)
+
+
+def full_page_cache_terms(full_page_cache: str) -> tuple[Term, ...]:
+    """After the promotion, before pages flow: nothing for Magento's built-in cache (Magento answers as soon as it
+    reaches the writer); with Varnish, its probe of the deep check.
+
+    A standby's Varnish has seen its deep check fail since it started (no writer in reach), so Varnish's shift
+    register holds only failures: `.initial` counts only when the VCL loads (components/varnish.py BackendProbe),
+    and no setting of it shortens this. Once the deep check turns green, Varnish passes pages after `threshold`
+    good probes, the first up to one interval later. Meanwhile it answers 503 (its cache is empty: a standby
+    keeps it so). The liveness file does not wait: it has a backend of its own.
+    """
+    if full_page_cache not in FULL_PAGE_CACHES:
+        raise RtoError(f"full-page cache {full_page_cache!r}: one of {', '.join(FULL_PAGE_CACHES)}")
+    if full_page_cache != "varnish":
+        return ()
+    probe = MAGENTO_PROBE
+    return (
+        Term(
+            "varnish_probe",
+            probe.healthy_after_seconds,
+            f"the deep check turns green with the promotion; Varnish passes pages after {probe.threshold} good probes "
+            f"{probe.interval_seconds}s apart (Magento's probe; its window held only failures)",
+        ),
+    )
 
 
 def web_ready_terms() -> tuple[Term, ...]:

@@ -57,6 +57,12 @@ PURGE_LISTENER = "purge"
 # Magento's backend probe (varnish7.vcl): its health_check.php answers 500 when the database or a cache
 # backend is unreachable. With the docroot at pub/ the URL has no /pub.
 PROBE_URL = "/health_check.php"
+# The backend the load balancer's liveness file goes through: the same Magento nginx server, without a probe.
+# Only the liveness rule uses it: a backend named `default` "will be used unless another backend is explicitly
+# set" (vcl-backend(7), https://varnish-cache.org/docs/7.1/reference/vcl-backend.html). That a backend without a
+# probe is never marked sick no page states in so many words (unverified); tests/components/test_varnish.py shows
+# it with varnishd. The VCL must declare no `probe default`, which would apply to it (vcl-probe(7)).
+LIVENESS_BACKEND = "liveness"
 
 # ---------------------------------------------------------------- on the instance
 VCL_PATH = "/etc/varnish/magento-dr.vcl"
@@ -92,6 +98,37 @@ FLUSH_ALL_PATTERN = ".*"
 
 class VarnishPlanError(ValueError):
     """A Varnish setting that cannot work; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class BackendProbe:
+    """Varnish's probe of Magento's deep check: Magento's varnish7.vcl values by default (MAGENTO_PROBE).
+
+    Varnish keeps the last probes in a shift register: the backend is healthy while at least `threshold` of the
+    last `window` were good. `.initial` (left at its default, threshold - 1) fills that many good entries only
+    "when the VCL is loaded"; a probe failing for longer than `window` probes has shifted them out (vcl-probe(7),
+    "The backend health shift register": https://varnish-cache.org/docs/7.1/reference/vcl-probe.html).
+    """
+
+    interval_seconds: int = 5
+    timeout_seconds: int = 2
+    window: int = 10
+    threshold: int = 5
+
+    def __post_init__(self) -> None:
+        # Varnish's register holds 64 probes; a threshold above the window could never be met.
+        if not 1 <= self.threshold <= self.window <= 64 or self.interval_seconds < 1 or self.timeout_seconds < 1:
+            raise VarnishPlanError(f"BackendProbe: threshold {self.threshold} must be within 1..window {self.window} (<= 64), "
+                                   "interval and timeout at least 1 s")
+
+    @property
+    def healthy_after_seconds(self) -> int:
+        """Worst case from the deep check turning green, after failing for a whole window (a standby until its
+        promotion), to Varnish passing pages: the next probe up to one interval later, then threshold - 1 more."""
+        return self.threshold * self.interval_seconds
+
+
+MAGENTO_PROBE = BackendProbe()
 
 
 @dataclass(frozen=True)
@@ -176,11 +213,19 @@ backend default {
     # Magento's probe: health_check.php answers 500 when the database or a cache backend is down.
     .probe = {
         .url = "{{probe_url}}";
-        .timeout = 2s;
-        .interval = 5s;
-        .window = 10;
-        .threshold = 5;
+        .timeout = {{probe_timeout}}s;
+        .interval = {{probe_interval}}s;
+        .window = {{probe_window}};
+        .threshold = {{probe_threshold}};
     }
+}
+
+# magento-dr: the same Magento server without a probe, for the load balancer's liveness file only.
+# Through `default`, a failing deep check (a standby's, by design; any database or cache outage)
+# would fail the liveness file too, and the Auto Scaling group would replace every instance.
+backend {{liveness_backend}} {
+    .host = "{{backend_host}}";
+    .port = "{{backend_port}}";
 }
 
 # Who may purge: this host and the web instances' subnets.
@@ -235,7 +280,12 @@ sub vcl_recv {
     }
     # Health checks always reach the backend: Magento's deep check, and (magento-dr) the load
     # balancer's liveness file, so neither is ever answered from the cache.
-    if (req.url ~ "^/(pub/)?(health_check.php)$" || req.url == "{{liveness_path}}") {
+    if (req.url ~ "^/(pub/)?(health_check.php)$") {
+        return (pass);
+    }
+    if (req.url == "{{liveness_path}}") {
+        # magento-dr: alive means nginx and Varnish on this instance answer, whatever the deep probe says.
+        set req.backend_hint = {{liveness_backend}};
         return (pass);
     }
 
@@ -400,6 +450,7 @@ def render_vcl(
     backend_host: str = BACKEND_HOST,
     backend_port: int = BACKEND_PORT,
     grace_period_seconds: int = GRACE_PERIOD_SECONDS,
+    probe: BackendProbe = MAGENTO_PROBE,
 ) -> str:
     """The VCL every web instance of a region loads (pure; the tests compile and run it with varnishd)."""
     if not re.match(r"^/[A-Za-z0-9._/-]+$", liveness_path):
@@ -411,11 +462,16 @@ def render_vcl(
         "backend_host": backend_host,
         "backend_port": str(backend_port),
         "probe_url": PROBE_URL,
+        "probe_timeout": str(probe.timeout_seconds),
+        "probe_interval": str(probe.interval_seconds),
+        "probe_window": str(probe.window),
+        "probe_threshold": str(probe.threshold),
         # Magento writes each entry quoted, one per line; a quoted CIDR is a network in Varnish's ACL syntax.
         "acl": "\n".join(f'    "{entry}";' for entry in plan.purge_acl),
         "purge_listener": PURGE_LISTENER,
         "flush_all": FLUSH_ALL_PATTERN,
         "liveness_path": liveness_path,
+        "liveness_backend": LIVENESS_BACKEND,
         "marketing": "|".join(MARKETING_PARAMETERS),
         "ssl_header": SSL_OFFLOADED_HEADER.replace("_", "-"),
         "grace": str(grace_period_seconds),

@@ -448,8 +448,9 @@ def posture_overrides(posture: str, *, root: Path = PROJECT_ROOT) -> dict[str, A
     for key, sized in POSTURE_SIZED_KEYS.items():
         out[key] = {k: v for k, v in dict(base.get(key) or {}).items() if k not in sized}
     failover = dict(base.get("magento-dr:failover") or {})
-    current = parse_settings("secondary", {k.split(":", 1)[1]: v for k, v in base.items()}).failover
-    budget = rto_budget(current, posture)  # type: ignore[arg-type]
+    settings = parse_settings("secondary", {k.split(":", 1)[1]: v for k, v in base.items()})
+    current = settings.failover
+    budget = rto_budget(current, posture, settings.web.full_page_cache)  # type: ignore[arg-type]
     if budget.total_seconds > current.rto_seconds:
         failover["rtoSeconds"] = -(-budget.total_seconds // 60) * 60
     out["magento-dr:failover"] = failover

@@ -1,5 +1,6 @@
 """A real varnishd for the tests: the binary (Debian's `varnish`, installed by `make varnish-tools`), `-C`
-compilation, and a running instance with the project's VCL in front of a stub Magento backend."""
+compilation, and a running instance with the project's VCL in front of a stub Magento backend whose deep
+check (health_check.php) answers 200 or, like a standby's or an outage's, 500."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from components.varnish import MAIN_LISTENER, PURGE_LISTENER, varnishd_arguments
+from components.varnish import MAIN_LISTENER, PROBE_URL, PURGE_LISTENER, varnishd_arguments
 
 
 def varnishd() -> str:
@@ -58,6 +59,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 class StubMagento:
     """Magento's answers as Varnish sees them: cacheable tagged and untagged pages, the health checks."""
 
+    deep_check_status: int = 200
+    """What health_check.php answers: 500 is Magento's answer when its database or a cache is unreachable."""
     hits: Counter[str] = field(default_factory=Counter)
     server: ThreadingHTTPServer | None = None
 
@@ -76,7 +79,7 @@ class StubMagento:
                 if self.path.startswith("/tagged/"):
                     headers["X-Magento-Tags"] = "store,cms_b,cat_p_" + self.path.rsplit("/", 1)[-1]
                 body = f"{self.path} #{stub.hits[self.path]}".encode()
-                self.send_response(200)
+                self.send_response(stub.deep_check_status if self.path == PROBE_URL else 200)
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
@@ -117,11 +120,13 @@ class RunningVarnish:
 
 
 @contextmanager
-def running_varnish(vcl_for_backend_port: object, workdir: Path) -> Iterator[RunningVarnish]:
+def running_varnish(vcl_for_backend_port: object, workdir: Path, *, deep_check_status: int = 200) -> Iterator[RunningVarnish]:
     """varnishd with the project's own command line (components/varnish.varnishd_arguments), on loopback ports.
 
-    `vcl_for_backend_port(port) -> str` renders the VCL for the stub backend's port."""
-    backend = StubMagento()
+    `vcl_for_backend_port(port) -> str` renders the VCL for the stub backend's port. Yields once Varnish's probe
+    has judged the stub: with a healthy deep check, once a page comes through; with a failing one, once a probe
+    has reached the stub and Varnish answers."""
+    backend = StubMagento(deep_check_status=deep_check_status)
     backend.start()
     vcl = workdir / "running.vcl"
     vcl.write_text(vcl_for_backend_port(backend.port))  # type: ignore[operator]
@@ -134,16 +139,19 @@ def running_varnish(vcl_for_backend_port: object, workdir: Path) -> Iterator[Run
     running = RunningVarnish(main, purge, process, backend)
     try:
         deadline = time.monotonic() + 30
-        while True:  # up once a page comes through (the probe has seen the backend healthy)
+        while True:
             if process.poll() is not None:
                 raise AssertionError(f"varnishd exited {process.returncode}: {process.stdout.read() if process.stdout else ''}")
             try:
-                if running.request("GET", "/health_check.php")[0] == 200:
+                if deep_check_status == 200:  # a page comes through: the probe has seen the backend healthy
+                    if running.request("GET", PROBE_URL)[0] == 200:
+                        break
+                elif backend.hits[PROBE_URL] and running.request("GET", "/")[0]:  # probed, and Varnish answers
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("varnishd did not serve the backend within 30 s")
+                raise AssertionError(f"varnishd did not judge the backend (deep check {deep_check_status}) within 30 s")
             time.sleep(0.2)
         yield running
     finally:

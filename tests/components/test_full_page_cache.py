@@ -178,3 +178,14 @@ def test_make_cost_prices_the_varnish_stacks(varnish_pair: dict[str, StackGraph]
     for graph in varnish_pair.values():
         assert unpriced_types(graph) == [], f"{graph.stack}: add a pricing rule or a reason to offline/cost.py"
         assert estimate(graph, PriceTable.load(), Assumptions())
+
+
+def test_the_exported_budget_counts_varnishs_probe_after_the_promotion(stacks: tuple[StackGraph, StackGraph]) -> None:
+    """The stack promises what a Varnish region delivers: pages flow once Varnish's probe has seen the promoted
+    region's deep check green (components/rto.py full_page_cache_terms), 25 s after the example's figures."""
+    graph, example = stacks
+    budget, redis = graph.exports["rtoBudget"], example.exports["rtoBudget"]
+    assert [t["name"] for t in budget["breakdown"]["after_promotion"]] == ["varnish_probe"] and redis["breakdown"]["after_promotion"] == []
+    assert budget["after_promotion_seconds"] == 25
+    assert budget["with_typical_promotion_seconds"] == redis["with_typical_promotion_seconds"] + 25
+    assert budget["objective_seconds"] >= budget["total_seconds"] > redis["total_seconds"]

@@ -9,12 +9,15 @@ import pytest
 
 from components import rto
 from components.config import ConfigError, parse_settings
+from components.varnish import MAGENTO_PROBE
 from offline.runner import StackGraph, load_stack_config
 
 EXAMPLE = {"probe_interval_seconds": 10, "consecutive_failures": 3, "health_check_interval_seconds": 10, "health_check_failure_threshold": 3}
 START = rto.INVOCATION_START_SECONDS
 FAILED_PROBE = rto.failed_probe_seconds()
 DECISION = rto.DECISION_SECONDS
+# The example stacks' failover settings (Pulumi.primary.yaml): writes 79 s, traffic 90 s.
+EXAMPLE_STACKS = {"probe_interval_seconds": 10, "consecutive_failures": 7, "health_check_interval_seconds": 10, "health_check_failure_threshold": 3}
 
 
 # ---------------------------------------------------------------- probes per invocation
@@ -155,6 +158,64 @@ def test_writer_alarm_period_matches_the_alarm_route53_follows() -> None:
     from components.traffic import WRITER_ALARM_PERIOD_SECONDS
 
     assert rto.WRITER_ALARM_PERIOD_SECONDS == WRITER_ALARM_PERIOD_SECONDS
+
+
+# ---------------------------------------------------------------- the full-page cache
+VARNISH_WAIT = MAGENTO_PROBE.threshold * MAGENTO_PROBE.interval_seconds  # 5 good probes 5 s apart: 25 s
+
+
+def test_redis_adds_nothing_after_the_promotion() -> None:
+    assert rto.failover_budget(**EXAMPLE, full_page_cache="redis") == rto.failover_budget(**EXAMPLE)
+    assert rto.full_page_cache_terms("redis") == ()
+
+
+def test_varnish_counts_its_probe_after_the_promotion_beside_the_route53_traffic_path() -> None:
+    """A standby's Varnish has seen only failing deep checks: after the promotion it passes pages once `threshold`
+    probes have seen the deep check green (tests/components/test_varnish.py measures it with varnishd)."""
+    redis = rto.failover_budget(**EXAMPLE_STACKS)
+    varnish = rto.failover_budget(**EXAMPLE_STACKS, full_page_cache="varnish")
+    assert [(t.name, t.seconds) for t in varnish.after_promotion] == [("varnish_probe", VARNISH_WAIT)] == [("varnish_probe", 25)]
+    # The writes path and the traffic path themselves do not change; the pages follow the promotion.
+    assert (varnish.writes_seconds, varnish.traffic_seconds, varnish.decision_seconds) == (redis.writes_seconds, redis.traffic_seconds, 79)
+    assert (redis.total_seconds, varnish.total_seconds) == (90, 79 + 25)
+    assert (redis.with_typical_promotion_seconds, varnish.with_typical_promotion_seconds) == (139, 79 + 60 + 25)
+    line = varnish.explain()
+    assert "after Aurora's promotion varnish_probe 25s = 25s" in line and "budget max(90s, 79s + 25s) = 104s" in line
+    exported = varnish.as_export(300)
+    assert exported["after_promotion_seconds"] == 25 and exported["breakdown"]["after_promotion"][0]["name"] == "varnish_probe"
+
+
+@pytest.mark.parametrize("posture", ["hot", "warm", "pilot-light"])
+def test_varnish_counts_its_probe_in_every_posture_and_front_door(posture: str) -> None:
+    for front_door in rto.FRONT_DOORS:
+        redis = rto.failover_budget(**EXAMPLE_STACKS, posture=posture, front_door=front_door)  # type: ignore[arg-type]
+        varnish = rto.failover_budget(**EXAMPLE_STACKS, posture=posture, front_door=front_door, full_page_cache="varnish")  # type: ignore[arg-type]
+        promoted = varnish.writes_seconds + rto.AURORA_PROMOTION_TYPICAL_SECONDS
+        if front_door == "accelerator":  # the accelerator's traffic path runs beside the promotion and the probe
+            assert varnish.total_seconds == varnish.writes_seconds + max(varnish.traffic_seconds, VARNISH_WAIT)
+            assert varnish.with_typical_promotion_seconds == max(
+                varnish.writes_seconds + max(varnish.traffic_seconds, rto.AURORA_PROMOTION_TYPICAL_SECONDS + VARNISH_WAIT), varnish.capacity_seconds
+            )
+        else:
+            assert varnish.total_seconds == max(varnish.writes_seconds + VARNISH_WAIT, varnish.traffic_seconds, varnish.capacity_seconds)
+            assert varnish.with_typical_promotion_seconds == max(varnish.traffic_seconds, promoted + VARNISH_WAIT, varnish.capacity_seconds)
+        assert redis.with_typical_promotion_seconds < varnish.with_typical_promotion_seconds <= redis.with_typical_promotion_seconds + VARNISH_WAIT
+
+
+def test_an_unknown_full_page_cache_is_refused() -> None:
+    with pytest.raises(rto.RtoError, match="redis, varnish"):
+        rto.failover_budget(**EXAMPLE, full_page_cache="memcached")
+
+
+def test_a_varnish_stack_is_held_to_the_budget_with_its_probe() -> None:
+    raw = _raw("primary", rtoSeconds=90)
+    assert parse_settings("primary", raw).failover.rto_seconds == 90  # Magento's built-in cache: 90 s fits
+    raw["web"] = {**raw["web"], "fullPageCache": "varnish"}  # type: ignore[dict-item]
+    with pytest.raises(ConfigError, match="the worst-case failover takes 104s") as error:
+        parse_settings("primary", raw)
+    assert "varnish_probe 25s" in str(error.value)
+    raw["failover"] = {**raw["failover"], "rtoSeconds": 104}  # type: ignore[dict-item]
+    assert parse_settings("primary", raw).web.full_page_cache == "varnish"
 
 
 # ---------------------------------------------------------------- validation

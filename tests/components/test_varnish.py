@@ -1,13 +1,15 @@
 """Varnish as the full-page cache (components/varnish.py): the pieces agree with each other, the VCL compiles
 with the real `varnishd -C`, and a running varnishd with it caches, refuses purges from the shoppers' path and
-from outside the web subnets, and empties on a full flush and on the failover's ban."""
+from outside the web subnets, empties on a full flush and on the failover's ban, and keeps the load balancer's
+liveness file answering while Magento's deep check fails."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,12 @@ from components.varnish import (
     BACKEND_PORT,
     FLUSH_ALL_PATTERN,
     GRACE_PERIOD_SECONDS,
+    MAGENTO_PROBE,
+    PROBE_URL,
     PURGE_PORT,
     VARNISH_HOST,
     VARNISH_PORT,
+    BackendProbe,
     VarnishPlan,
     VarnishPlanError,
     full_page_cache_config,
@@ -267,3 +272,60 @@ def test_the_failover_ban_empties_every_varnish_and_names_the_ones_it_could_not_
     assert refused.returncode == 1 and f"127.0.0.1:{varnish.main_port}(http 405" in refused.stderr
     assert _debug(varnish, "/plain/failover") == "HIT"
     assert ban().returncode == 1  # no host at all: nothing was emptied
+
+
+# ---------------------------------------------------------------- a failing deep check (a standby; an outage)
+def _wait_for(condition: Callable[[], bool], seconds: float) -> float:
+    """Poll `condition` until it holds; returns how long that took (fails the test after `seconds`)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > seconds:
+            raise AssertionError(f"not within {seconds}s")
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def test_the_liveness_file_answers_while_the_deep_check_fails_and_pages_do_not(tmp_path: Path) -> None:
+    """A standby's deep check fails by design, a primary's through any database or cache outage. Varnish's probe
+    then marks Magento sick and answers 503 for every page; the load balancer's liveness file must still answer,
+    or the Auto Scaling group (ELB health checks) replaces every instance of the region, again and again."""
+    with running_varnish(lambda port: _vcl(backend_port=port), tmp_path, deep_check_status=500) as running:
+        assert running.request("GET", "/plain/sick")[0] == 503
+        assert running.request("GET", PROBE_URL)[0] == 503  # Route 53's deep check stays red
+        assert running.request("GET", LIVENESS_PATH)[0] == 200
+        assert running.backend.hits[LIVENESS_PATH] == 1  # answered by nginx behind Varnish, not by Varnish
+        # The deep check turns green (the outage ends; a promotion): pages flow, the liveness file still answers.
+        running.backend.deep_check_status = 200
+        _wait_for(lambda: running.request("GET", "/plain/healthy")[0] == 200, MAGENTO_PROBE.healthy_after_seconds + 5)
+        assert running.request("GET", LIVENESS_PATH)[0] == 200
+        # Still a liveness check of this instance: with Magento's nginx server gone, it fails.
+        running.backend.stop()
+        assert running.request("GET", LIVENESS_PATH)[0] == 503
+
+
+def test_magentos_probe_and_what_the_rto_budget_counts_for_it() -> None:
+    """Magento's varnish7.vcl probe, rendered as is; after `window` failures Varnish needs `threshold` good probes."""
+    assert (MAGENTO_PROBE.interval_seconds, MAGENTO_PROBE.timeout_seconds, MAGENTO_PROBE.window, MAGENTO_PROBE.threshold) == (5, 2, 10, 5)
+    assert MAGENTO_PROBE.healthy_after_seconds == 25
+    probe = re.search(r"\.probe = \{(.*?)\}", _vcl(), re.DOTALL)
+    assert probe is not None
+    assert [line.strip() for line in probe.group(1).strip().splitlines()] == [
+        f'.url = "{PROBE_URL}";', ".timeout = 2s;", ".interval = 5s;", ".window = 10;", ".threshold = 5;",
+    ]  # fmt: skip
+    # The liveness file's backend has no probe, and no `probe default` gives it one (vcl-probe(7)).
+    liveness = re.search(r"^backend liveness \{(.*?)^\}", _vcl(), re.DOTALL | re.MULTILINE)
+    assert liveness is not None and ".probe" not in liveness.group(1) and "probe default" not in _vcl()
+    with pytest.raises(VarnishPlanError, match="threshold 11"):
+        BackendProbe(window=10, threshold=11)
+
+
+def test_after_a_window_of_failures_varnish_passes_pages_only_after_threshold_good_probes(tmp_path: Path) -> None:
+    """What components/rto.py counts after a promotion: a standby's Varnish has seen its deep check fail for hours,
+    so `.initial` (good probes assumed when the VCL loads) is long gone; the same probe shape, 5 times faster."""
+    probe = BackendProbe(interval_seconds=1, timeout_seconds=1, window=5, threshold=3)
+    with running_varnish(lambda port: _vcl(backend_port=port, probe=probe), tmp_path, deep_check_status=500) as running:
+        _wait_for(lambda: running.backend.hits[PROBE_URL] > probe.window, probe.window * probe.interval_seconds + 10)
+        running.backend.deep_check_status = 200
+        took = _wait_for(lambda: running.request("GET", "/plain/promoted")[0] == 200, probe.healthy_after_seconds + 10)
+    # Never before `threshold` good probes (the first may come at once); at worst the first comes one interval late.
+    assert (probe.threshold - 1) * probe.interval_seconds <= took <= probe.healthy_after_seconds + 1.5, took
