@@ -210,6 +210,8 @@ def test_healthy_world_is_ready(aws: None, tmp_path: Path) -> None:
     for region in (P, S):
         assert {n.split(" ", 1)[1] for n in names if n.startswith(f"{region} ")} >= set(CHECKS), region
     assert names[f"{S} members"].ok and names[f"{S} engine-version"].ok and names[f"{S} replication-lag"].ok and names[f"{P} writer"].ok
+    digest = parameter_digest("8.0.mysql_aurora.3.10.0", CLUSTER_PARAMS, INSTANCE_PARAMS)
+    assert names["parameter digests"].ok and names["parameter digests"].detail == f"{P} {digest}, {S} {digest}"
     assert names[f"{S} parameters"].ok and f"as {P}'s (5 min ago)" in names[f"{S} parameters"].detail
     assert names[f"{S} IAM permissions"].ok and f"all {len(HANDLER_ACTIONS)} actions" in names[f"{S} IAM permissions"].detail
     assert names[f"{S} readiness IAM permissions"].ok
@@ -312,7 +314,10 @@ def test_each_kind_of_drift_fails_its_own_check_with_the_fix(aws: None, tmp_path
     lag = checks[f"{S} replication-lag"]
     assert not lag.ok and "AuroraGlobalDBRPOLag 90.0s > RPO 60s" in lag.detail and "rpo-exceeded" in lag.detail
     assert "AuroraGlobalDBRPOLag (DBClusterIdentifier, SourceRegion)" in checks["lag dimensions published"].detail
-    # Another engine version is another parameter digest: both regions' functions see the other's stored one differ.
+    # Another engine version is another parameter digest: both regions' functions see the other's stored one differ, and
+    # the two read now differ.
+    digests = checks["parameter digests"]
+    assert not digests.ok and not digests.warning and "different database parameters or engine versions" in digests.detail
     for region in (P, S):
         assert not checks[f"{region} parameters"].ok and not checks[f"{region} parameters"].warning, checks[f"{region} parameters"].detail
     # What did not drift still passes (the drifts do not spill over).
