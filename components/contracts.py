@@ -41,6 +41,13 @@ def ssm_prefix(stack: str) -> str:
 ACTIVE_PARAMETER = "active"
 
 
+# Where each shop region's readiness function stores the digest of the database parameters AWS reports there
+# (handlers/readiness.py DIGEST_PARAMETER): named by the global cluster, the same in both regions, so each
+# region's readiness function reads the peer's without knowing the peer's stack name.
+def parameter_digest_parameter(global_cluster_id: str) -> str:
+    return f"/magento-dr/global-cluster/{global_cluster_id}/parameter-digest"
+
+
 # Aurora's global-database lag metrics, in the order the failover function prefers them (the handler's
 # decide.LAG_METRICS): AuroraGlobalDBRPOLag (Aurora MySQL 3.04+), AuroraGlobalDBReplicationLag.
 # Their dimensions are not documented (docs/aws-assumptions.md A5): the cluster alone, or the cluster

@@ -1,9 +1,10 @@
-"""The readiness function's IAM policy, as data (pure): read-only, on this stack's resources, plus its two writes.
+"""The readiness function's IAM policy, as data (pure): read-only, on this stack's resources, plus its own writes.
 
-Every statement names the adapter call it serves (handlers/readiness_aws.py); tests/components/test_readiness_iam.py
+Every statement names the adapter call it serves (handlers/readiness_aws.py); tests/components/test_readiness.py
 scans that module and checks this policy grants exactly its calls. Writes: its own metrics (namespace-conditioned)
-and one parameter, the latest result. `Resource: "*"` only for actions without resource-level permissions
-(components/failover_iam.NO_RESOURCE_LEVEL_ACTIONS, from the Service Authorization Reference).
+and two parameters, the latest result and this region's parameter digest. `Resource: "*"` only for actions
+without resource-level permissions (components/failover_iam.NO_RESOURCE_LEVEL_ACTIONS, from the Service
+Authorization Reference).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .contracts import parameter_digest_parameter
 from .iam import allow
 
 #: Where a boto3 operation's IAM action is not "<service>:<operation>" (Service Authorization Reference):
@@ -64,6 +66,8 @@ def readiness_policy(s: ReadinessScope) -> dict[str, Any]:
     """The readiness function's only permissions."""
     p, acct, region = s.partition, s.account_id, s.region
     state = f"{s.ssm_prefix}/failover"
+    digest = parameter_digest_parameter(s.global_cluster_id)
+    release = [s.release_parameter_name] if s.release_parameter_name else []
     statements = [
         allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.rds_arn("global-cluster", s.global_cluster_id)]),
         allow("DescribeThisRegionsCluster", ["rds:DescribeDBClusters"], [s.cluster_arn]),
@@ -79,7 +83,9 @@ def readiness_policy(s: ReadinessScope) -> dict[str, Any]:
             ["ssm:GetParameters"],
             [s.parameter_arn(f"{s.ssm_prefix}/active"), s.parameter_arn(f"{state}/probes"), s.parameter_arn(f"{state}/operation")],
         ),
-        allow("StoreTheLatestResult", ["ssm:PutParameter"], [s.parameter_arn(f"{state}/readiness")]),
+        allow("StoreTheLatestResultAndDigest", ["ssm:PutParameter"], [s.parameter_arn(f"{state}/readiness"), s.parameter_arn(digest)]),
+        # One call for what the peer region stores for us to compare: its parameter digest (and release version).
+        allow("ReadThePeersDigestAndRelease", ["ssm:GetParameters"], [s.parameter_arn(name, s.peer_region) for name in [digest, *release]]),
         allow("DescribeTheCredentialsSecret", ["secretsmanager:DescribeSecret"], [s.secret_arn]),
         allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
         allow("ReadTheFailoverSchedule", ["scheduler:GetSchedule"], [s.failover_schedule_arn]),
@@ -93,13 +99,7 @@ def readiness_policy(s: ReadinessScope) -> dict[str, Any]:
         allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [s.log_group_arn, f"{s.log_group_arn}:log-stream:*"]),
     ]
     if s.release_parameter_name:
-        statements.append(
-            allow(
-                "ReadReleaseVersionBothRegions",
-                ["ssm:GetParameter"],
-                [s.parameter_arn(s.release_parameter_name, r) for r in (region, s.peer_region)],
-            )
-        )
+        statements.append(allow("ReadThisRegionsReleaseVersion", ["ssm:GetParameter"], [s.parameter_arn(s.release_parameter_name)]))
     if s.cache_global_datastore_id:
         statements.append(
             allow(

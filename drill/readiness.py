@@ -5,7 +5,9 @@ Each region is judged by the very checks its readiness function runs every few m
 (handlers/readiness.py, read through handlers/readiness_aws.py with the deployed function's own
 environment), seen from that region: writer, members, lag, engine version, parameters, credentials,
 capacity, cache, search, media replication, release, the failover function, post-failover steps,
-the peer, health checks, backups. Beside them, what only an operator's credentials can read:
+the peer, health checks, backups. Then the two regions' parameter digests, both read now (each function
+compares its own with the one the peer stored, up to a schedule old). Beside them, what only an
+operator's credentials can read:
 which dimension sets Aurora publishes the lag under, the EC2 vCPU quota, both functions' mode,
 their roles' permissions (IAM policy simulation, the promotion grants on every member), the media
 buckets' ownership setting, and the last executed drill.
@@ -172,12 +174,15 @@ class Readiness:
         self.reports_dir = reports_dir
         self.max_age = max_drill_age_days
         self.now = time.time() if now is None else now
+        #: region -> the parameter digest its evaluation read ("" when unread).
+        self.digests: dict[str, str] = {}
 
     def run(self) -> list[Check]:
         checks: list[Check] = []
         for fn in (
             lambda: self.region_checks(self.p),
             lambda: self.region_checks(self.s),
+            self.check_parameter_digests,
             self.check_lag_dimensions,
             self.check_vcpu_quota,
             self.check_functions,
@@ -205,6 +210,7 @@ class Readiness:
         except SettingsError as exc:
             return [Check(f"{region} readiness", False, f"{name}'s environment: {exc}; run pulumi up")]
         result = evaluate_now(settings, self.adapters(settings), _FixedClock(self.now), publish=False)
+        self.digests[region] = result.parameter_digest
         return [
             Check(
                 f"{region} {c.name}",
@@ -214,6 +220,19 @@ class Readiness:
             )
             for c in result.checks
         ]
+
+    def check_parameter_digests(self) -> list[Check]:
+        """Both regions run the same database parameters and engine version: their digests, both read just now."""
+        p, s = (self.digests.get(o["region"], "") for o in (self.p, self.s))
+        detail = f"{self.p['region']} {p or 'unread'}, {self.s['region']} {s or 'unread'}"
+        if not p or not s:
+            return [Check("parameter digests", False, f"{detail} (see each region's parameters check)", warning=True)]
+        if p != s:
+            detail += (
+                ": the regions run different database parameters or engine versions; "
+                "each region's parameters and engine-version checks name its drift"
+            )
+        return [Check("parameter digests", p == s, detail)]
 
     def check_lag_dimensions(self) -> list[Check]:
         """Which dimension sets Aurora publishes the lag under in this account (not documented; docs/aws-assumptions.md A5).

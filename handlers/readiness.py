@@ -5,8 +5,8 @@ minutes in each shop region) and `make drill TARGET=aws` (drill/readiness.py) ev
 checks over the same snapshot (handlers/readiness_aws.py gathers it). No I/O, no clock reads.
 
 Every check is judged from the stack's own region. What only the peer region or us-east-1 could
-answer (the peer's release, Route 53's API) arrives as :class:`Unread` when they are dark, and
-the check says "warn: unknown" instead of failing or blocking the others. A check that is not
+answer (the peer's release and parameter digest, Route 53's API) arrives as :class:`Unread` when
+they are dark, and the check says "warn: unknown" instead of failing or blocking the others. A check that is not
 applicable in this region (the replication lag where the writer is) passes and says why.
 
 Verdicts: ``pass`` (ready), ``warn`` (could not be judged, or costs money but not readiness),
@@ -76,6 +76,13 @@ LAG_WINDOW_SECONDS = 300
 RTC_THRESHOLD_SECONDS = 15 * 60
 #: The release parameter's value before any release is published (components/magento_runtime.py NO_RELEASE).
 NO_RELEASE = "none"
+#: Where each shop region's readiness function stores its parameter digest (DigestRecord): named by the global cluster,
+#: the same in both regions, so each reads the peer's without knowing the peer's stack name (as the release parameter;
+#: components/contracts.py keeps the same name for the role).
+DIGEST_PARAMETER = "/magento-dr/global-cluster/{global_cluster_id}/parameter-digest"
+#: A peer's digest older than this says nothing about now: twice the longest readiness schedule (readiness.scheduleMinutes
+#: is at most 60, components/config.py). Its own not-ready alarm already fires when its function stops reporting.
+PEER_DIGEST_MAX_AGE_SECONDS = 2 * 60 * 60
 #: Aurora's point-in-time restore is "typically within 5 minutes of the current time"
 #: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-pitr.html); judged with room.
 RESTORABLE_LAG_SECONDS = 15 * 60
@@ -203,6 +210,15 @@ class FunctionView:
 
 
 @dataclass(frozen=True)
+class DigestRecord:
+    """A region's parameter digest as its readiness function last stored it (DIGEST_PARAMETER in that region)."""
+
+    digest: str
+    at: float
+    stack: str = ""
+
+
+@dataclass(frozen=True)
 class HealthCheckView:
     kind: str  # https | writer | calculated | inverted ...
     health_check_id: str
@@ -230,6 +246,7 @@ class Snapshot:
     media: MediaView | Unread | None  # None: no bucket configured
     release_local: str | Unread | None
     release_peer: str | Unread | None
+    peer_digest: DigestRecord | Unread | None  # None: the peer has stored none (yet)
     function: FunctionView
     peer_answered: bool | None  # None: not probed (this region is the reader: the failover function probes)
     health_checks: tuple[HealthCheckView, ...] | Unread
@@ -327,6 +344,33 @@ def parameter_digest(engine_version: str, cluster: Mapping[str, str], instance: 
     """components/global_database.parameter_digest, recomputed from what AWS reports (contract-tested equal)."""
     document = json.dumps({"engine": engine_version, "cluster": dict(cluster), "instance": dict(instance)}, sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()[:16]
+
+
+def local_parameter_digest(snap: Snapshot) -> str:
+    """This region's digest of what AWS reports: the engine version and every value its parameter groups set ("" when
+    any of them could not be read). Computed whatever the verdict, so the peer sees a drift as a different digest."""
+    cluster = snap.local_cluster
+    if not isinstance(cluster, ClusterView) or isinstance(snap.cluster_parameters, Unread) or isinstance(snap.instance_parameters, Unread):
+        return ""
+    return parameter_digest(cluster.engine_version, snap.cluster_parameters, snap.instance_parameters)
+
+
+def digest_parameter_name(global_cluster_id: str) -> str:
+    return DIGEST_PARAMETER.format(global_cluster_id=global_cluster_id)
+
+
+def encode_digest(digest: str, stack: str, at: float) -> str:
+    """The DigestRecord as stored: {"v": 1, "digest", "stack", "at"}."""
+    return json.dumps({"v": 1, "digest": digest, "stack": stack, "at": round(at, 3)}, separators=(",", ":"), ensure_ascii=True)
+
+
+def decode_digest(text: str | None) -> DigestRecord | None:
+    """The stored DigestRecord, or None when absent or unreadable."""
+    try:
+        data = json.loads(text or "")
+        return DigestRecord(str(data["digest"]), float(data["at"]), str(data.get("stack", ""))) if data.get("v") == 1 and data["digest"] else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def concurrency_problem(account_settings: Mapping[str, Any], already_reserved: int, wanted: int) -> str | None:
@@ -492,7 +536,9 @@ def _diff(declared: Mapping[str, str], actual: Mapping[str, str]) -> list[str]:
 
 
 def check_parameters(snap: Snapshot, x: Expectations) -> CheckResult:
-    """This cluster runs the parameters both stacks declare (one digest, checked equal at deploy), applied."""
+    """This cluster runs the parameters both stacks declare (one digest, checked equal at deploy), applied; and the peer
+    region's stored digest of what AWS reports there is this region's (a drift on either side, or a stack deployed
+    from another commit, shows as two digests)."""
     name = "parameters"
     cluster = snap.local_cluster
     for read in (cluster, snap.cluster_parameters, snap.instance_parameters):
@@ -510,8 +556,26 @@ def check_parameters(snap: Snapshot, x: Expectations) -> CheckResult:
     pending = [f"{i} {s}" for i, s in cluster.instance_parameter_status if s not in ("in-sync", "")]
     if pending:
         return _fail(name, f"not applied: {', '.join(pending)}", "reboot the instances in a maintenance window")
-    digest = parameter_digest(cluster.engine_version, snap.cluster_parameters, snap.instance_parameters)
-    return _ok(name, f"as declared (digest {digest}), applied on every instance")
+    digest = local_parameter_digest(snap)
+    here = f"as declared, applied on every instance; digest {digest}"
+    peer, record = snap.peer_digest, f"{digest_parameter_name(x.global_cluster_id)} in {x.peer_region}"
+    if isinstance(peer, Unread):
+        return _warn(name, f"{here}; {x.peer_region}'s unknown ({peer.error})", "retried at the next evaluation")
+    if peer is None:
+        return _warn(name, f"{here}; {x.peer_region} has stored none yet", f"its readiness function stores one every run ({record})")
+    age = snap.now - peer.at
+    if age > PEER_DIGEST_MAX_AGE_SECONDS:
+        return _warn(name, f"{here}; {x.peer_region}'s ({peer.digest}) is {age / 3600:.1f} h old",
+                     f"the readiness function in {x.peer_region} has not run since: its not-ready alarm says why ({record})")
+    if peer.digest != digest:
+        return _fail(
+            name,
+            f"digest {digest} in {x.region}, {peer.digest} in {x.peer_region} ({peer.stack or 'peer'}, {age / 60:.0f} min ago): "
+            "the regions run different database parameters or engine versions",
+            "`python -m handlers.failover readiness` in each region: its parameters and engine-version checks name its own drift; "
+            "none: pulumi up both stacks from the same commit (the deploy checks the declared digests equal)",
+        )
+    return _ok(name, f"{here}, as {x.peer_region}'s ({age / 60:.0f} min ago)")
 
 
 def check_credentials(snap: Snapshot, x: Expectations) -> CheckResult:
@@ -835,6 +899,8 @@ class Result:
     checks: tuple[CheckResult, ...]
     api_calls: int = 0
     duration_ms: float = 0.0
+    #: local_parameter_digest of the snapshot judged ("" when unread): what the peer compares with its own.
+    parameter_digest: str = ""
 
     @property
     def ready(self) -> bool:
@@ -875,8 +941,9 @@ def _cut(text: str, limit: int) -> str:
 def encode(result: Result, limit: int = SSM_STANDARD_VALUE_LIMIT) -> str:
     """The latest result as compact ASCII JSON of at most `limit` characters (an SSM standard parameter).
 
-    Shape: {"v": 1, "stack", "region", "at", "ready", "counts", "checks": [[name, status, reason, fix?], ...]}.
-    Reasons and fixes are shortened, passing checks' first, until it fits; names and verdicts always stay.
+    Shape: {"v": 1, "stack", "region", "at", "ready", "counts", "digest"?, "checks": [[name, status, reason, fix?], ...]}
+    ("digest": the parameter digest, when read). Reasons and fixes are shortened, passing checks' first, until it fits;
+    names, verdicts and the digest always stay.
     """
     for reason_pass, reason_other, fix in ((300, 300, 300), (80, 300, 300), (60, 200, 200), (40, 140, 120), (30, 100, 80), (20, 60, 40), (0, 30, 0), (0, 0, 0)):
         rows = []
@@ -893,6 +960,7 @@ def encode(result: Result, limit: int = SSM_STANDARD_VALUE_LIMIT) -> str:
             "at": round(result.at, 3),
             "ready": result.ready,
             "counts": result.counts(),
+            **({"digest": result.parameter_digest} if result.parameter_digest else {}),
             "checks": rows,
         }
         text = json.dumps(doc, separators=(",", ":"), ensure_ascii=True)
@@ -923,6 +991,7 @@ def summary(stored: Mapping[str, Any] | None, now: float | None = None) -> dict[
             "ready": bool(stored.get("ready")),
             "at": at,
             "age_seconds": None if now is None else round(max(0.0, now - at), 1),
+            "parameter_digest": stored.get("digest"),
             "not_passing": not_passed,
         }
     }
@@ -938,6 +1007,8 @@ def render(stored: Mapping[str, Any], now: float | None = None) -> str:
         f"{counts.get('pass', 0)} pass, {counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail{age}"
     )
     lines = [head]
+    if stored.get("digest"):
+        lines.append(f"  parameter digest {stored['digest']} (the peer region's must be the same)")
     marks = {"pass": "✔", "warn": "!", "fail": "✘"}
     for row in stored.get("checks", []):
         name, status, reason = [*list(row), "", "", ""][:3]
@@ -958,6 +1029,7 @@ def result_dict(result: Result) -> dict[str, Any]:
         "counts": result.counts(),
         "api_calls": result.api_calls,
         "duration_ms": round(result.duration_ms, 1),
+        **({"digest": result.parameter_digest} if result.parameter_digest else {}),
         "checks": [[c.name, c.status.value, c.reason, *([c.fix] if c.fix and c.status != Status.PASS else [])] for c in result.checks],
     }
 
@@ -973,6 +1045,7 @@ __all__ = (
     "CHECK_FUNCTIONS",
     "POSTURES",
     "CheckResult",
+    "DigestRecord",
     "Expectations",
     "Result",
     "Snapshot",
@@ -980,8 +1053,12 @@ __all__ = (
     "Unread",
     "concurrency_problem",
     "decode",
+    "decode_digest",
+    "digest_parameter_name",
     "encode",
+    "encode_digest",
     "evaluate",
+    "local_parameter_digest",
     "metric_data",
     "posture_commands",
     "render",

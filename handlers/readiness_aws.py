@@ -1,11 +1,12 @@
 """The readiness function's AWS adapter: the only module of that function that calls AWS, read-only but for
-its own two writes (its metrics, its latest result).
+its own writes (its metrics, its latest result, its parameter digest).
 
 Every read goes to this region's endpoints with short timeouts and few retries, so an evaluation is
 quick and bounded. Two kinds of read leave the region, each with one attempt and the probe timeout:
-the peer region (its release version; its RDS API while this region holds the writer) and Route 53's
-API (us-east-1, where its control plane lives). A read that does not answer becomes
-:class:`~handlers.readiness.Unread`: its check says "unknown", the others are judged all the same.
+the peer region (one GetParameters of its release version and parameter digest; its RDS API while
+this region holds the writer) and Route 53's API (us-east-1, where its control plane lives). A read
+that does not answer becomes :class:`~handlers.readiness.Unread`: its check says "unknown", the
+others are judged all the same.
 
 The role behind it (components/readiness_iam.py) is derived from, and tested against, the calls below.
 """
@@ -41,7 +42,10 @@ from .readiness import (
     Snapshot,
     StateView,
     Unread,
+    decode_digest,
+    digest_parameter_name,
     encode,
+    encode_digest,
     metric_data,
     metric_window,
     replication_rule_id,
@@ -95,6 +99,8 @@ class ReadinessAdapter:
             )
 
         self._peer_cfg = remote(settings.peer_region)
+        # The same name in both regions: ours to write, the peer's to read.
+        self._digest_param = digest_parameter_name(settings.global_cluster_id)
         self._route53_cfg = remote(ROUTE53_API_REGION)
 
     # ---- clients ------------------------------------------------------------
@@ -189,6 +195,8 @@ class ReadinessAdapter:
         else:
             lag = None if writer_here else metrics
             heartbeat = metrics
+        peer_records = self._peer_records()
+        peer_digest = self._peer_record(peer_records, self._digest_param)
         cluster_params = self._read("the cluster parameters", lambda: self._parameters("cluster", s.cluster_parameter_group)) or {}
         instance_params = self._read("the instance parameters", lambda: self._parameters("instance", s.instance_parameter_group)) or {}
         state = self._read("the failover function's records", self._state) or StateView(None)
@@ -217,8 +225,9 @@ class ReadinessAdapter:
             cache=self._read("the Global Datastore", self._cache) if s.cache_global_datastore_id else None,
             search=search,
             media=media,
-            release_local=self._release(peer=False),
-            release_peer=self._release(peer=True),
+            release_local=self._release(),
+            release_peer=self._peer_record(peer_records, self.s.release_parameter),
+            peer_digest=peer_digest if isinstance(peer_digest, Unread) else decode_digest(peer_digest),
             function=FunctionView(
                 schedule_state=self._or_missing(self._read("the failover schedule", self._schedule_state)),
                 reserved=self._read("the failover function's reservation", self._reserved),
@@ -413,18 +422,34 @@ class ReadinessAdapter:
         value = self.awslambda.get_function_concurrency(FunctionName=self.s.failover_function).get("ReservedConcurrentExecutions")
         return None if value is None else int(value)
 
-    def _release(self, *, peer: bool) -> str | Unread | None:
+    def _release(self) -> str | Unread | None:
         if not self.s.release_parameter:
             return None
-        name, where = self.s.release_parameter, f"the release version in {self.s.peer_region if peer else self.s.region}"
         try:
-            resp = self.peer_ssm.get_parameter(Name=name) if peer else self.ssm.get_parameter(Name=name)
-            value = resp.get("Parameter", {}).get("Value", "")
+            value = self.ssm.get_parameter(Name=self.s.release_parameter).get("Parameter", {}).get("Value", "")
         except ClientError as exc:
-            return None if error_code(exc) == "ParameterNotFound" else _unread(where, exc)
+            return None if error_code(exc) == "ParameterNotFound" else _unread(f"the release version in {self.s.region}", exc)
         except BotoCoreError as exc:
-            return _unread(where, exc)
+            return _unread(f"the release version in {self.s.region}", exc)
         return str(value) or None
+
+    def _peer_records(self) -> dict[str, str] | Unread:
+        """What the peer region stores for us to compare, in one call (one timeout when it is dark): its parameter
+        digest and, when configured, its release version. A name it does not hold is simply absent."""
+        names = [self._digest_param, *([self.s.release_parameter] if self.s.release_parameter else [])]
+        what = f"the {'release version and ' if self.s.release_parameter else ''}parameter digest in {self.s.peer_region}"
+        try:
+            params = self.peer_ssm.get_parameters(Names=names).get("Parameters", [])
+        except (ClientError, BotoCoreError) as exc:
+            return _unread(what, exc)
+        return {str(p["Name"]): str(p.get("Value", "")) for p in params}
+
+    @staticmethod
+    def _peer_record(records: dict[str, str] | Unread, name: str) -> str | Unread | None:
+        """One of the peer's records: its value, None when it holds none (or no name is configured), Unread when it did not answer."""
+        if not name:
+            return None
+        return records if isinstance(records, Unread) else records.get(name) or None
 
     def _probe_peer(self, gc: Any) -> bool:
         """While this region holds the writer: does the peer region's RDS API answer at all (the failover
@@ -475,6 +500,14 @@ class ReadinessAdapter:
         ]
         self.cloudwatch.put_metric_data(Namespace=self.s.metric_namespace, MetricData=data)
         self.ssm.put_parameter(Name=self.s.readiness_param, Value=encode(result), Type="String", Tier="Standard", Overwrite=True)
+        if result.parameter_digest:  # what the peer region's readiness compares with its own
+            self.ssm.put_parameter(
+                Name=self._digest_param,
+                Value=encode_digest(result.parameter_digest, result.stack, result.at),
+                Type="String",
+                Tier="Standard",
+                Overwrite=True,
+            )
 
 
 def read_stored(region: str, ssm_prefix: str) -> str | None:

@@ -10,11 +10,12 @@ concurrency slot and its one-minute evaluations are never held up by it. `make d
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .events import EventRejected
 from .obs import get_logger
-from .readiness import Expectations, Result, evaluate, result_dict
+from .readiness import Expectations, Result, evaluate, local_parameter_digest, result_dict
 from .settings import ReadinessSettings
 
 if TYPE_CHECKING:
@@ -74,12 +75,10 @@ def evaluate_now(settings: ReadinessSettings, adapter: ReadinessAdapter, clock: 
     now = clock.now()
     snap = adapter.snapshot(now)
     checks = evaluate(snap, expectations(settings))
-    result = Result(settings.stack, settings.region, now, checks)
+    result = Result(settings.stack, settings.region, now, checks, parameter_digest=local_parameter_digest(snap))
     if publish:
         adapter.publish(result)
-    return Result(
-        result.stack, result.region, result.at, result.checks, api_calls=adapter.api_calls - calls0, duration_ms=(clock.monotonic() - t0) * 1000.0
-    )
+    return replace(result, api_calls=adapter.api_calls - calls0, duration_ms=(clock.monotonic() - t0) * 1000.0)
 
 
 def handle(event: Any, environ: Any, clock: Clock | None = None) -> dict[str, Any]:

@@ -40,6 +40,12 @@ def test_the_readiness_metrics_and_checks_match() -> None:
     assert readiness.CHECKS == contracts.READINESS_CHECKS
 
 
+def test_readiness_stores_its_parameter_digest_where_the_role_lets_it() -> None:
+    from handlers import readiness
+
+    assert readiness.digest_parameter_name("magento-gdb") == contracts.parameter_digest_parameter("magento-gdb")
+
+
 def test_the_dashboards_failover_metrics_are_the_ones_the_function_publishes() -> None:
     import re
     from pathlib import Path

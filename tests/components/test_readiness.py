@@ -139,16 +139,31 @@ def test_no_wildcard_actions_and_star_only_where_aws_offers_nothing_narrower(sta
             assert set(statement["Action"]) <= NO_RESOURCE_LEVEL_ACTIONS, statement["Sid"]
 
 
-def test_it_writes_only_its_metrics_and_its_one_parameter(stack: StackGraph) -> None:
+def test_it_writes_only_its_metrics_its_result_and_its_digest(stack: StackGraph) -> None:
     docs = [_policy(stack)]
-    prefix = f"arn:aws:ssm:{stack.exports['region']}:123456789012:parameter/magento-dr/{stack.stack}"
+    region, peer = stack.exports["region"], stack.exports["peerRegion"]
+    prefix = f"arn:aws:ssm:{region}:123456789012:parameter/magento-dr/{stack.stack}"
+    digest = f"arn:aws:ssm:{region}:123456789012:parameter/magento-dr/global-cluster/{stack.exports['globalClusterId']}/parameter-digest"
     writes = [a for s in docs[0]["Statement"] for a in s["Action"] if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
     assert sorted(writes) == ["cloudwatch:PutMetricData", "logs:CreateLogStream", "logs:PutLogEvents", "ssm:PutParameter"]
     assert evaluate(Request("ssm:PutParameter", (f"{prefix}/failover/readiness",)), docs).allowed
+    assert evaluate(Request("ssm:PutParameter", (digest,)), docs).allowed
+    assert not evaluate(Request("ssm:PutParameter", (digest.replace(f":{region}:", f":{peer}:"),)), docs).allowed, "never the peer's digest"
     for other in ("active", "failover/probes", "failover/operation", "failover/lease"):
         assert not evaluate(Request("ssm:PutParameter", (f"{prefix}/{other}",)), docs).allowed, other
     assert not evaluate(Request("cloudwatch:PutMetricData", ("*",), {"cloudwatch:namespace": "AWS/Lambda"}), docs).allowed
     assert evaluate(Request("cloudwatch:PutMetricData", ("*",), {"cloudwatch:namespace": "MagentoDR"}), docs).allowed
+
+
+def test_it_reads_the_peers_digest_and_release_in_one_call_on_their_exact_names(stack: StackGraph) -> None:
+    from handlers.readiness import digest_parameter_name
+
+    region, peer = stack.exports["region"], stack.exports["peerRegion"]
+    (read,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadThePeersDigestAndRelease"]
+    names = (digest_parameter_name(stack.exports["globalClusterId"]), stack.exports["releaseVersionParameterName"])
+    assert read["Action"] == ["ssm:GetParameters"] and read["Resource"] == [f"arn:aws:ssm:{peer}:123456789012:parameter{n}" for n in names]
+    (local,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadThisRegionsReleaseVersion"]
+    assert local["Resource"] == [f"arn:aws:ssm:{region}:123456789012:parameter{names[1]}"]
 
 
 def test_a_scope_without_optional_tiers_grants_nothing_for_them() -> None:
@@ -159,8 +174,10 @@ def test_a_scope_without_optional_tiers_grants_nothing_for_them() -> None:
         secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:s", failover_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:f",
         failover_schedule_arn="arn:aws:scheduler:eu-west-1:123456789012:schedule/default/e", health_check_ids=("hc",),
     )
-    granted = _granted(readiness_policy(scope))
-    assert not granted & {"es:DescribeDomain", "s3:GetReplicationConfiguration", "elasticache:DescribeGlobalReplicationGroups", "ssm:GetParameter"}
+    policy = readiness_policy(scope)
+    assert not _granted(policy) & {"es:DescribeDomain", "s3:GetReplicationConfiguration", "elasticache:DescribeGlobalReplicationGroups", "ssm:GetParameter"}
+    (peer,) = [s for s in policy["Statement"] if s["Sid"] == "ReadThePeersDigestAndRelease"]
+    assert peer["Resource"] == ["arn:aws:ssm:us-east-1:123456789012:parameter/magento-dr/global-cluster/g/parameter-digest"], "the digest alone"
 
 
 # ---------------------------------------------------------------- the dashboard

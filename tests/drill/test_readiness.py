@@ -15,7 +15,7 @@ from moto import mock_aws
 
 import emulator
 from drill.readiness import HANDLER_ACTIONS, READINESS_ACTIONS, Check, Readiness, evaluate_locally, planned_drill
-from handlers.readiness import CHECKS
+from handlers.readiness import CHECKS, digest_parameter_name, encode_digest, parameter_digest
 from offline.runner import StackGraph
 
 P, S = "us-east-1", "eu-west-1"
@@ -129,6 +129,9 @@ def _world(
         boto3.client("opensearch", region_name=region).create_domain(DomainName=f"{stack}-search")
         ssm = boto3.client("ssm", region_name=region)
         ssm.put_parameter(Name=RELEASE, Value="2024.06.1", Type="String")
+        # What the deployed readiness function stored at its last run (a schedule ago).
+        digest = parameter_digest(version, CLUSTER_PARAMS, INSTANCE_PARAMS)
+        ssm.put_parameter(Name=digest_parameter_name("gdb"), Value=encode_digest(digest, stack, emulator.STATE.now() - 300), Type="String")
         ssm.put_parameter(Name=f"/magento-dr/{stack}/active", Value=str(stack == "primary").lower(), Type="String")
         boto3.client("cloudwatch", region_name=region).put_metric_data(
             Namespace="MagentoDR",
@@ -207,6 +210,9 @@ def test_healthy_world_is_ready(aws: None, tmp_path: Path) -> None:
     for region in (P, S):
         assert {n.split(" ", 1)[1] for n in names if n.startswith(f"{region} ")} >= set(CHECKS), region
     assert names[f"{S} members"].ok and names[f"{S} engine-version"].ok and names[f"{S} replication-lag"].ok and names[f"{P} writer"].ok
+    digest = parameter_digest("8.0.mysql_aurora.3.10.0", CLUSTER_PARAMS, INSTANCE_PARAMS)
+    assert names["parameter digests"].ok and names["parameter digests"].detail == f"{P} {digest}, {S} {digest}"
+    assert names[f"{S} parameters"].ok and f"as {P}'s (5 min ago)" in names[f"{S} parameters"].detail
     assert names[f"{S} IAM permissions"].ok and f"all {len(HANDLER_ACTIONS)} actions" in names[f"{S} IAM permissions"].detail
     assert names[f"{S} readiness IAM permissions"].ok
     assert names["lag dimensions published"].ok and "AuroraGlobalDBReplicationLag (DBClusterIdentifier)" in names["lag dimensions published"].detail
@@ -308,8 +314,14 @@ def test_each_kind_of_drift_fails_its_own_check_with_the_fix(aws: None, tmp_path
     lag = checks[f"{S} replication-lag"]
     assert not lag.ok and "AuroraGlobalDBRPOLag 90.0s > RPO 60s" in lag.detail and "rpo-exceeded" in lag.detail
     assert "AuroraGlobalDBRPOLag (DBClusterIdentifier, SourceRegion)" in checks["lag dimensions published"].detail
+    # Another engine version is another parameter digest: both regions' functions see the other's stored one differ, and
+    # the two read now differ.
+    digests = checks["parameter digests"]
+    assert not digests.ok and not digests.warning and "different database parameters or engine versions" in digests.detail
+    for region in (P, S):
+        assert not checks[f"{region} parameters"].ok and not checks[f"{region} parameters"].warning, checks[f"{region} parameters"].detail
     # What did not drift still passes (the drifts do not spill over).
-    assert checks[f"{S} members"].ok and checks[f"{P} writer"].ok and checks[f"{S} parameters"].ok and checks[f"{S} cache"].ok
+    assert checks[f"{S} members"].ok and checks[f"{P} writer"].ok and checks[f"{S} cache"].ok
 
 
 def test_a_stack_deployed_before_readiness_existed_is_told_to_deploy(aws: None, tmp_path: Path) -> None:

@@ -16,6 +16,10 @@ S_ARN = "arn:aws:rds:eu-west-1:123456789012:cluster:shop-secondary"
 B_ARN = "arn:aws:rds:us-west-2:123456789012:cluster:shop-bunker"
 CLUSTER_PARAMS = {"require_secure_transport": "ON", "character_set_server": "utf8mb4"}
 INSTANCE_PARAMS = {"log_bin_trust_function_creators": "1"}
+ENGINE = "8.0.mysql_aurora.3.10.0"
+# What both regions' groups report in a healthy pair, and the primary's readiness stored two minutes ago.
+DIGEST = r.parameter_digest(ENGINE, CLUSTER_PARAMS, INSTANCE_PARAMS)
+OTHER_DIGEST = "0123456789abcdef"
 
 # The standby region (eu-west-1) of a healthy pair.
 X = r.Expectations(
@@ -65,6 +69,7 @@ SNAP = r.Snapshot(
     media=r.MediaView({"media-to-us-east-1": ("Enabled", "Enabled")}),
     release_local="2024.06.1",
     release_peer="2024.06.1",
+    peer_digest=r.DigestRecord(DIGEST, NOW - 120, "primary"),
     function=r.FunctionView("ENABLED", 1, {"AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 999}}, 10.0),
     peer_answered=None,
     health_checks=(r.HealthCheckView("https", "hc-1", True), r.HealthCheckView("writer", "hc-2", True), r.HealthCheckView("calculated", "hc-3", True)),
@@ -82,6 +87,7 @@ SNAP_P = replace(
     group=r.GroupView(2, 2, 6, 2),
     media=r.MediaView({"media-to-eu-west-1": ("Enabled", "Enabled")}),
     peer_answered=True,
+    peer_digest=r.DigestRecord(DIGEST, NOW - 120, "secondary"),
     health_checks=(r.HealthCheckView("https", "hc-4", True, observations=(15, 16)), r.HealthCheckView("calculated", "hc-5", True)),
 )
 
@@ -110,6 +116,7 @@ FAILS = [
     ("engine-version", replace(SNAP, local_cluster=replace(SNAP.local_cluster, engine_version="8.0.mysql_aurora.3.08.0")), "3.08.0"),  # type: ignore[type-var]
     ("parameters", replace(SNAP, cluster_parameters={**CLUSTER_PARAMS, "require_secure_transport": "OFF"}), "require_secure_transport=OFF"),
     ("parameters", replace(SNAP, local_cluster=replace(SNAP.local_cluster, instance_parameter_status=(("i-1", "pending-reboot"),))), "reboot"),  # type: ignore[type-var]
+    ("parameters", replace(SNAP, peer_digest=r.DigestRecord(OTHER_DIGEST, NOW - 120, "primary")), f"{DIGEST} in eu-west-1, {OTHER_DIGEST} in us-east-1"),
     ("credentials", replace(SNAP, secret=None), "missing"),
     ("capacity", replace(SNAP, group=r.GroupView(1, 1, 1, 1)), "web.maxSize"),
     ("capacity", replace(SNAP, group=r.GroupView(1, 1, 6, 0)), "posture needs 1"),
@@ -147,8 +154,9 @@ def test_each_drift_fails_its_check_and_says_what_to_do(check: str, snap: r.Snap
     assert words in f"{got.reason} {got.fix}", got
     assert got.fix, "a failing check names the fix"
     others = {n for n, c in verdicts.items() if c.status == r.Status.FAIL and n != check}
-    # One drift, one failing check; except the writer away from home, which the rest of the region follows.
-    assert others == (AFTER_FAILOVER if snap is FAILS[0][1] else set()), others
+    # One drift, one failing check; except the writer away from home, which the rest of the region follows, and
+    # another engine version, which the parameter digest covers (the peer's digest no longer matches).
+    assert others == (AFTER_FAILOVER if snap is FAILS[0][1] else {"parameters"} if check == "engine-version" else set()), others
 
 
 FAILS_WRITER = [
@@ -158,6 +166,7 @@ FAILS_WRITER = [
     ("health-checks", replace(SNAP_P, health_checks=(r.HealthCheckView("https", "hc-4", True, observations=(2, 16)),)), "2/16"),
     ("backups", replace(SNAP_P, local_cluster=replace(SNAP_P.local_cluster, latest_restorable_time=NOW - 3600)), "60 min ago"),  # type: ignore[type-var]
     ("writer", replace(SNAP_P, state=r.StateView(False)), "adopts"),
+    ("parameters", replace(SNAP_P, peer_digest=r.DigestRecord(OTHER_DIGEST, NOW - 120, "secondary")), f"{OTHER_DIGEST} in eu-west-1"),
 ]
 
 
@@ -168,13 +177,79 @@ def test_drift_seen_from_the_writers_region(check: str, snap: r.Snapshot, words:
 
 
 def test_a_dark_peer_or_us_east_1_makes_only_their_checks_unknown() -> None:
-    dark = replace(SNAP, release_peer=r.Unread("the release version in us-east-1", "no answer: ConnectTimeoutError"),
-                   health_checks=r.Unread("Route 53 health checks", "no answer: ConnectTimeoutError"))
+    peer_dark = r.Unread("the release version and parameter digest in us-east-1", "no answer: ConnectTimeoutError")
+    dark = replace(SNAP, release_peer=peer_dark, peer_digest=peer_dark, health_checks=r.Unread("Route 53 health checks", "no answer: ConnectTimeoutError"))
     verdicts = _verdicts(dark, X)
-    assert {n for n, c in verdicts.items() if c.status != r.Status.PASS} == {"release", "health-checks"}
-    assert all(verdicts[n].status == r.Status.WARN for n in ("release", "health-checks"))
+    assert {n for n, c in verdicts.items() if c.status != r.Status.PASS} == {"release", "parameters", "health-checks"}
+    assert all(verdicts[n].status == r.Status.WARN for n in ("release", "parameters", "health-checks"))
     assert "us-east-1" in verdicts["health-checks"].fix and "unknown" in verdicts["release"].reason
+    assert f"digest {DIGEST}; us-east-1's unknown" in verdicts["parameters"].reason
     assert r.Result("s", "eu-west-1", NOW, tuple(verdicts.values())).ready, "unknown is not 'not ready'"
+
+
+# ---------------------------------------------------------------- the parameter digest, across regions
+def test_the_digest_is_stable_and_ignores_the_order_parameters_are_reported_in() -> None:
+    reordered = dict(reversed(list(CLUSTER_PARAMS.items())))
+    assert list(reordered) != list(CLUSTER_PARAMS)
+    assert r.parameter_digest(ENGINE, reordered, INSTANCE_PARAMS) == DIGEST == r.parameter_digest(ENGINE, CLUSTER_PARAMS, dict(INSTANCE_PARAMS))
+    assert len(DIGEST) == 16 and int(DIGEST, 16) >= 0
+
+
+@pytest.mark.parametrize(
+    ("engine", "cluster", "instance"),
+    [
+        ("8.0.mysql_aurora.3.08.0", CLUSTER_PARAMS, INSTANCE_PARAMS),  # another engine version
+        (ENGINE, {**CLUSTER_PARAMS, "require_secure_transport": "OFF"}, INSTANCE_PARAMS),  # a value changed
+        (ENGINE, CLUSTER_PARAMS, {**INSTANCE_PARAMS, "max_connections": "500"}),  # a key set beside the declared ones
+        (ENGINE, INSTANCE_PARAMS, CLUSTER_PARAMS),  # the same keys at the other level
+    ],
+    ids=["engine", "value", "extra-key", "level"],
+)
+def test_the_digest_changes_with_what_a_promoted_cluster_would_run(engine: str, cluster: dict[str, str], instance: dict[str, str]) -> None:
+    assert r.parameter_digest(engine, cluster, instance) != DIGEST
+
+
+def test_the_local_digest_is_what_aws_reports_whatever_the_verdict_and_empty_when_unread() -> None:
+    assert r.local_parameter_digest(SNAP) == DIGEST
+    drifted = replace(SNAP, cluster_parameters={**CLUSTER_PARAMS, "require_secure_transport": "OFF"})
+    assert r.local_parameter_digest(drifted) not in ("", DIGEST), "the peer sees a drift as another digest"
+    assert r.local_parameter_digest(replace(SNAP, instance_parameters=r.Unread("the instance parameters", "Throttling"))) == ""
+    assert r.local_parameter_digest(replace(SNAP, local_cluster=None)) == ""
+
+
+def test_different_digests_fail_naming_both_regions_digests_and_the_fix() -> None:
+    got = _verdicts(replace(SNAP, peer_digest=r.DigestRecord(OTHER_DIGEST, NOW - 180, "primary")), X)["parameters"]
+    assert got.status == r.Status.FAIL
+    assert got.reason.startswith(f"digest {DIGEST} in eu-west-1, {OTHER_DIGEST} in us-east-1 (primary, 3 min ago)")
+    assert "readiness` in each region" in got.fix and "same commit" in got.fix
+
+
+@pytest.mark.parametrize(
+    ("peer_digest", "words"),
+    [
+        (None, "us-east-1 has stored none yet"),
+        (r.Unread("the parameter digest in us-east-1", "AccessDeniedException"), "us-east-1's unknown (AccessDeniedException)"),
+        (r.DigestRecord(OTHER_DIGEST, NOW - 3 * 3600, "primary"), f"us-east-1's ({OTHER_DIGEST}) is 3.0 h old"),
+    ],
+    ids=["none-yet", "unreadable", "stale"],
+)
+def test_a_peer_digest_that_cannot_be_judged_warns_and_never_fails(peer_digest: r.DigestRecord | r.Unread | None, words: str) -> None:
+    got = _verdicts(replace(SNAP, peer_digest=peer_digest), X)["parameters"]
+    assert got.status == r.Status.WARN and words in got.reason and got.fix, got
+
+
+def test_a_local_drift_fails_on_its_own_account_before_the_peer_is_compared() -> None:
+    snap = replace(SNAP, cluster_parameters={**CLUSTER_PARAMS, "require_secure_transport": "OFF"}, peer_digest=r.Unread("x", "timeout"))
+    got = _verdicts(snap, X)["parameters"]
+    assert got.status == r.Status.FAIL and "require_secure_transport=OFF (declared ON)" in got.reason
+
+
+def test_the_digest_record_round_trips_and_garbage_is_no_record() -> None:
+    text = r.encode_digest(DIGEST, "primary", NOW)
+    assert r.decode_digest(text) == r.DigestRecord(DIGEST, NOW, "primary") and len(text) < 100 and text.isascii()
+    for garbage in (None, "", "not json", "[]", '{"v": 2, "digest": "x", "at": 1}', '{"v": 1, "digest": "", "at": 1}', '{"v": 1, "digest": "x"}'):
+        assert r.decode_digest(garbage) is None, garbage
+    assert r.digest_parameter_name("gdb") == "/magento-dr/global-cluster/gdb/parameter-digest"
 
 
 def test_a_standby_at_production_size_is_ready_and_reminded_to_scale_back() -> None:
@@ -222,20 +297,22 @@ def test_readiness_settings_parse_and_name_a_missing_variable() -> None:
 def test_the_stored_result_fits_an_ssm_standard_parameter_even_when_everything_fails_at_length() -> None:
     long = "x" * 900
     checks = tuple(r.CheckResult(name, r.Status.FAIL, f"{name} {long}", f"fix {long}") for name in r.CHECKS)
-    text = r.encode(r.Result("secondary", "eu-west-1", NOW, checks))
+    text = r.encode(r.Result("secondary", "eu-west-1", NOW, checks, parameter_digest=DIGEST))
     assert len(text) <= r.SSM_STANDARD_VALUE_LIMIT and text.isascii()
     stored = r.decode(text)
-    assert stored is not None and stored["ready"] is False
+    assert stored is not None and stored["ready"] is False and stored["digest"] == DIGEST
     assert [row[:2] for row in stored["checks"]] == [[n, "fail"] for n in r.CHECKS], "every check's name and verdict survive"
 
 
 def test_the_stored_result_keeps_every_reason_when_it_fits() -> None:
     checks = r.evaluate(SNAP, X)
-    stored = r.decode(r.encode(r.Result("secondary", "eu-west-1", NOW, checks)))
+    stored = r.decode(r.encode(r.Result("secondary", "eu-west-1", NOW, checks, parameter_digest=DIGEST)))
     assert stored is not None and [row[2] for row in stored["checks"]] == [c.reason for c in checks]
     text = r.render(stored, NOW + 120)
-    assert text.startswith("READY: secondary (eu-west-1) 16 pass, 0 warn, 0 fail, 2.0 min ago")
-    assert r.summary(stored, NOW + 120) == {"readiness": {"ready": True, "at": NOW, "age_seconds": 120.0, "not_passing": {}}}
+    assert text.startswith(f"READY: secondary (eu-west-1) 16 pass, 0 warn, 0 fail, 2.0 min ago\n  parameter digest {DIGEST}")
+    assert r.summary(stored, NOW + 120) == {
+        "readiness": {"ready": True, "at": NOW, "age_seconds": 120.0, "parameter_digest": DIGEST, "not_passing": {}}
+    }
 
 
 def test_metrics_one_per_check_and_ready() -> None:

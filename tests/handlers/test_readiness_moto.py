@@ -16,14 +16,15 @@ import pytest
 import emulator
 from emulator import opensearch_metrics
 from handlers import failover
-from handlers.readiness import CHECKS, decode
+from handlers.readiness import CHECKS, decode, decode_digest, digest_parameter_name, encode_digest, parameter_digest
 from handlers.readiness_runner import handle
 
-from .conftest import PRIMARY, SECONDARY, World
+from .conftest import GID, PRIMARY, SECONDARY, World
 
 CLUSTER_PARAMS = {"character_set_server": "utf8mb4", "require_secure_transport": "ON"}
 INSTANCE_PARAMS = {"log_bin_trust_function_creators": "1", "max_allowed_packet": "67108864"}
 RELEASE = "/magento-dr/release/shop.example.com/version"
+DIGEST_RECORD = digest_parameter_name(GID)
 
 
 @dataclass
@@ -100,6 +101,9 @@ def build_ready(world: World) -> Ready:
     )
     for region in (PRIMARY, SECONDARY):
         c("ssm", region).put_parameter(Name=RELEASE, Value="2024.06.1", Type="String")
+    # The primary's readiness function stored its digest a minute ago: the same groups, the same engine.
+    engine = rds.describe_db_clusters(DBClusterIdentifier="shop-secondary")["DBClusters"][0]["EngineVersion"]
+    store_peer_digest(world, parameter_digest(engine, CLUSTER_PARAMS, INSTANCE_PARAMS))
     role = c("iam").create_role(RoleName="failover", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     function = c("lambda").create_function(
         FunctionName="shop-secondary-failover", Runtime="python3.13", Role=role, Handler="handlers.failover.lambda_handler", Code={"ZipFile": _zip()}
@@ -144,6 +148,12 @@ def build_ready(world: World) -> Ready:
     return Ready(world, env, {**ids, "datastore": datastore, "secret": secret["ARN"]})
 
 
+def store_peer_digest(world: World, digest: str, age_seconds: float = 60.0) -> None:
+    """What the primary's readiness function stores in us-east-1 (handlers/readiness_aws.py publish)."""
+    value = encode_digest(digest, "primary", emulator.STATE.now() - age_seconds)
+    world.client("ssm", PRIMARY).put_parameter(Name=DIGEST_RECORD, Value=value, Type="String", Overwrite=True)
+
+
 def test_a_healthy_world_passes_every_check_and_publishes(ready: Ready) -> None:
     result = ready.run()
     assert [row[0] for row in result["checks"]] == list(CHECKS)
@@ -151,6 +161,10 @@ def test_a_healthy_world_passes_every_check_and_publishes(ready: Ready) -> None:
     assert result["ready"] is True and result["api_calls"] <= 25, result["api_calls"]
     stored = decode(ready.world.param("/magento-dr/secondary/failover/readiness"))
     assert stored is not None and stored["ready"] is True and stored["at"] == result["at"]
+    # This region's digest, for the primary's readiness to compare: in the stored result and its own record here.
+    record = decode_digest(ready.world.param(DIGEST_RECORD))
+    assert record is not None and (record.digest, record.stack, record.at) == (result["digest"], "secondary", result["at"])
+    assert stored["digest"] == result["digest"] and f"digest {result['digest']}" in {r[0]: r[2] for r in result["checks"]}["parameters"]
     points = ready.world.client("cloudwatch").get_metric_statistics(
         Namespace="MagentoDR", MetricName="Ready", Dimensions=[{"Name": "Region", "Value": SECONDARY}, {"Name": "Stack", "Value": "secondary"}],
         StartTime=datetime.fromtimestamp(emulator.STATE.now() - 120, UTC), EndTime=datetime.fromtimestamp(emulator.STATE.now() + 60, UTC),
@@ -274,10 +288,31 @@ def test_a_dark_peer_region_leaves_the_evaluation_quick_and_only_its_checks_unkn
     t0 = emulator.STATE.clock_offset
     result = ready.run()
     verdicts = {row[0]: row[1] for row in result["checks"]}
-    assert verdicts["release"] == "warn" and verdicts["health-checks"] == "warn"
+    assert verdicts["release"] == "warn" and verdicts["health-checks"] == "warn" and verdicts["parameters"] == "warn"
     assert result["ready"] is True, [row for row in result["checks"] if row[1] == "fail"]
-    # Each unanswered call costs one connect timeout (0.5 s), once: the peer's release and Route 53's API.
+    # Each unanswered call costs one connect timeout (0.5 s), once: the peer's release and digest (one call) and Route 53's API.
     assert emulator.STATE.clock_offset - t0 == pytest.approx(2 * 0.5)
+    assert decode_digest(ready.world.param(DIGEST_RECORD)) is not None, "its own digest is stored all the same"
+
+
+def test_the_peers_digest_differing_fails_parameters_naming_both(ready: Ready) -> None:
+    """The same parameter drifted to different values in each region, or a stack deployed from another commit: each
+    region's groups may match what its own stack declares, but the digests differ."""
+    store_peer_digest(ready.world, "0123456789abcdef")
+    result = ready.run()
+    status, reason, fix = {row[0]: row[1:] for row in result["checks"]}["parameters"]
+    assert status == "fail" and result["ready"] is False
+    assert f"digest {result['digest']} in {SECONDARY}, 0123456789abcdef in {PRIMARY} (primary, 1 min ago)" in reason
+    assert "same commit" in fix
+    # The primary's readiness would say the same from its side: this region stored its own, different digest.
+    record = decode_digest(ready.world.param(DIGEST_RECORD))
+    assert record is not None and record.digest == result["digest"] != "0123456789abcdef"
+
+
+def test_no_peer_digest_yet_warns(ready: Ready) -> None:
+    ready.world.client("ssm", PRIMARY).delete_parameter(Name=DIGEST_RECORD)
+    status, reason, _ = ready.verdicts()["parameters"]
+    assert status == "warn" and f"{PRIMARY} has stored none yet" in reason
 
 
 def test_the_failover_functions_status_shows_the_latest_readiness(ready: Ready) -> None:
