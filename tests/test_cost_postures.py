@@ -69,7 +69,16 @@ def test_the_text_json_and_chart_carry_every_posture(postures: list[PostureEstim
     assert svg.count("<circle") == 3 and all(f"{p.posture}: ${p.estimate.total:,.0f}" in svg for p in postures)
 
 
-def test_make_cost_writes_the_chart_where_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_make_cost_writes_the_chart_where_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    primary: StackGraph, secondary: StackGraph, bunker: StackGraph, postures: list[PostureEstimate],
+) -> None:
+    """The command's wiring; the graphs are the session's (the same runs `make cost` makes, built once here)."""
+    import offline.cost as cost
+
+    monkeypatch.setattr(cost, "run_pair", lambda: (primary, secondary))
+    monkeypatch.setattr(cost, "run_database_standby", lambda graph: bunker)
+    monkeypatch.setattr(cost, "posture_estimates", lambda graph, prices, assume: postures)
     chart = tmp_path / "chart.svg"
     assert main(["--chart", str(chart)]) == 0
     out = capsys.readouterr().out
