@@ -17,6 +17,7 @@ Two hooks, both installed by :func:`emulator.install`:
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -82,7 +83,20 @@ def _client_do_get_response(self: Endpoint, request: Any, operation_model: Any, 
     result = _ORIGINALS["do_get_response"](self, request, operation_model, context)
     if fault is not None:  # read timeout after the service processed the call
         return (None, ReadTimeoutError(endpoint_url=url))
+    _stamp_date(result)
     return result
+
+
+def _stamp_date(result: Any) -> None:
+    """Every AWS response carries a Date header from AWS's clock (an origin server "MUST send a Date header",
+    RFC 9110 section 6.6.1): in the emulator that clock is emulator time, as moto's own is the wall clock."""
+    try:
+        (_http, parsed), _error = result
+    except (TypeError, ValueError):
+        return
+    if isinstance(parsed, dict):
+        headers = parsed.setdefault("ResponseMetadata", {}).setdefault("HTTPHeaders", {})
+        headers["date"] = formatdate(STATE.now(), usegmt=True)
 
 
 def _body(request: Any) -> bytes:

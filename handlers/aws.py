@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
@@ -288,13 +289,14 @@ class AwsAdapter:
                 out[p["Name"]] = p["Value"]
         return out
 
-    def get_param_written(self, name: str) -> tuple[str, float] | None:
-        """A parameter's value and when SSM last stored it (its LastModifiedDate, epoch seconds); None if absent."""
+    def get_param_written(self, name: str) -> tuple[str, float, float | None] | None:
+        """A parameter's value, when SSM last stored it (its LastModifiedDate, epoch seconds) and SSM's time now (the
+        response's Date header, whole seconds; None without one); None if absent."""
         resp = self.ssm.get_parameters(Names=[name])
         for p in resp.get("Parameters", []):
             if p["Name"] == name:
                 written = p.get("LastModifiedDate")
-                return p["Value"], written.timestamp() if written is not None else 0.0
+                return p["Value"], written.timestamp() if written is not None else 0.0, response_time(resp)
         return None
 
     def put_param(self, name: str, value: str) -> None:
@@ -445,3 +447,14 @@ class AwsAdapter:
     def put_metrics(self, data: list[dict[str, Any]]) -> None:
         for i in range(0, len(data), 500):
             self.cloudwatch.put_metric_data(Namespace=self.s.metric_namespace, MetricData=data[i : i + 500])  # type: ignore[arg-type]
+
+
+def response_time(resp: Mapping[str, Any]) -> float | None:
+    """The time an AWS response was sent by AWS's clock (its HTTP Date header, epoch seconds), None without one."""
+    raw = ((resp.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}).get("date")
+    if not raw:
+        return None
+    try:
+        return parsedate_to_datetime(str(raw)).timestamp()
+    except (TypeError, ValueError):
+        return None

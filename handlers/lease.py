@@ -6,9 +6,10 @@ it stays short: a holder that dies (Lambda timeout, out of memory, a killed CLI)
 and its lease stops counting ``LEASE_TTL_SECONDS`` after its last renewal. The next evaluation
 then takes over and resumes from the operation record.
 
-Age is judged by SSM's own clock (the parameter's ``LastModifiedDate``), not by the time the
-holder wrote into the value, so a holder whose clock is wrong (an operator's workstation) cannot
-make its lease last longer than a TTL. SSM has no compare-and-swap: a renewal is read, check the
+Age is judged by SSM's own clock at both ends: the parameter's ``LastModifiedDate``, not the time
+the holder wrote into the value, and "now" from the Date header of the same answer, not the reader's
+clock. So neither a holder whose clock is wrong (an operator's workstation) can make its lease last
+longer than a TTL, nor a reader whose clock runs fast can take over a live holder's lease. SSM has no compare-and-swap: a renewal is read, check the
 owner, overwrite. A holder that stalls for a whole TTL and then renews in the same moment a
 successor takes over could overwrite the successor's lease; both would act until the successor's
 next renewal finds it lost (at most ``LEASE_RENEW_SECONDS``). AWS refuses a second promotion and

@@ -1010,13 +1010,16 @@ class Runner:
         found = self.aws.get_param_written(self.p_lease)
         current = leases.decode(found[0]) if found else None
         written = found[1] if found else None
-        if found is not None and leases.is_live(current, written, now):
+        # Judged by SSM's clock at both ends (its LastModifiedDate and its Date header): a reader whose own clock runs
+        # fast (an operator's workstation) must not take over a live holder's lease. Without a Date header, our clock.
+        ssm_now = found[2] if found is not None and found[2] is not None else now
+        if found is not None and leases.is_live(current, written, ssm_now):
             assert current is not None and written is not None
             held = max(0.0, now - current.acquired_at)
             out.action = Act.NOOP.value
             out.reason = (
                 f"another invocation holds the failover lease ({current.holder or current.owner[:8]}, "
-                f"renewed {now - written:.0f}s ago, lapses in {leases.expires_at(written) - now:.0f}s)"
+                f"renewed {ssm_now - written:.0f}s ago, lapses in {leases.expires_at(written) - ssm_now:.0f}s)"
             )
             out.status["lease"] = {"holder": current.holder, "owner": current.owner, "acquired_at": iso(current.acquired_at),
                                    "renewed_at": iso(written), "expires_at": iso(leases.expires_at(written))}

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import emulator
+from handlers import failover, runner
 from handlers import lease as leases
-from handlers import runner
 from handlers.failover import adapter_for
 from handlers.settings import Settings
 
@@ -182,3 +182,21 @@ def test_a_long_wait_renews_the_lease_and_keeps_the_writer_signal_going(world: W
     minutes = sorted(p["Timestamp"] for p in points)
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(minutes)]
     assert gaps and max(gaps) <= 60, gaps  # no empty alarm period during a five-minute invocation
+
+
+def test_a_reader_whose_clock_runs_fast_does_not_take_over_a_live_lease(world: World) -> None:
+    """An operator's workstation five minutes ahead: by its own clock the holder's lease lapsed long ago. SSM's clock
+    (LastModifiedDate, and the Date header of the same answer) says it was renewed a moment ago: it stays blocked."""
+
+    class FastClock(FakeClock):
+        def now(self) -> float:
+            return super().now() + 300
+
+    world.client("ssm").put_parameter(Name=LEASE, Type="String", Value=leases.Lease("lambda", 0.0, 0.0, "evaluation").encode())
+    emulator.set_dark(PRIMARY)
+    blocked = failover.handle({"action": "failover", "dry_run": False, "force": False}, world.env, FastClock())
+    assert "holds the failover lease" in str(blocked.get("reason")), blocked
+    assert world.promotions() == [] and json.loads(world.param(LEASE) or "{}")["owner"] == "lambda"
+    emulator.advance(leases.LEASE_TTL_SECONDS + 1)  # the holder died: SSM's clock says so, the lease is taken over
+    taken = failover.handle({"action": "failover", "dry_run": False, "force": False}, world.env, FastClock())
+    assert taken["action"] != "noop" and world.promotions(), taken
