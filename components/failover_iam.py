@@ -48,7 +48,7 @@ PROMOTION_ACTIONS = ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster")
 # and `subgrp` (security_iam_id-based-policy-examples-create-and-modify-examples). Which of the optional resources RDS
 # evaluates for an Aurora instance that names its cluster, and which the cluster's subnet group and the engine's default
 # option group stand for, is not documented: the grant names each of them, on this stack's resources only
-# (docs/aws-assumptions.md A7). Nothing here passes a role (no Enhanced Monitoring), so no iam:PassRole.
+# (docs/aws-assumptions.md P9). Nothing here passes a role (no Enhanced Monitoring), so no iam:PassRole.
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
 # The engine's default option group (what an Aurora MySQL 8.0 instance gets: it takes no option group of its own).
 DEFAULT_OPTION_GROUP = "default:aurora-mysql-8-0"
@@ -59,7 +59,7 @@ CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
 # Performance Insights with a customer managed key: "users in your account that call the Performance Insights API need
 # the kms:Decrypt and kms:GenerateDataKey permissions on the KMS key" (USER_PerfInsights.access-control.cmk-policy).
 # What the principal *enabling* it at CreateDBInstance needs is not documented beyond the Service Authorization
-# Reference's dependent actions: all four, on that key only, and only through RDS in this region (docs/aws-assumptions.md A8).
+# Reference's dependent actions: all four, on that key only, and only through RDS in this region (docs/aws-assumptions.md P9).
 PERFORMANCE_INSIGHTS_KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
 
 

@@ -244,7 +244,7 @@ TAGS = {"aws:RequestTag/magento-dr:created-by": "failover-function", "aws:TagKey
 
 def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> None:
     """The Service Authorization Reference lists db (required) and cluster, og, pg, secgrp, subgrp: whichever RDS
-    evaluates for an Aurora instance, this stack's own are allowed (docs/aws-assumptions.md A7)."""
+    evaluates for an Aurora instance, this stack's own are allowed (docs/aws-assumptions.md P9)."""
     policies = [function_policy(SCOPE)]
     assert evaluate(ADD, policies).allowed
     for i in range(1, len(ADD.resources)):  # any subset RDS might evaluate
