@@ -549,7 +549,7 @@ class FailoverAutomation(pulumi.ComponentResource):
                 ssm_prefix=args.ssm_prefix,
                 metric_namespace=METRIC_NAMESPACE,
                 release_parameter_name=args.release_parameter_name,
-                db_instances=bool(args.db_instance_class),
+                db_instance_class=args.db_instance_class,
                 **v,
             )
         )

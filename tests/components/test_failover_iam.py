@@ -63,7 +63,7 @@ SCOPE = FailoverScope(
     cache_global_datastore_id="ldgnf-sessions",
     cache_replication_group_id="magento-dr-secondary-sessions",
     release_parameter_name="/magento-dr/release/shop.example.com/version",
-    db_instances=True,
+    db_instance_class="db.r7g.large",
     db_instance_parameter_group="magento-dr-secondary-db-instances",
     db_subnet_group="magento-dr-secondary-db",
     db_performance_insights_key_arn="arn:aws:kms:eu-west-1:123456789012:key/db",
@@ -229,8 +229,17 @@ def _rds(kind: str, name: str, region: str = "eu-west-1") -> str:
     return f"arn:aws:rds:{region}:123456789012:{kind}:{name}"
 
 
-ADD = Request(
-    "rds:CreateDBInstance",
+def _create_db_instance(resources: tuple[str, ...], database_class: str | None = "db.r7g.large", *, everywhere: bool = False) -> Request:
+    """CreateDBInstance as IAM sees it. The Service Authorization Reference lists rds:DatabaseClass on the action's `db` row
+    only: the new instance (resources[0]) is authorized with the key; whether the cluster and the groups are too is not said,
+    and `everywhere` plays that answer (docs/aws-assumptions.md P10). None: a request whose context lacks the key."""
+    keys = {} if database_class is None else {"rds:DatabaseClass": database_class}
+    if everywhere:
+        return Request("rds:CreateDBInstance", resources, keys)
+    return Request("rds:CreateDBInstance", resources, resource_context={resources[0]: keys})
+
+
+ADD = _create_db_instance(
     (
         _rds("db", "magento-dr-secondary-db-failover-1"),
         SCOPE.cluster_arn,
@@ -248,7 +257,18 @@ def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> 
     policies = [function_policy(SCOPE)]
     assert evaluate(ADD, policies).allowed
     for i in range(1, len(ADD.resources)):  # any subset RDS might evaluate
-        assert evaluate(Request(ADD.action, (ADD.resources[0], ADD.resources[i])), policies).allowed
+        assert evaluate(_create_db_instance((ADD.resources[0], ADD.resources[i])), policies).allowed
+
+
+@pytest.mark.parametrize("everywhere", [False, True], ids=["class-on-the-db-only", "class-on-every-resource"])
+def test_create_db_instance_only_of_the_stacks_class(everywhere: bool) -> None:
+    """A role that can create any class could create the largest (the cost of an outage is bad enough), or one too small to
+    carry the shop; rds:DatabaseClass pins the stack's, under either answer to which resources carry the key."""
+    policies = [function_policy(SCOPE)]
+    decision = evaluate(_create_db_instance(ADD.resources, "db.r7g.large", everywhere=everywhere), policies)
+    assert decision.allowed, decision.reason
+    for other in ("db.r7g.16xlarge", "db.t4g.medium", "db.R7G.LARGE", None):
+        assert not evaluate(_create_db_instance(ADD.resources, other, everywhere=everywhere), policies).allowed, other
 
 
 @pytest.mark.parametrize(
@@ -265,7 +285,7 @@ def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> 
 def test_create_db_instance_nowhere_else(position: int, other: str) -> None:
     resources = list(ADD.resources)
     resources[position] = other
-    assert not evaluate(Request(ADD.action, tuple(resources)), [function_policy(SCOPE)]).allowed
+    assert not evaluate(_create_db_instance(tuple(resources)), [function_policy(SCOPE)]).allowed
 
 
 def test_tags_at_creation_only_the_created_by_tag_and_a_name() -> None:
@@ -288,7 +308,7 @@ def test_performance_insights_key_only_through_rds_in_this_region() -> None:
 
 
 def test_without_an_instance_class_the_function_may_only_read_its_instances() -> None:
-    scope = FailoverScope(**{**SCOPE.__dict__, "db_instances": False})
+    scope = FailoverScope(**{**SCOPE.__dict__, "db_instance_class": ""})
     grants = _grants(function_policy(scope))
     assert "rds:CreateDBInstance" not in grants and "rds:AddTagsToResource" not in grants
     assert not any(a.startswith("kms:") and a != "kms:Decrypt" and a != "kms:GenerateDataKey" for a in grants)
@@ -315,8 +335,9 @@ def test_the_deployed_secondary_role_may_add_exactly_the_instances_its_function_
             f"arn:aws:rds:{region}:{account}:og:default:aurora-mysql-8-0",
             *(f"arn:aws:rds:{region}:{account}:subgrp:{g}" for g in subnet_groups),
         )
-        decision = evaluate(Request("rds:CreateDBInstance", resources), policies)
+        decision = evaluate(_create_db_instance(resources, s.db_instance_class), policies)
         assert decision.allowed, decision.reason
+        assert not evaluate(_create_db_instance(resources, "db.r7g.16xlarge"), policies).allowed
         assert evaluate(Request("rds:AddTagsToResource", resources[:1], TAGS), policies).allowed
     via = {"kms:ViaService": f"rds.{region}.amazonaws.com"}
     for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
