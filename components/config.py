@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from .naming import FAILOVER_INSTANCE_OWN_TAG_KEYS, MAX_TAGS_PER_RESOURCE, default_tags, failover_instance_tag_count, tag_problem
 from .posture import (
     DEFAULT_FAILOVER_DATABASE_INSTANCES,
     DEFAULT_POSTURE,
@@ -1105,7 +1106,18 @@ def _parse_tags(raw: Any) -> dict[str, str]:
             raise ConfigError(f"{_key('tags')} key {name!r} is not allowed; tag keys may not be empty or start with aws:")
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise ConfigError(f"{_key('tags', str(name))} must be a string, got {value!r}")
+        # Every stack has RDS resources, and the provider stamps these tags on each: RDS's rules bind them all.
+        if problem := tag_problem(name, str(value)):
+            raise ConfigError(f"{_key('tags', name)}: {problem}")
         tags[name] = str(value)
+    # The most tags any resource carries: a DB instance the failover function adds (components/naming.py).
+    count = failover_instance_tag_count(default_tags(stack="-", role="-", region="-", extra=tags))
+    if count > MAX_TAGS_PER_RESOURCE:
+        raise ConfigError(
+            f"{_key('tags')} has {len(tags)} tags; with the stack's own ({', '.join(default_tags(stack='-', role='-', region='-'))}) "
+            f"and the two the failover function sets on a DB instance it adds ({', '.join(FAILOVER_INSTANCE_OWN_TAG_KEYS)}), "
+            f"that instance would carry {count}, over AWS's {MAX_TAGS_PER_RESOURCE} per resource: remove {count - MAX_TAGS_PER_RESOURCE}"
+        )
     return tags
 
 

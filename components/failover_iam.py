@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .iam import allow, service_trust_policy
+from .naming import CREATED_BY_TAG, FAILOVER_INSTANCE_INFIX, FAILOVER_INSTANCE_OWN_TAG_KEYS
 
 # Actions whose "Resource types" column is empty in the Service Authorization
 # Reference: IAM cannot scope them to an ARN, so they need "*" (and, where the
@@ -56,10 +57,6 @@ PROMOTION_ACTIONS = ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster")
 DATABASE_CLASS_KEY = "rds:DatabaseClass"
 # The engine's default option group (what an Aurora MySQL 8.0 instance gets: it takes no option group of its own).
 DEFAULT_OPTION_GROUP = "default:aurora-mysql-8-0"
-# The instances the function adds are named after the cluster (handlers/settings.py Settings.failover_instance_ids),
-# and tagged so: the tag is the only one it may set at creation.
-FAILOVER_INSTANCE_INFIX = "-failover-"
-CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
 # Performance Insights with a customer managed key: "users in your account that call the Performance Insights API need
 # the kms:Decrypt and kms:GenerateDataKey permissions on the KMS key" (USER_PerfInsights.access-control.cmk-policy).
 # What the principal *enabling* it at CreateDBInstance needs is not documented beyond the Service Authorization
@@ -99,6 +96,8 @@ class FailoverScope:
     db_instance_parameter_group: str = ""
     db_subnet_group: str = ""
     db_performance_insights_key_arn: str = ""
+    db_instance_tag_keys: tuple[str, ...] = ()
+    """The stack's default tag keys the function puts on the instances it adds (beside Name and the created-by mark)."""
 
     def __post_init__(self) -> None:
         if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
@@ -215,7 +214,8 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
 
 def db_instance_statements(s: FailoverScope) -> list[dict[str, Any]]:
     """Read this region's cluster's DB instances; with a class to add them, create `{cluster}-failover-*` of that class in
-    it (tagged at creation, Performance Insights under the stack's key), and nothing else."""
+    it (tagged at creation with the stack's default tags, its Name and the created-by mark; Performance Insights under the
+    stack's key), and nothing else."""
     statements = [
         # Listing with a db-cluster-id filter authorizes against every db in the region (no identifier in the request).
         allow("ReadThisRegionsDbInstances", ["rds:DescribeDBInstances"], [s.rds_arn("db", "*")]),
@@ -240,7 +240,8 @@ def db_instance_statements(s: FailoverScope) -> list[dict[str, Any]]:
             [new_instances],
             {
                 "StringEquals": {f"aws:RequestTag/{CREATED_BY_TAG[0]}": CREATED_BY_TAG[1]},
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["Name", CREATED_BY_TAG[0]]},
+                # The stack's default tags (an organisation's tag policy may require them) and its own two; no other key.
+                "ForAllValues:StringEquals": {"aws:TagKeys": sorted({*FAILOVER_INSTANCE_OWN_TAG_KEYS, *s.db_instance_tag_keys})},
             },
         ),
     ]

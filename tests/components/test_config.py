@@ -199,6 +199,13 @@ BAD_CONFIGS = [
     ("primary", "dns.zoneName", _DELETE, ["magento-dr:dns.zoneName", "required"]),
     ("primary", "protect", "sometimes", ["magento-dr:protect", "true or false"]),
     ("primary", "tags", {"aws:owner": "x"}, ["magento-dr:tags", "aws:"]),
+    ("primary", "tags", {"rds:owner": "x"}, ["magento-dr:tags.rds:owner", "reserved"]),
+    ("primary", "tags", {"owner": "aws:sre"}, ["magento-dr:tags.owner", "reserved"]),
+    ("primary", "tags", {"k" * 129: "x"}, ["magento-dr:tags", "1 to 128 characters"]),
+    ("primary", "tags", {"owner": "v" * 257}, ["magento-dr:tags.owner", "0 to 256 characters"]),
+    ("primary", "tags", {"owner": "sre#1"}, ["magento-dr:tags.owner", "'#'"]),
+    # 44 of the user's + project, stack, role, region, managed-by + the function's Name and created-by mark = 51.
+    ("primary", "tags", {f"team-{i}": "x" for i in range(44)}, ["magento-dr:tags has 44 tags", "51", "remove 1"]),
     ("primary", "colour", "blue", ["magento-dr:colour", "not a known setting"]),
 ]
 
@@ -210,6 +217,11 @@ def test_bad_config_names_the_key_and_the_fix(stack: str, key: str, value: Any, 
         parse_settings(stack, raw)
     for word in words:
         assert word in str(error.value), f"{word!r} missing from: {error.value}"
+
+
+def test_as_many_tags_as_a_db_instance_the_failover_function_adds_can_carry() -> None:
+    tags = {f"team-{i}": "x" for i in range(43)}
+    assert parse_settings("primary", _set(raw_config("primary"), "tags", tags)).tags == tags
 
 
 # The program-level check: the same errors stop `pulumi up` before any resource is declared.

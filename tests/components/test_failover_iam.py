@@ -67,6 +67,7 @@ SCOPE = FailoverScope(
     db_instance_parameter_group="magento-dr-secondary-db-instances",
     db_subnet_group="magento-dr-secondary-db",
     db_performance_insights_key_arn="arn:aws:kms:eu-west-1:123456789012:key/db",
+    db_instance_tag_keys=("cost-center", "managed-by", "project", "region", "role", "stack"),
 )
 
 
@@ -248,7 +249,14 @@ ADD = _create_db_instance(
         _rds("og", "default:aurora-mysql-8-0"),
     ),
 )
-TAGS = {"aws:RequestTag/magento-dr:created-by": "failover-function", "aws:TagKeys": ["Name", "magento-dr:created-by"]}
+def _tagging(tags: dict[str, str]) -> dict[str, Any]:
+    """The request context of tags given at creation (RDS authorizes them as rds:AddTagsToResource)."""
+    return {"aws:TagKeys": sorted(tags), **{f"aws:RequestTag/{key}": value for key, value in tags.items()}}
+
+
+STACK_TAGS = {"cost-center": "ecommerce", "managed-by": "pulumi", "project": "magento-dr", "region": "eu-west-1", "role": "secondary",
+              "stack": "secondary"}
+TAGS = _tagging({**STACK_TAGS, "Name": "magento-dr-secondary-db-failover-1", "magento-dr:created-by": "failover-function"})
 
 
 def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> None:
@@ -288,14 +296,18 @@ def test_create_db_instance_nowhere_else(position: int, other: str) -> None:
     assert not evaluate(_create_db_instance(tuple(resources)), [function_policy(SCOPE)]).allowed
 
 
-def test_tags_at_creation_only_the_created_by_tag_and_a_name() -> None:
+def test_tags_at_creation_the_stacks_default_tags_a_name_and_the_created_by_mark_only() -> None:
     policies = [function_policy(SCOPE)]
     instance = (ADD.resources[0],)
     assert evaluate(Request("rds:AddTagsToResource", instance, TAGS), policies).allowed
+    assert evaluate(Request("rds:AddTagsToResource", instance, _tagging({"Name": "x", "magento-dr:created-by": "failover-function"})),
+                    policies).allowed  # a subset: ForAllValues
     assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:RequestTag/magento-dr:created-by": "me"}), policies).allowed
-    assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:TagKeys": ["Name", "magento-dr:created-by", "owner"]}),
-                        policies).allowed
+    assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:TagKeys": [*TAGS["aws:TagKeys"], "owner"]}), policies).allowed
     assert not evaluate(Request("rds:AddTagsToResource", (SCOPE.cluster_arn,), TAGS), policies).allowed
+    (statement,) = _grants(function_policy(SCOPE))["rds:AddTagsToResource"]
+    keys = statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]
+    assert keys == sorted([*STACK_TAGS, "Name", "magento-dr:created-by"]) and not any("*" in k or "?" in k for k in keys)
 
 
 def test_performance_insights_key_only_through_rds_in_this_region() -> None:
@@ -318,6 +330,7 @@ def test_without_an_instance_class_the_function_may_only_read_its_instances() ->
 
 def test_the_deployed_secondary_role_may_add_exactly_the_instances_its_function_adds(secondary: Any) -> None:
     """The role as the stack leaves it, against the requests the handler sends with the stack's environment."""
+    from handlers.aws import failover_instance_request
     from handlers.settings import Settings
 
     fn = next(f for f in secondary.of_type("aws:lambda/function:Function") if f.inputs.get("name") == secondary.exports["failoverFunctionName"])
@@ -338,7 +351,11 @@ def test_the_deployed_secondary_role_may_add_exactly_the_instances_its_function_
         decision = evaluate(_create_db_instance(resources, s.db_instance_class), policies)
         assert decision.allowed, decision.reason
         assert not evaluate(_create_db_instance(resources, "db.r7g.16xlarge"), policies).allowed
-        assert evaluate(Request("rds:AddTagsToResource", resources[:1], TAGS), policies).allowed
+        sent = failover_instance_request(s, identifier, 0)
+        tags = _tagging({t["Key"]: t["Value"] for t in sent["Tags"]})
+        assert evaluate(Request("rds:AddTagsToResource", resources[:1], tags), policies).allowed
+        assert not evaluate(Request("rds:AddTagsToResource", resources[:1], {**tags, "aws:TagKeys": [*tags["aws:TagKeys"], "team"]}),
+                            policies).allowed
     via = {"kms:ViaService": f"rds.{region}.amazonaws.com"}
     for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
         assert evaluate(Request(action, (s.db_performance_insights_kms_key,), via), policies).allowed, action
