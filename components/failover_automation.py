@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import rto, varnish
-from .config import StackSettings, budget_posture, front_door_of
+from .config import StackSettings, front_door_of, standby_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
@@ -400,15 +400,6 @@ class FailoverAutomationArgs:
             front_door=self.front_door,
             posture=self.standby_posture,
         )
-
-
-def standby_of(settings: StackSettings) -> tuple[PostureName, int]:
-    """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby: pilot light adds
-    standby.failoverDatabaseInstances to its headless cluster; warm and hot add one, a repair, if theirs are all down.
-    The primary stands by at production size, hot (components/config.py budget_posture, the posture its RTO check used):
-    it too may repair its own cluster before a failback."""
-    posture = budget_posture(settings.role, settings.standby.posture)
-    return posture, settings.standby.failover_database_instances if posture == "pilot-light" else 1
 
 
 def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, document_name: Any) -> dict[str, Any]:

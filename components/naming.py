@@ -25,6 +25,11 @@ MAX_TAGS_PER_RESOURCE = 50
 FAILOVER_INSTANCE_INFIX = "-failover-"
 CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
 FAILOVER_INSTANCE_OWN_TAG_KEYS = ("Name", CREATED_BY_TAG[0])
+# A DB instance identifier "must contain from 1 to 63 letters, numbers, or hyphens", its "first character must be a letter",
+# and it "can't end with a hyphen or contain two consecutive hyphens".
+# https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html (DBInstanceIdentifier)
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html#RDS_Limits.Constraints
+MAX_DB_INSTANCE_IDENTIFIER_LENGTH = 63
 
 
 def physical_name(stack: str, region: str, part: str, *, max_length: int = 63) -> str:
@@ -37,6 +42,29 @@ def physical_name(stack: str, region: str, part: str, *, max_length: int = 63) -
     name = re.sub(r"[^a-z0-9-]+", "-", f"{PROJECT}-{stack}-{part}".lower()).strip("-")
     name = re.sub(r"-{2,}", "-", name)
     return name[:max_length].rstrip("-")
+
+
+def db_cluster_name(stack: str, region: str) -> str:
+    """This stack's Aurora cluster: `magento-dr-<stack>-db` (components/global_database.py database_names)."""
+    return physical_name(stack, region, "db")
+
+
+def failover_instance_identifier(cluster: str, n: int) -> str:
+    """The n-th DB instance (from 1) the failover function adds to `cluster` (handlers/settings.py failover_instance_ids)."""
+    return f"{cluster}{FAILOVER_INSTANCE_INFIX}{n}"
+
+
+def db_instance_identifier_problem(identifier: str) -> str | None:
+    """Why RDS would refuse `identifier` for a DB instance, or None."""
+    if not 1 <= len(identifier) <= MAX_DB_INSTANCE_IDENTIFIER_LENGTH:
+        return f"it is {len(identifier)} characters long, and RDS takes 1 to {MAX_DB_INSTANCE_IDENTIFIER_LENGTH}"
+    if not re.fullmatch(r"[A-Za-z0-9-]+", identifier):
+        return "RDS takes letters, digits and hyphens only"
+    if not identifier[0].isalpha():
+        return "RDS wants a letter first"
+    if identifier.endswith("-") or "--" in identifier:
+        return "RDS refuses a hyphen at the end or two in a row"
+    return None
 
 
 def default_tags(*, stack: str, role: str, region: str, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -101,7 +101,7 @@ def test_the_failover_function_adds_instances_as_the_stack_declares_its_own() ->
     assert settings.OWN_TAG_KEYS == naming.FAILOVER_INSTANCE_OWN_TAG_KEYS
     assert readiness.FAILOVER_INSTANCE_INFIX == naming.FAILOVER_INSTANCE_INFIX
     assert settings.Settings.from_env(_MINIMAL | {"MDR_DB_INSTANCES_TO_ADD": "2"}).failover_instance_ids() == tuple(
-        f"c{naming.FAILOVER_INSTANCE_INFIX}{n}" for n in (1, 2)
+        naming.failover_instance_identifier("c", n) for n in (1, 2)
     )
     assert settings.MAX_DB_INSTANCES_TO_ADD == posture.MAX_FAILOVER_DATABASE_INSTANCES
     assert set(readiness.POSTURES) == set(posture.POSTURES)
