@@ -14,6 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from .naming import (
+    FAILOVER_INSTANCE_OWN_TAG_KEYS,
+    MAX_DB_INSTANCE_IDENTIFIER_LENGTH,
+    MAX_TAGS_PER_RESOURCE,
+    db_cluster_name,
+    db_instance_identifier_problem,
+    default_tags,
+    failover_instance_identifier,
+    failover_instance_tag_count,
+    tag_problem,
+)
 from .posture import (
     DEFAULT_FAILOVER_DATABASE_INSTANCES,
     DEFAULT_POSTURE,
@@ -502,7 +513,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
     failover = _parse_failover(raw.get("failover"), cast(Role, role), posture, web.full_page_cache)
     tags = _parse_tags(raw.get("tags"))
     outage = _parse_outage(raw.get("outage"), region, scope, dns)
-    return StackSettings(
+    settings = StackSettings(
         stack=stack,
         role=cast(Role, role),
         region=region,
@@ -524,6 +535,8 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
         tags=tags,
         outage=outage,
     )
+    _check_db_instance_identifiers(settings)
+    return settings
 
 
 # Route 53 hosted zone ids: "Maximum length of 32" (upper-case letters and digits in practice).
@@ -1025,6 +1038,37 @@ def budget_posture(role: Role, posture: PostureName | None) -> PostureName:
     return posture if role == "secondary" and posture is not None else "hot"
 
 
+def standby_of(settings: StackSettings) -> tuple[PostureName, int]:
+    """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby: pilot light adds
+    standby.failoverDatabaseInstances to its headless cluster; warm and hot add one, a repair, if theirs are all down.
+    The primary stands by at production size, hot (budget_posture, the posture its RTO check used): it too may repair its
+    own cluster before a failback."""
+    posture = budget_posture(settings.role, settings.standby.posture)
+    return posture, settings.standby.failover_database_instances if posture == "pilot-light" else 1
+
+
+def _check_db_instance_identifiers(settings: StackSettings) -> None:
+    """The failover function names the instances it adds `{cluster}-failover-N`: RDS must accept the longest of them, or
+    CreateDBInstance fails in the middle of an outage. (The stack's own instances, `{cluster}-N`, are shorter.) A database
+    standby runs no failover function."""
+    if not settings.serves_shop:
+        return
+    cluster = db_cluster_name(settings.stack, settings.region)
+    count = standby_of(settings)[1]
+    identifier = failover_instance_identifier(cluster, count)
+    problem = db_instance_identifier_problem(identifier)
+    if problem is None:
+        return
+    fixes = [f"a stack name at least {len(identifier) - MAX_DB_INSTANCE_IDENTIFIER_LENGTH} characters shorter (choose it before the "
+             f"first `pulumi up`: the cluster is named after it)"]
+    if len(str(count)) > 1 and len(identifier) - (len(str(count)) - 1) <= MAX_DB_INSTANCE_IDENTIFIER_LENGTH:
+        fixes.append(f"{_key('standby', 'failoverDatabaseInstances')} below 10")
+    raise ConfigError(
+        f"stack {settings.stack!r} names its DB cluster {cluster!r}, and the failover function would add {identifier!r} before a "
+        f"promotion, which RDS refuses as a DB instance identifier: {problem}. Use {' or '.join(fixes)}"
+    )
+
+
 def rto_budget(failover: FailoverSettings, posture: PostureName, full_page_cache: FullPageCache = "redis") -> RtoBudget:
     """The worst-case failover (components/rto.py) these settings give a region standing by in `posture`, serving
     pages through `full_page_cache`."""
@@ -1117,7 +1161,18 @@ def _parse_tags(raw: Any) -> dict[str, str]:
             raise ConfigError(f"{_key('tags')} key {name!r} is not allowed; tag keys may not be empty or start with aws:")
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise ConfigError(f"{_key('tags', str(name))} must be a string, got {value!r}")
+        # Every stack has RDS resources, and the provider stamps these tags on each: RDS's rules bind them all.
+        if problem := tag_problem(name, str(value)):
+            raise ConfigError(f"{_key('tags', name)}: {problem}")
         tags[name] = str(value)
+    # The most tags any resource carries: a DB instance the failover function adds (components/naming.py).
+    count = failover_instance_tag_count(default_tags(stack="-", role="-", region="-", extra=tags))
+    if count > MAX_TAGS_PER_RESOURCE:
+        raise ConfigError(
+            f"{_key('tags')} has {len(tags)} tags; with the stack's own ({', '.join(default_tags(stack='-', role='-', region='-'))}) "
+            f"and the two the failover function sets on a DB instance it adds ({', '.join(FAILOVER_INSTANCE_OWN_TAG_KEYS)}), "
+            f"that instance would carry {count}, over AWS's {MAX_TAGS_PER_RESOURCE} per resource: remove {count - MAX_TAGS_PER_RESOURCE}"
+        )
     return tags
 
 

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import rto, varnish
-from .config import StackSettings, budget_posture, front_door_of
+from .config import StackSettings, front_door_of, standby_of
 from .contracts import LEASE_BLOCKED_METRIC, METRIC_NAMESPACE, WRITER_METRIC, ssm_prefix
 from .failover_iam import (
     FailoverScope,
@@ -33,8 +33,17 @@ from .failover_iam import (
 )
 from .global_database import CA_CERTIFICATE_ID
 from .lag_alarm import lag_alarm_queries
-from .naming import health_url, physical_name
+from .naming import (
+    FAILOVER_INSTANCE_OWN_TAG_KEYS,
+    MAX_TAGS_PER_RESOURCE,
+    failover_instance_default_tags,
+    failover_instance_tag_count,
+    health_url,
+    physical_name,
+    tag_problem,
+)
 from .posture import DEFAULT_POSTURE, MAX_FAILOVER_DATABASE_INSTANCES, POSTURES, PostureName
+from .providers import stack_default_tags
 from .release import release_parameter_name
 from .traffic import WRITER_ALARM_EVALUATION_PERIODS
 from .varnish import FULL_PAGE_CACHES
@@ -252,7 +261,9 @@ class FailoverAutomationArgs:
     full_page_cache: str = "redis"
     """magento-dr:web.fullPageCache: with varnish, the post-failover document also empties every Varnish of the region."""
     handler_root: Path = PROJECT_ROOT
-    tags: Mapping[str, str] = field(default_factory=dict)
+    stack_tags: Mapping[str, str] = field(default_factory=dict)
+    """The stack's default tags in this region (its provider's): the DB instances the function adds carry them too
+    (MDR_DB_INSTANCE_TAGS), beside their Name and the created-by mark."""
     front_door: rto.FrontDoor = "route53"
     """Where the shop's name leads (the accelerator changes the RTO budget's traffic path)."""
     standby_posture: PostureName = DEFAULT_POSTURE
@@ -293,6 +304,14 @@ class FailoverAutomationArgs:
             raise ValueError(f"FailoverAutomationArgs.db_instances_to_add {self.db_instances_to_add}: 1 to {MAX_DB_INSTANCES_TO_ADD} (a cluster's instances)")
         if self.db_instance_class and not self.db_instance_class.startswith("db."):
             raise ValueError(f"FailoverAutomationArgs.db_instance_class {self.db_instance_class!r}: an RDS class like db.r7g.large, or '' to add none")
+        for key, value in self.stack_tags.items():
+            if problem := tag_problem(key, value):
+                raise ValueError(f"FailoverAutomationArgs.stack_tags: {problem}; fix it in magento-dr:tags")
+        if (count := failover_instance_tag_count(self.stack_tags)) > MAX_TAGS_PER_RESOURCE:
+            raise ValueError(
+                f"FailoverAutomationArgs.stack_tags: a DB instance the function adds would carry {count} tags (the stack's and "
+                f"{', '.join(FAILOVER_INSTANCE_OWN_TAG_KEYS)}), over AWS's {MAX_TAGS_PER_RESOURCE}; remove some from magento-dr:tags"
+            )
         if self.full_page_cache not in FULL_PAGE_CACHES:
             raise ValueError(f"FailoverAutomationArgs.full_page_cache {self.full_page_cache!r}: use one of {', '.join(FULL_PAGE_CACHES)}")
         self.budget()  # raises rto.RtoError for settings the schedule cannot serve
@@ -354,6 +373,7 @@ class FailoverAutomationArgs:
             peer_function_role_name=peer_function_role_name,
             front_door=front_door_of(failover),
             full_page_cache=settings.web.full_page_cache,
+            stack_tags=stack_default_tags(settings, settings.region),
             standby_posture=posture,
             db_instances_to_add=to_add,
             # Whichever posture, a promotion needs an available instance: the function can add one as the stack declares them.
@@ -386,15 +406,6 @@ class FailoverAutomationArgs:
             posture=self.standby_posture,
             full_page_cache=self.full_page_cache,
         )
-
-
-def standby_of(settings: StackSettings) -> tuple[PostureName, int]:
-    """(posture, DB instances the failover function adds before a promotion) from magento-dr:standby: pilot light adds
-    standby.failoverDatabaseInstances to its headless cluster; warm and hot add one, a repair, if theirs are all down.
-    The primary stands by at production size, hot (components/config.py budget_posture, the posture its RTO check used):
-    it too may repair its own cluster before a failback."""
-    posture = budget_posture(settings.role, settings.standby.posture)
-    return posture, settings.standby.failover_database_instances if posture == "pilot-light" else 1
 
 
 def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, document_name: Any) -> dict[str, Any]:
@@ -441,6 +452,8 @@ def handler_environment(args: FailoverAutomationArgs, *, topic_arn: Any, documen
     if args.db_instance_class:
         env["MDR_DB_INSTANCE_CLASS"] = args.db_instance_class
         env["MDR_DB_CA_CERTIFICATE"] = CA_CERTIFICATE_ID
+        # Tagged like every resource the stack declares: an organisation's tag policy must not refuse them mid-outage.
+        env["MDR_DB_INSTANCE_TAGS"] = json.dumps(failover_instance_default_tags(args.stack_tags), sort_keys=True)
     if args.db_instance_parameter_group is not None:
         env["MDR_DB_INSTANCE_PARAMETER_GROUP"] = args.db_instance_parameter_group
     if args.db_performance_insights_kms_key_arn is not None:
@@ -555,7 +568,8 @@ class FailoverAutomation(pulumi.ComponentResource):
                 ssm_prefix=args.ssm_prefix,
                 metric_namespace=METRIC_NAMESPACE,
                 release_parameter_name=args.release_parameter_name,
-                db_instances=bool(args.db_instance_class),
+                db_instance_class=args.db_instance_class,
+                db_instance_tag_keys=tuple(sorted(failover_instance_default_tags(args.stack_tags))),
                 **v,
             )
         )

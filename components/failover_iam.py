@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .iam import allow, service_trust_policy
+from .naming import CREATED_BY_TAG, FAILOVER_INSTANCE_INFIX, FAILOVER_INSTANCE_OWN_TAG_KEYS
 
 # Actions whose "Resource types" column is empty in the Service Authorization
 # Reference: IAM cannot scope them to an ARN, so they need "*" (and, where the
@@ -48,18 +49,18 @@ PROMOTION_ACTIONS = ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster")
 # and `subgrp` (security_iam_id-based-policy-examples-create-and-modify-examples). Which of the optional resources RDS
 # evaluates for an Aurora instance that names its cluster, and which the cluster's subnet group and the engine's default
 # option group stand for, is not documented: the grant names each of them, on this stack's resources only
-# (docs/aws-assumptions.md A7). Nothing here passes a role (no Enhanced Monitoring), so no iam:PassRole.
+# (docs/aws-assumptions.md P9). Nothing here passes a role (no Enhanced Monitoring), so no iam:PassRole.
+# The instance class is pinned with rds:DatabaseClass, which the Reference lists for CreateDBInstance on its `db` row only
+# (not on `cluster`, `og`, `pg`, `secgrp`, `subgrp`): the condition sits on a statement naming the new instances alone,
+# so a request is never refused because RDS leaves the key out while it authorizes a group (docs/aws-assumptions.md P10).
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+DATABASE_CLASS_KEY = "rds:DatabaseClass"
 # The engine's default option group (what an Aurora MySQL 8.0 instance gets: it takes no option group of its own).
 DEFAULT_OPTION_GROUP = "default:aurora-mysql-8-0"
-# The instances the function adds are named after the cluster (handlers/settings.py Settings.failover_instance_ids),
-# and tagged so: the tag is the only one it may set at creation.
-FAILOVER_INSTANCE_INFIX = "-failover-"
-CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
 # Performance Insights with a customer managed key: "users in your account that call the Performance Insights API need
 # the kms:Decrypt and kms:GenerateDataKey permissions on the KMS key" (USER_PerfInsights.access-control.cmk-policy).
 # What the principal *enabling* it at CreateDBInstance needs is not documented beyond the Service Authorization
-# Reference's dependent actions: all four, on that key only, and only through RDS in this region (docs/aws-assumptions.md A8).
+# Reference's dependent actions: all four, on that key only, and only through RDS in this region (docs/aws-assumptions.md P9).
 PERFORMANCE_INSIGHTS_KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
 
 
@@ -90,11 +91,13 @@ class FailoverScope:
     peer_cluster_arn: str = ""
     """The peer region's cluster when this stack knows it (the secondary reads the primary's); the
     primary's function gets its grant on the peer's cluster from the secondary (peer_promotion_policy)."""
-    db_instances: bool = False
-    """Whether the function may add DB instances to this region's cluster before a promotion (it has a class)."""
+    db_instance_class: str = ""
+    """The class of the DB instances the function may add to this region's cluster before a promotion ("" adds none)."""
     db_instance_parameter_group: str = ""
     db_subnet_group: str = ""
     db_performance_insights_key_arn: str = ""
+    db_instance_tag_keys: tuple[str, ...] = ()
+    """The stack's default tag keys the function puts on the instances it adds (beside Name and the created-by mark)."""
 
     def __post_init__(self) -> None:
         if not self.ssm_prefix.startswith("/") or self.ssm_prefix.endswith("/"):
@@ -103,6 +106,11 @@ class FailoverScope:
             raise ValueError("FailoverScope.peer_region must differ from region")
         if bool(self.cache_global_datastore_id) != bool(self.cache_replication_group_id):
             raise ValueError("FailoverScope: set cache_global_datastore_id and cache_replication_group_id together")
+
+    @property
+    def db_instances(self) -> bool:
+        """Whether the function may add DB instances at all."""
+        return bool(self.db_instance_class)
 
     @property
     def global_cluster_arn(self) -> str:
@@ -205,8 +213,9 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
 
 
 def db_instance_statements(s: FailoverScope) -> list[dict[str, Any]]:
-    """Read this region's cluster's DB instances; with a class to add them, create `{cluster}-failover-*` in it (tagged at
-    creation, Performance Insights under the stack's key), and nothing else (CREATE_DB_INSTANCE_RESOURCES above)."""
+    """Read this region's cluster's DB instances; with a class to add them, create `{cluster}-failover-*` of that class in
+    it (tagged at creation with the stack's default tags, its Name and the created-by mark; Performance Insights under the
+    stack's key), and nothing else."""
     statements = [
         # Listing with a db-cluster-id filter authorizes against every db in the region (no identifier in the request).
         allow("ReadThisRegionsDbInstances", ["rds:DescribeDBInstances"], [s.rds_arn("db", "*")]),
@@ -214,10 +223,16 @@ def db_instance_statements(s: FailoverScope) -> list[dict[str, Any]]:
     if not s.db_instances:
         return statements
     new_instances = s.rds_arn("db", f"{s.cluster_id}{FAILOVER_INSTANCE_INFIX}*")
-    resources = [new_instances, s.cluster_arn, s.rds_arn("og", DEFAULT_OPTION_GROUP)]
+    resources = [s.cluster_arn, s.rds_arn("og", DEFAULT_OPTION_GROUP)]
     resources += [s.rds_arn("pg", s.db_instance_parameter_group)] if s.db_instance_parameter_group else []
     resources += [s.rds_arn("subgrp", s.db_subnet_group)] if s.db_subnet_group else []
     statements += [
+        allow(
+            "AddInstancesOfTheStacksClass",
+            ["rds:CreateDBInstance"],
+            [new_instances],
+            {"StringEquals": {DATABASE_CLASS_KEY: s.db_instance_class}},
+        ),
         allow("AddInstancesToThisCluster", ["rds:CreateDBInstance"], resources),
         allow(
             "TagTheAddedInstancesAtCreation",
@@ -225,7 +240,8 @@ def db_instance_statements(s: FailoverScope) -> list[dict[str, Any]]:
             [new_instances],
             {
                 "StringEquals": {f"aws:RequestTag/{CREATED_BY_TAG[0]}": CREATED_BY_TAG[1]},
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["Name", CREATED_BY_TAG[0]]},
+                # The stack's default tags (an organisation's tag policy may require them) and its own two; no other key.
+                "ForAllValues:StringEquals": {"aws:TagKeys": sorted({*FAILOVER_INSTANCE_OWN_TAG_KEYS, *s.db_instance_tag_keys})},
             },
         ),
     ]

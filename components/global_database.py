@@ -23,7 +23,7 @@ import pulumi_random as random
 from .config import DB_INSTANCE_CLASS_RE, ConfigError, Role, StackSettings
 from .kms import key_policy, service_use_statement
 from .lag_alarm import lag_alarm_queries
-from .naming import physical_name
+from .naming import db_cluster_name, physical_name
 
 # --------------------------------------------------------------------------- AWS facts
 ENGINE = "aurora-mysql"
@@ -101,7 +101,7 @@ class DatabaseNames:
 
 def database_names(stack: str, region: str, instance_count: int) -> DatabaseNames:
     """Names for one stack's database tier (a primary also names the global cluster after itself)."""
-    cluster = physical_name(stack, region, "db")
+    cluster = db_cluster_name(stack, region)
     return DatabaseNames(
         global_cluster=physical_name(stack, region, "global-db"),
         cluster=cluster,

@@ -39,6 +39,11 @@ GLOBAL_SERVICES_REGION = "us-east-1"
 OTHER_REGION_PROVIDER_SKIPS = ("skipCredentialsValidation", "skipRequestingAccountId", "skipRegionValidation")
 
 
+def stack_default_tags(settings: StackSettings, region: str) -> dict[str, str]:
+    """The tags the stack's provider for `region` stamps on every resource it declares."""
+    return default_tags(stack=settings.stack, role=settings.role, region=region, extra=dict(settings.tags))
+
+
 def regional_providers(settings: StackSettings) -> dict[str, aws.Provider]:
     """A provider for this stack's region, the peer's region and us-east-1 (deduplicated).
 
@@ -50,9 +55,7 @@ def regional_providers(settings: StackSettings) -> dict[str, aws.Provider]:
         providers[region] = aws.Provider(
             f"aws-{region}",
             region=region,
-            default_tags=aws.ProviderDefaultTagsArgs(
-                tags=default_tags(stack=settings.stack, role=settings.role, region=region, extra=dict(settings.tags))
-            ),
+            default_tags=aws.ProviderDefaultTagsArgs(tags=stack_default_tags(settings, region)),
             # OTHER_REGION_PROVIDER_SKIPS; None keeps pulumi-aws's defaults for the stack's own provider.
             skip_credentials_validation=True if other_region else None,
             skip_requesting_account_id=True if other_region else None,

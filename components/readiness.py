@@ -26,9 +26,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .config import StackSettings
+from .config import StackSettings, standby_of
 from .contracts import METRIC_NAMESPACE, READY_METRIC, ssm_prefix
-from .failover_automation import ARCHITECTURE, PROJECT_ROOT, RESERVED_CONCURRENCY, RUNTIME, handler_archive_files, standby_of
+from .failover_automation import ARCHITECTURE, PROJECT_ROOT, RESERVED_CONCURRENCY, RUNTIME, handler_archive_files
 from .failover_iam import lambda_trust_policy, scheduler_trust_policy
 from .naming import physical_name
 from .posture import DEFAULT_POSTURE, PostureName

@@ -30,7 +30,7 @@ False plays an Aurora MySQL below 3.04 / 2.12). A secondary that is itself being
 (``pending-resync`` after a failover) publishes nothing (unverified; it has nothing to measure yet).
 Whether a *headless* secondary (no DB instance) publishes them is not documented either: they are
 cluster-level metrics about the storage volume's replication, which a headless cluster keeps doing,
-but AWS never says so (docs/aws-assumptions.md A9); ``headless_published=False`` plays "it does not".
+but AWS never says so (docs/aws-assumptions.md P5); ``headless_published=False`` plays "it does not".
 
 Aurora publishes one datapoint per metric per minute; the emulator publishes it lazily, at the
 first emulated request in each minute (server side, so no client counts it), stamped with

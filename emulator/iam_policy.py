@@ -8,7 +8,11 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-l
 - otherwise an Allow in the identity policies *or* the resource policy allows (same account);
 - otherwise the request is implicitly denied.
 A request that names several resources (RDS's FailoverGlobalCluster authorizes a `cluster` and a
-`global-cluster`, per the Service Authorization Reference) is allowed only if each one is.
+`global-cluster`, per the Service Authorization Reference) is allowed only if each one is. The
+Reference lists an action's condition keys per resource type (CreateDBInstance: `rds:DatabaseClass`
+on the `db` row, not on `cluster`, `og`, `pg`, `subgrp`), so a key may be in the context when one of
+the resources is authorized and absent for another: `Request.resource_context` holds those.
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
 
 Conditions follow the condition-operator page:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
@@ -37,6 +41,11 @@ class Request:
     resources: tuple[str, ...]
     context: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
     principal_arn: str = ""
+    resource_context: Mapping[str, Mapping[str, str | Sequence[str]]] = field(default_factory=dict)
+    """Keys present only while one resource (by ARN) is authorized, on top of `context`."""
+
+    def context_for(self, resource: str) -> Mapping[str, str | Sequence[str]]:
+        return {**self.context, **self.resource_context.get(resource, {})}
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,11 @@ def _conditions_hold(statement: Mapping[str, Any], context: Mapping[str, Any]) -
 def _applies(statement: Mapping[str, Any], request: Request, resource: str, *, resource_policy: bool) -> bool:
     if resource_policy and not _principal_matches(statement, request.principal_arn):
         return False
-    return _action_matches(statement, request.action) and _resource_matches(statement, resource) and _conditions_hold(statement, request.context)
+    return (
+        _action_matches(statement, request.action)
+        and _resource_matches(statement, resource)
+        and _conditions_hold(statement, request.context_for(resource))
+    )
 
 
 def evaluate(

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .decide import LAG_METRICS, LAG_PERIOD_SECONDS, LagReading, pick_lag
-from .settings import Settings
+from .settings import CREATED_BY_TAG, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
@@ -40,16 +40,42 @@ if TYPE_CHECKING:
 
 AwsError = (ClientError, BotoCoreError)
 #: The DB instances a preparation adds (components/global_database.py declares its own the same way: ENGINE,
-#: PERFORMANCE_INSIGHTS_RETENTION_DAYS; tests/test_contracts.py keeps them equal), and the tag that tells them apart.
+#: PERFORMANCE_INSIGHTS_RETENTION_DAYS; tests/test_contracts.py keeps them equal); CREATED_BY_TAG tells them apart.
 DB_ENGINE = "aurora-mysql"
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
-CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
 #: CreateDBInstance's error for an identifier in use: wire code DBInstanceAlreadyExists (shape DBInstanceAlreadyExistsFault).
 INSTANCE_EXISTS_CODES = ("DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault")
 #: Failures that mean "the peer region's endpoint did not answer": botocore's
 #: ``ConnectionError`` family (``EndpointConnectionError``, ``ConnectTimeoutError``, proxy and
 #: TLS failures) and ``HTTPClientError`` family (``ReadTimeoutError``, ``ConnectionClosedError``).
 PEER_TRANSPORT_ERRORS: tuple[type[BotoCoreError], ...] = (BotoConnectionError, HTTPClientError)
+
+
+def failover_instance_request(s: Settings, identifier: str, promotion_tier: int, availability_zone: str = "") -> dict[str, Any]:
+    """CreateDBInstance's arguments for one instance a preparation adds: as the stack declares its own (tests/test_contracts.py
+    compares them), tagged with the stack's default tags, its Name and the created-by mark."""
+    tags = [*s.db_instance_tags, ("Name", identifier), CREATED_BY_TAG]
+    request: dict[str, Any] = {
+        "DBInstanceIdentifier": identifier,
+        "DBClusterIdentifier": s.local_cluster_id,
+        "Engine": DB_ENGINE,
+        "DBInstanceClass": s.db_instance_class,
+        "PubliclyAccessible": False,
+        "AutoMinorVersionUpgrade": False,
+        "EnablePerformanceInsights": True,
+        "PerformanceInsightsRetentionPeriod": PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+        "CopyTagsToSnapshot": True,
+        "PromotionTier": promotion_tier,
+        "Tags": [{"Key": key, "Value": value} for key, value in tags],
+    }
+    optional = {
+        "DBParameterGroupName": s.db_instance_parameter_group,
+        "PerformanceInsightsKMSKeyId": s.db_performance_insights_kms_key,
+        "CACertificateIdentifier": s.db_ca_certificate,
+        "AvailabilityZone": availability_zone,
+    }
+    request.update({k: v for k, v in optional.items() if v})
+    return request
 
 
 def error_code(exc: BaseException) -> str:
@@ -184,28 +210,8 @@ class AwsAdapter:
 
     def create_failover_instance(self, identifier: str, promotion_tier: int, availability_zone: str = "") -> bool:
         """Add one DB instance to this region's cluster as the stack declares its own; False if it exists already."""
-        kwargs: dict[str, Any] = {
-            "DBInstanceIdentifier": identifier,
-            "DBClusterIdentifier": self.s.local_cluster_id,
-            "Engine": DB_ENGINE,
-            "DBInstanceClass": self.s.db_instance_class,
-            "PubliclyAccessible": False,
-            "AutoMinorVersionUpgrade": False,
-            "EnablePerformanceInsights": True,
-            "PerformanceInsightsRetentionPeriod": PERFORMANCE_INSIGHTS_RETENTION_DAYS,
-            "CopyTagsToSnapshot": True,
-            "PromotionTier": promotion_tier,
-            "Tags": [{"Key": "Name", "Value": identifier}, {"Key": CREATED_BY_TAG[0], "Value": CREATED_BY_TAG[1]}],
-        }
-        optional = {
-            "DBParameterGroupName": self.s.db_instance_parameter_group,
-            "PerformanceInsightsKMSKeyId": self.s.db_performance_insights_kms_key,
-            "CACertificateIdentifier": self.s.db_ca_certificate,
-            "AvailabilityZone": availability_zone,
-        }
-        kwargs.update({k: v for k, v in optional.items() if v})
         try:
-            self.rds.create_db_instance(**kwargs)
+            self.rds.create_db_instance(**failover_instance_request(self.s, identifier, promotion_tier, availability_zone))
         except ClientError as exc:
             if error_code(exc) in INSTANCE_EXISTS_CODES:
                 return False

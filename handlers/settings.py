@@ -65,6 +65,9 @@ ENV_VARS: dict[str, str] = {
     "(7 days, on in any case); '' uses RDS's AWS-managed key.",
     "MDR_DB_CA_CERTIFICATE": "(optional, default '') the CA the added instances' certificates come from (the stack's, "
     "components/global_database.py); '' leaves the account's default.",
+    "MDR_DB_INSTANCE_TAGS": "(optional, default {}) JSON object of the tags the added instances carry beside their Name and "
+    "magento-dr:created-by: the stack's default tags (components/naming.py default_tags, magento-dr:tags included), so a tag "
+    "policy that requires them does not refuse the creation; within AWS's tag limits, at most 48 (50 with the function's own).",
     "MDR_DB_INSTANCE_TIMEOUT_SECONDS": "(optional, default 40) per invocation, how long the function waits for the first "
     "added instance to be available before it leaves the preparation to the next invocation.",
     "MDR_METRIC_NAMESPACE": "(optional, default MagentoDR) CloudWatch namespace for the handler's metrics.",
@@ -78,6 +81,18 @@ ENV_VARS: dict[str, str] = {
 #: Bounds of MDR_DB_INSTANCES_TO_ADD: a secondary cluster holds at most 16 instances (components/global_database.py
 #: MAX_SECONDARY_INSTANCES; https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html).
 MAX_DB_INSTANCES_TO_ADD = 16
+#: The tag that marks the DB instances the function adds (components/naming.py CREATED_BY_TAG; its IAM grant requires it),
+#: and the tags it sets on them itself: MDR_DB_INSTANCE_TAGS may not name these.
+CREATED_BY_TAG = ("magento-dr:created-by", "failover-function")
+OWN_TAG_KEYS = ("Name", CREATED_BY_TAG[0])
+#: AWS's rules for a tag on an RDS resource (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html) and
+#: its tags per resource (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html);
+#: components/naming.py states the same (tests/test_contracts.py).
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+RESERVED_TAG_PREFIXES = ("aws:", "rds:")
+TAG_SYMBOLS = "_.:/=+-@"
+MAX_TAGS_PER_RESOURCE = 50
 #: The evaluation schedule's period (the stack's rate(1 minute) rule): the allowance for the
 #: gap between two invocations' probes in :attr:`Settings.max_probe_gap_seconds`.
 SCHEDULE_ALLOWANCE_SECONDS = 60.0
@@ -132,6 +147,8 @@ class Settings:
     db_instance_parameter_group: str = ""
     db_performance_insights_kms_key: str = ""
     db_ca_certificate: str = ""
+    db_instance_tags: tuple[tuple[str, str], ...] = ()
+    """The stack's default tags, (key, value) sorted by key: on each instance it adds, beside Name and the created-by mark."""
     db_instance_timeout_seconds: float = 40.0
     aws_connect_timeout: float = 3.0
     aws_read_timeout: float = 10.0
@@ -283,12 +300,42 @@ class Settings:
             db_instance_parameter_group=opt("MDR_DB_INSTANCE_PARAMETER_GROUP", ""),
             db_performance_insights_kms_key=pi_key,
             db_ca_certificate=opt("MDR_DB_CA_CERTIFICATE", ""),
+            db_instance_tags=_instance_tags("MDR_DB_INSTANCE_TAGS", opt("MDR_DB_INSTANCE_TAGS", "{}")),
             db_instance_timeout_seconds=num("MDR_DB_INSTANCE_TIMEOUT_SECONDS", "40", minimum=1),
             aws_connect_timeout=num("MDR_AWS_CONNECT_TIMEOUT", "3", minimum=0.1),
             aws_read_timeout=num("MDR_AWS_READ_TIMEOUT", "10", minimum=0.1),
             aws_max_attempts=int(num("MDR_AWS_MAX_ATTEMPTS", "5", minimum=1, integer=True)),
             log_level=level,
         )
+
+
+def _instance_tags(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """The tags a JSON object names, each one AWS accepts on an RDS resource, none of the function's own, and few enough
+    that an instance carrying them and the function's own stays within AWS's limit."""
+    import json
+    import unicodedata
+
+    try:
+        tags = json.loads(raw)
+    except ValueError:
+        raise SettingsError(name, f"must be a JSON object of tag keys to values, got {raw!r}") from None
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise SettingsError(name, f"must be a JSON object of tag keys to string values, got {raw!r}")
+    for key, value in tags.items():
+        if key in OWN_TAG_KEYS:
+            raise SettingsError(name, f"names {key!r}, which the function sets itself; remove it")
+        for part, text, longest, minimum in (("key", key, MAX_TAG_KEY_LENGTH, 1), ("value", value, MAX_TAG_VALUE_LENGTH, 0)):
+            if not minimum <= len(text) <= longest:
+                raise SettingsError(name, f"tag {part} {text!r} must be {minimum} to {longest} characters long")
+            if text.lower().startswith(RESERVED_TAG_PREFIXES):
+                raise SettingsError(name, f"tag {part} {text!r} starts with a prefix AWS reserves ({', '.join(RESERVED_TAG_PREFIXES)})")
+            if any(c not in TAG_SYMBOLS and not unicodedata.category(c).startswith(("L", "N", "Z")) for c in text):
+                raise SettingsError(name, f"tag {part} {text!r} has a character AWS refuses (letters, digits, spaces and {TAG_SYMBOLS} only)")
+    if len(tags) + len(OWN_TAG_KEYS) > MAX_TAGS_PER_RESOURCE:
+        raise SettingsError(
+            name, f"names {len(tags)} tags; with the function's own {len(OWN_TAG_KEYS)} that is over AWS's {MAX_TAGS_PER_RESOURCE} per resource"
+        )
+    return tuple(sorted(tags.items()))
 
 
 def _parameter_name(name: str, value: str) -> str:

@@ -53,3 +53,18 @@ def test_docs_name_the_runtime_the_function_is_deployed_with() -> None:
     for doc in (root / "README.md", root / "handlers" / "README.md", root / "docs" / "failover-automation.md"):
         named = set(re.findall(r"python3\.\d+", doc.read_text()))
         assert named <= {RUNTIME}, f"{doc.name} names {sorted(named)}; the function runs {RUNTIME}"
+
+
+def test_every_reference_to_an_assumption_names_a_row_of_the_table() -> None:
+    """A row id after a mention of docs/aws-assumptions.md is the reader's way to the page behind a claim: it must lead somewhere."""
+    root = Path(__file__).resolve().parent.parent
+    rows = set(re.findall(r"^\| ([A-Z]\d+) \|", (root / "docs" / "aws-assumptions.md").read_text(), flags=re.MULTILINE))
+    dangling = [
+        f"{path.relative_to(root)}: {ref}"
+        for path in sorted(root.rglob("*"))
+        if path.suffix in (".py", ".md") and not {".venv", ".git", "node_modules"} & set(path.relative_to(root).parts)
+        for match in re.finditer(r"aws-assumptions\.md\)?[\s,;:]*([A-Z]\d+)(?:[\u2013-]([A-Z]\d+))?", path.read_text())
+        for ref in match.groups()
+        if ref and ref not in rows
+    ]
+    assert rows and not dangling, dangling

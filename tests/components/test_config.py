@@ -200,6 +200,13 @@ BAD_CONFIGS = [
     ("primary", "dns.zoneName", _DELETE, ["magento-dr:dns.zoneName", "required"]),
     ("primary", "protect", "sometimes", ["magento-dr:protect", "true or false"]),
     ("primary", "tags", {"aws:owner": "x"}, ["magento-dr:tags", "aws:"]),
+    ("primary", "tags", {"rds:owner": "x"}, ["magento-dr:tags.rds:owner", "reserved"]),
+    ("primary", "tags", {"owner": "aws:sre"}, ["magento-dr:tags.owner", "reserved"]),
+    ("primary", "tags", {"k" * 129: "x"}, ["magento-dr:tags", "1 to 128 characters"]),
+    ("primary", "tags", {"owner": "v" * 257}, ["magento-dr:tags.owner", "0 to 256 characters"]),
+    ("primary", "tags", {"owner": "sre#1"}, ["magento-dr:tags.owner", "'#'"]),
+    # 44 of the user's + project, stack, role, region, managed-by + the function's Name and created-by mark = 51.
+    ("primary", "tags", {f"team-{i}": "x" for i in range(44)}, ["magento-dr:tags has 44 tags", "51", "remove 1"]),
     ("primary", "colour", "blue", ["magento-dr:colour", "not a known setting"]),
 ]
 
@@ -211,6 +218,26 @@ def test_bad_config_names_the_key_and_the_fix(stack: str, key: str, value: Any, 
         parse_settings(stack, raw)
     for word in words:
         assert word in str(error.value), f"{word!r} missing from: {error.value}"
+
+
+def test_a_stack_name_the_failover_instances_fit_is_accepted_and_a_longer_one_refused_before_the_outage() -> None:
+    """The failover function adds `magento-dr-<stack>-db-failover-1` (the primary, a repair): 63 characters at most."""
+    assert parse_settings("p" * 38, raw_config("primary")).stack == "p" * 38
+    with pytest.raises(ConfigError) as error:
+        parse_settings("p" * 39, raw_config("primary"))
+    message = str(error.value)
+    for words in (f"stack {'p' * 39!r}", f"magento-dr-{'p' * 39}-db-failover-1", "64 characters long", "1 to 63",
+                  "at least 1 characters shorter", "before the first `pulumi up`"):
+        assert words in message, message
+    assert "failoverDatabaseInstances" not in message  # the primary adds one: nothing to lower
+    # A database standby runs no failover function: its own instances, `{cluster}-N`, are what must fit.
+    bunker = {k.split(":", 1)[1]: v for k, v in example_config("bunker").items() if k.startswith("magento-dr:")}
+    assert parse_settings("b" * 39, bunker).scope == "database"
+
+
+def test_as_many_tags_as_a_db_instance_the_failover_function_adds_can_carry() -> None:
+    tags = {f"team-{i}": "x" for i in range(43)}
+    assert parse_settings("primary", _set(raw_config("primary"), "tags", tags)).tags == tags
 
 
 # The program-level check: the same errors stop `pulumi up` before any resource is declared.

@@ -226,6 +226,15 @@ def test_the_handlers_own_loader_accepts_the_environment(stack: StackGraph) -> N
     assert settings.metric_namespace == METRIC_NAMESPACE
 
 
+def test_the_instances_the_function_adds_carry_the_tags_of_every_resource_of_the_stack(stack: StackGraph) -> None:
+    """The provider's default tags (project, stack, role, region, managed-by and magento-dr:tags) reach the function; the
+    function sets Name and the created-by mark itself."""
+    provider = next(p for p in stack.resources if p.is_provider and p.inputs.get("region") == stack.exports["region"])
+    settings = Settings.from_env(_environment(stack))
+    assert dict(settings.db_instance_tags) == provider.inputs["defaultTags"]["tags"]
+    assert {"owner", "cost-center", "project", "stack", "role", "region"} <= set(dict(settings.db_instance_tags))
+
+
 # ---------------------------------------------------------------- permissions (wired)
 def test_role_policy_is_scoped_to_this_stacks_resources(stack: StackGraph) -> None:
     policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "failover-policy").inputs["policy"])
@@ -377,6 +386,8 @@ def _args(**change: Any) -> FailoverAutomationArgs:
         ({"scale_desired": 9}, "min <= desired <= max"),
         ({"cache_global_datastore_id": "ldgnf-x"}, "together"),
         ({"full_page_cache": "memcached"}, "full_page_cache 'memcached'"),
+        ({"stack_tags": {"owner": "rds:sre"}}, "magento-dr:tags"),
+        ({"stack_tags": {f"k{i}": "v" for i in range(49)}}, "51 tags"),
     ],
 )
 def test_args_reject_what_would_break_failover(change: dict[str, Any], message: str) -> None:

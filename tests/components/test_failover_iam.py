@@ -63,10 +63,11 @@ SCOPE = FailoverScope(
     cache_global_datastore_id="ldgnf-sessions",
     cache_replication_group_id="magento-dr-secondary-sessions",
     release_parameter_name="/magento-dr/release/shop.example.com/version",
-    db_instances=True,
+    db_instance_class="db.r7g.large",
     db_instance_parameter_group="magento-dr-secondary-db-instances",
     db_subnet_group="magento-dr-secondary-db",
     db_performance_insights_key_arn="arn:aws:kms:eu-west-1:123456789012:key/db",
+    db_instance_tag_keys=("cost-center", "managed-by", "project", "region", "role", "stack"),
 )
 
 
@@ -229,8 +230,17 @@ def _rds(kind: str, name: str, region: str = "eu-west-1") -> str:
     return f"arn:aws:rds:{region}:123456789012:{kind}:{name}"
 
 
-ADD = Request(
-    "rds:CreateDBInstance",
+def _create_db_instance(resources: tuple[str, ...], database_class: str | None = "db.r7g.large", *, everywhere: bool = False) -> Request:
+    """CreateDBInstance as IAM sees it. The Service Authorization Reference lists rds:DatabaseClass on the action's `db` row
+    only: the new instance (resources[0]) is authorized with the key; whether the cluster and the groups are too is not said,
+    and `everywhere` plays that answer (docs/aws-assumptions.md P10). None: a request whose context lacks the key."""
+    keys = {} if database_class is None else {"rds:DatabaseClass": database_class}
+    if everywhere:
+        return Request("rds:CreateDBInstance", resources, keys)
+    return Request("rds:CreateDBInstance", resources, resource_context={resources[0]: keys})
+
+
+ADD = _create_db_instance(
     (
         _rds("db", "magento-dr-secondary-db-failover-1"),
         SCOPE.cluster_arn,
@@ -239,16 +249,34 @@ ADD = Request(
         _rds("og", "default:aurora-mysql-8-0"),
     ),
 )
-TAGS = {"aws:RequestTag/magento-dr:created-by": "failover-function", "aws:TagKeys": ["Name", "magento-dr:created-by"]}
+def _tagging(tags: dict[str, str]) -> dict[str, Any]:
+    """The request context of tags given at creation (RDS authorizes them as rds:AddTagsToResource)."""
+    return {"aws:TagKeys": sorted(tags), **{f"aws:RequestTag/{key}": value for key, value in tags.items()}}
+
+
+STACK_TAGS = {"cost-center": "ecommerce", "managed-by": "pulumi", "project": "magento-dr", "region": "eu-west-1", "role": "secondary",
+              "stack": "secondary"}
+TAGS = _tagging({**STACK_TAGS, "Name": "magento-dr-secondary-db-failover-1", "magento-dr:created-by": "failover-function"})
 
 
 def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> None:
     """The Service Authorization Reference lists db (required) and cluster, og, pg, secgrp, subgrp: whichever RDS
-    evaluates for an Aurora instance, this stack's own are allowed (docs/aws-assumptions.md A7)."""
+    evaluates for an Aurora instance, this stack's own are allowed (docs/aws-assumptions.md P9)."""
     policies = [function_policy(SCOPE)]
     assert evaluate(ADD, policies).allowed
     for i in range(1, len(ADD.resources)):  # any subset RDS might evaluate
-        assert evaluate(Request(ADD.action, (ADD.resources[0], ADD.resources[i])), policies).allowed
+        assert evaluate(_create_db_instance((ADD.resources[0], ADD.resources[i])), policies).allowed
+
+
+@pytest.mark.parametrize("everywhere", [False, True], ids=["class-on-the-db-only", "class-on-every-resource"])
+def test_create_db_instance_only_of_the_stacks_class(everywhere: bool) -> None:
+    """A role that can create any class could create the largest (the cost of an outage is bad enough), or one too small to
+    carry the shop; rds:DatabaseClass pins the stack's, under either answer to which resources carry the key."""
+    policies = [function_policy(SCOPE)]
+    decision = evaluate(_create_db_instance(ADD.resources, "db.r7g.large", everywhere=everywhere), policies)
+    assert decision.allowed, decision.reason
+    for other in ("db.r7g.16xlarge", "db.t4g.medium", "db.R7G.LARGE", None):
+        assert not evaluate(_create_db_instance(ADD.resources, other, everywhere=everywhere), policies).allowed, other
 
 
 @pytest.mark.parametrize(
@@ -265,17 +293,21 @@ def test_create_db_instance_on_every_resource_rds_may_authorize_it_against() -> 
 def test_create_db_instance_nowhere_else(position: int, other: str) -> None:
     resources = list(ADD.resources)
     resources[position] = other
-    assert not evaluate(Request(ADD.action, tuple(resources)), [function_policy(SCOPE)]).allowed
+    assert not evaluate(_create_db_instance(tuple(resources)), [function_policy(SCOPE)]).allowed
 
 
-def test_tags_at_creation_only_the_created_by_tag_and_a_name() -> None:
+def test_tags_at_creation_the_stacks_default_tags_a_name_and_the_created_by_mark_only() -> None:
     policies = [function_policy(SCOPE)]
     instance = (ADD.resources[0],)
     assert evaluate(Request("rds:AddTagsToResource", instance, TAGS), policies).allowed
+    assert evaluate(Request("rds:AddTagsToResource", instance, _tagging({"Name": "x", "magento-dr:created-by": "failover-function"})),
+                    policies).allowed  # a subset: ForAllValues
     assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:RequestTag/magento-dr:created-by": "me"}), policies).allowed
-    assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:TagKeys": ["Name", "magento-dr:created-by", "owner"]}),
-                        policies).allowed
+    assert not evaluate(Request("rds:AddTagsToResource", instance, {**TAGS, "aws:TagKeys": [*TAGS["aws:TagKeys"], "owner"]}), policies).allowed
     assert not evaluate(Request("rds:AddTagsToResource", (SCOPE.cluster_arn,), TAGS), policies).allowed
+    (statement,) = _grants(function_policy(SCOPE))["rds:AddTagsToResource"]
+    keys = statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]
+    assert keys == sorted([*STACK_TAGS, "Name", "magento-dr:created-by"]) and not any("*" in k or "?" in k for k in keys)
 
 
 def test_performance_insights_key_only_through_rds_in_this_region() -> None:
@@ -288,7 +320,7 @@ def test_performance_insights_key_only_through_rds_in_this_region() -> None:
 
 
 def test_without_an_instance_class_the_function_may_only_read_its_instances() -> None:
-    scope = FailoverScope(**{**SCOPE.__dict__, "db_instances": False})
+    scope = FailoverScope(**{**SCOPE.__dict__, "db_instance_class": ""})
     grants = _grants(function_policy(scope))
     assert "rds:CreateDBInstance" not in grants and "rds:AddTagsToResource" not in grants
     assert not any(a.startswith("kms:") and a != "kms:Decrypt" and a != "kms:GenerateDataKey" for a in grants)
@@ -298,6 +330,7 @@ def test_without_an_instance_class_the_function_may_only_read_its_instances() ->
 
 def test_the_deployed_secondary_role_may_add_exactly_the_instances_its_function_adds(secondary: Any) -> None:
     """The role as the stack leaves it, against the requests the handler sends with the stack's environment."""
+    from handlers.aws import failover_instance_request
     from handlers.settings import Settings
 
     fn = next(f for f in secondary.of_type("aws:lambda/function:Function") if f.inputs.get("name") == secondary.exports["failoverFunctionName"])
@@ -315,9 +348,14 @@ def test_the_deployed_secondary_role_may_add_exactly_the_instances_its_function_
             f"arn:aws:rds:{region}:{account}:og:default:aurora-mysql-8-0",
             *(f"arn:aws:rds:{region}:{account}:subgrp:{g}" for g in subnet_groups),
         )
-        decision = evaluate(Request("rds:CreateDBInstance", resources), policies)
+        decision = evaluate(_create_db_instance(resources, s.db_instance_class), policies)
         assert decision.allowed, decision.reason
-        assert evaluate(Request("rds:AddTagsToResource", resources[:1], TAGS), policies).allowed
+        assert not evaluate(_create_db_instance(resources, "db.r7g.16xlarge"), policies).allowed
+        sent = failover_instance_request(s, identifier, 0)
+        tags = _tagging({t["Key"]: t["Value"] for t in sent["Tags"]})
+        assert evaluate(Request("rds:AddTagsToResource", resources[:1], tags), policies).allowed
+        assert not evaluate(Request("rds:AddTagsToResource", resources[:1], {**tags, "aws:TagKeys": [*tags["aws:TagKeys"], "team"]}),
+                            policies).allowed
     via = {"kms:ViaService": f"rds.{region}.amazonaws.com"}
     for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
         assert evaluate(Request(action, (s.db_performance_insights_kms_key,), via), policies).allowed, action

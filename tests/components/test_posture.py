@@ -47,6 +47,17 @@ def test_pilot_light_defaults_run_nothing_but_the_data() -> None:
     assert s.cache.replicas == 1
 
 
+def test_a_pilot_light_whose_last_failover_instance_name_rds_would_refuse_is_refused_naming_both_fixes() -> None:
+    """{cluster}-failover-10 is one character longer than {cluster}-failover-9: with a 38-character stack name, 64."""
+    stack = "s" * 38
+    assert parse_settings(stack, secondary("pilot-light", standby={"posture": "pilot-light", "failoverDatabaseInstances": 9}))
+    with pytest.raises(ConfigError) as error:
+        parse_settings(stack, secondary("pilot-light", standby={"posture": "pilot-light", "failoverDatabaseInstances": 10}))
+    message = str(error.value)
+    assert f"magento-dr-{stack}-db-failover-10" in message and "64 characters long" in message, message
+    assert "magento-dr:standby.failoverDatabaseInstances below 10" in message and "stack name" in message, message
+
+
 def test_hot_defaults_to_production_size() -> None:
     s = parse_settings("secondary", secondary("hot"))
     assert s.web.standby_capacity == s.web.desired_capacity == 3

@@ -10,6 +10,8 @@ from emulator.iam_policy import Request, denied_actions, evaluate
 
 BUCKET = "arn:aws:s3:::media"
 ROLE = "arn:aws:iam::123456789012:role/web"
+DB = "arn:aws:rds:eu-west-1:123456789012:db:shop-failover-1"
+PG = "arn:aws:rds:eu-west-1:123456789012:pg:shop-instances"
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +78,24 @@ CASES = [
         [_allow("sns:Publish", "*", {"StringEquals": {"aws:SourceAccount": "1"}})],
         Request("sns:Publish", ("*",), {"aws:sourceaccount": "1"}),
         True,
+    ),
+    (
+        "a key listed for one resource type only is in the context for that resource only",
+        [_allow("rds:CreateDBInstance", "*", {"StringEquals": {"rds:DatabaseClass": "db.r7g.large"}})],
+        Request("rds:CreateDBInstance", (DB, PG), resource_context={DB: {"rds:DatabaseClass": "db.r7g.large"}}),
+        False,  # the condition is false for the parameter group, which has no rds:DatabaseClass
+    ),
+    (
+        "...so a statement that names only that resource can carry it",
+        [_allow("rds:CreateDBInstance", DB, {"StringEquals": {"rds:DatabaseClass": "db.r7g.large"}}), _allow("rds:CreateDBInstance", PG)],
+        Request("rds:CreateDBInstance", (DB, PG), resource_context={DB: {"rds:DatabaseClass": "db.r7g.large"}}),
+        True,
+    ),
+    (
+        "...and still restricts it",
+        [_allow("rds:CreateDBInstance", DB, {"StringEquals": {"rds:DatabaseClass": "db.r7g.large"}}), _allow("rds:CreateDBInstance", PG)],
+        Request("rds:CreateDBInstance", (DB, PG), resource_context={DB: {"rds:DatabaseClass": "db.r7g.16xlarge"}}),
+        False,
     ),
 ]
 

@@ -6,6 +6,7 @@ to be available and whose web instances take `STATE.web_instance_ready_seconds` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -13,11 +14,16 @@ from typing import Any
 import pytest
 
 import emulator
+from emulator.iam_policy import Request, evaluate
 from handlers import runner
+from handlers.settings import Settings
+from offline.runner import StackGraph
 
 from .conftest import PRIMARY, SCHEDULED, SECONDARY, World
 
 ADDED = ["shop-secondary-failover-1", "shop-secondary-failover-2"]
+STACK_TAGS = {"project": "magento-dr", "stack": "secondary", "role": "secondary", "region": "us-west-2", "managed-by": "pulumi",
+              "cost-center": "ecommerce"}
 PILOT_LIGHT = {
     "MDR_STANDBY_POSTURE": "pilot-light",
     "MDR_DB_INSTANCE_CLASS": "db.r7g.large",
@@ -26,6 +32,7 @@ PILOT_LIGHT = {
     "MDR_DB_PERFORMANCE_INSIGHTS_KMS_KEY": "arn:aws:kms:us-west-2:123456789012:key/db",
     "MDR_DB_CA_CERTIFICATE": "rds-ca-rsa2048-g1",
     "MDR_DB_INSTANCE_TIMEOUT_SECONDS": "120",
+    "MDR_DB_INSTANCE_TAGS": json.dumps(STACK_TAGS),
 }
 
 
@@ -45,6 +52,11 @@ def pilot(world: World) -> World:
 def _instances(world: World) -> dict[str, dict[str, Any]]:
     found = world.client("rds").describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": ["shop-secondary"]}])["DBInstances"]
     return {i["DBInstanceIdentifier"]: i for i in found}
+
+
+def _tags(world: World, instance: dict[str, Any]) -> dict[str, str]:
+    found = world.client("rds").list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
+    return {t["Key"]: t["Value"] for t in found}
 
 
 def _promotion_checked(world: World) -> Callable[[], None]:
@@ -95,8 +107,7 @@ def test_a_pilot_light_failover_prepares_then_promotes_once(pilot: World) -> Non
     assert one["PerformanceInsightsEnabled"] and one["PerformanceInsightsKMSKeyId"].endswith("key/db")
     assert one["CACertificateIdentifier"] == "rds-ca-rsa2048-g1"
     assert not one["PubliclyAccessible"] and not one["AutoMinorVersionUpgrade"]
-    tags = {t["Key"]: t["Value"] for t in pilot.client("rds").list_tags_for_resource(ResourceName=one["DBInstanceArn"])["TagList"]}
-    assert tags == {"Name": ADDED[0], "magento-dr:created-by": "failover-function"}
+    assert _tags(pilot, one) == {**STACK_TAGS, "Name": ADDED[0], "magento-dr:created-by": "failover-function"}
     notices = pilot.messages()
     assert [m["subject"] for m in notices] == ["magento-dr failover preparing: us-west-2"]
     assert notices[0]["message"]["db_instances"] == ADDED
@@ -115,6 +126,34 @@ def test_a_pilot_light_failover_prepares_then_promotes_once(pilot: World) -> Non
     assert op["rpo_evidence"]["lag_metric"] == "AuroraGlobalDBReplicationLag"
     subjects = [m["subject"] for m in pilot.messages()]
     assert subjects == ["magento-dr failover complete: us-west-2"]
+
+
+def test_the_added_instance_carries_the_stacks_default_tags_and_its_deployed_role_allows_exactly_them(
+    pilot: World, secondary: StackGraph
+) -> None:
+    """Every resource the stack declares carries its provider's default tags; an organisation's tag policy or SCP may require
+    them, and would refuse CreateDBInstance in the middle of an outage. The instance the function adds (here with the example
+    secondary's own environment) carries them too, and the role that stack deploys allows that request, and no extra tag."""
+    function = next(f for f in secondary.of_type("aws:lambda/function:Function") if f.inputs["name"] == secondary.exports["failoverFunctionName"])
+    env = {str(k): str(v) for k, v in function.inputs["environment"]["variables"].items()}
+    provider = next(p for p in secondary.resources if p.is_provider and p.inputs.get("region") == env["MDR_REGION"])
+    stack_tags = provider.inputs["defaultTags"]["tags"]
+    pilot.env["MDR_DB_INSTANCE_TAGS"] = env["MDR_DB_INSTANCE_TAGS"]
+    emulator.set_dark(PRIMARY)
+    assert pilot.run(SCHEDULED)["action"] == "prepare"
+    tags = _tags(pilot, _instances(pilot)[ADDED[0]])
+    assert tags == {**stack_tags, "Name": ADDED[0], "magento-dr:created-by": "failover-function"}
+
+    # The stack's role, evaluated against that very request (RDS authorizes tags at creation as rds:AddTagsToResource).
+    s = Settings.from_env(env)
+    policies = [json.loads(p.inputs["policy"]) for p in secondary.of_type("aws:iam/rolePolicy:RolePolicy")
+                if p.inputs["role"] == secondary.exports["failoverRoleName"]]
+    instance = f"arn:aws:rds:{s.region}:{s.local_cluster_arn.split(':')[4]}:db:{s.failover_instance_ids()[0]}"
+    context = {"aws:TagKeys": sorted(tags), **{f"aws:RequestTag/{key}": value for key, value in tags.items()}}
+    decision = evaluate(Request("rds:AddTagsToResource", (instance,), context), policies)
+    assert decision.allowed, decision.reason
+    extra = {**context, "aws:TagKeys": [*context["aws:TagKeys"], "team"], "aws:RequestTag/team": "dba"}
+    assert not evaluate(Request("rds:AddTagsToResource", (instance,), extra), policies).allowed
 
 
 def test_the_post_failover_commands_wait_for_a_web_instance_in_service(pilot: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -147,6 +148,38 @@ def test_bad_preparation_values_are_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({**REQUIRED, name: value})
     assert info.value.variable == name
+
+
+def test_the_instance_tags_are_read_sorted_and_default_to_none() -> None:
+    assert Settings.from_env(REQUIRED).db_instance_tags == ()
+    tags = '{"stack": "secondary", "project": "magento-dr", "cost-center": "e-commerce 7", "owner": "sre@example.com"}'
+    s = Settings.from_env({**REQUIRED, "MDR_DB_INSTANCE_TAGS": tags})
+    assert s.db_instance_tags == (("cost-center", "e-commerce 7"), ("owner", "sre@example.com"), ("project", "magento-dr"), ("stack", "secondary"))
+    assert Settings.from_env({**REQUIRED, "MDR_DB_INSTANCE_TAGS": json.dumps({f"k{i}": "v" for i in range(48)})}).db_instance_tags
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("owner=sre", "JSON object"),
+        ('["owner"]', "JSON object"),
+        ('{"owner": 7}', "string values"),
+        ('{"Name": "x"}', "sets itself"),
+        ('{"magento-dr:created-by": "me"}', "sets itself"),
+        ('{"aws:owner": "x"}', "reserves"),
+        ('{"owner": "rds:sre"}', "reserves"),
+        ('{"": "x"}', "1 to 128"),
+        (json.dumps({"k" * 129: "x"}), "1 to 128"),
+        (json.dumps({"owner": "v" * 257}), "0 to 256"),
+        ('{"owner": "sre#1"}', "character"),
+        (json.dumps({f"k{i}": "v" for i in range(49)}), "over AWS's 50"),
+    ],
+)
+def test_instance_tags_aws_would_refuse_are_named(value: str, words: str) -> None:
+    """Refused before the function runs, not by CreateDBInstance in the middle of an outage."""
+    with pytest.raises(SettingsError, match=words) as info:
+        Settings.from_env({**REQUIRED, "MDR_DB_INSTANCE_TAGS": value})
+    assert info.value.variable == "MDR_DB_INSTANCE_TAGS"
 
 
 def test_the_postures_a_function_accepts_are_the_readiness_checks_postures() -> None:
