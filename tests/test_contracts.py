@@ -87,3 +87,9 @@ def test_the_failover_function_adds_instances_as_the_stack_declares_its_own() ->
     assert settings.MAX_DB_INSTANCES_TO_ADD == posture.MAX_FAILOVER_DATABASE_INSTANCES
     assert set(readiness.POSTURES) == set(posture.POSTURES)
     assert global_database.PARAMETER_GROUP_FAMILY == "aurora-mysql8.0" and failover_iam.DEFAULT_OPTION_GROUP == "default:aurora-mysql-8-0"
+
+
+def test_the_activation_record_has_one_name_for_the_stacks_the_gates_and_the_failover_functions() -> None:
+    from handlers import activation
+
+    assert activation.activation_parameter("magento-dr-global") == contracts.activation_parameter("magento-dr-global")
