@@ -246,6 +246,7 @@ def declare_shop() -> None:
             WriterGateArgs(
                 stack=settings.stack,
                 region=settings.region,
+                peer_region=settings.peer.region,
                 is_primary=settings.is_primary,
                 global_cluster_id=database.global_cluster_id,
                 cluster_arn=database.cluster_arn,

@@ -48,6 +48,14 @@ def parameter_digest_parameter(global_cluster_id: str) -> str:
     return f"/magento-dr/global-cluster/{global_cluster_id}/parameter-digest"
 
 
+# The activation record (handlers/activation.py keeps the handlers' copy): each failover function writes it in its own
+# region when it makes that region the active one; the same name in both regions, so the writer gates and the failover
+# functions read the peer's without knowing the peer's stack. When two regions' RDS APIs disagree about the writer
+# (a region back from an outage may answer with its old view, docs/aws-assumptions.md G6), the later activation wins.
+def activation_parameter(global_cluster_id: str) -> str:
+    return f"/magento-dr/activation/{global_cluster_id}"
+
+
 # Aurora's global-database lag metrics, in the order the failover function prefers them (the handler's
 # decide.LAG_METRICS): AuroraGlobalDBRPOLag (Aurora MySQL 3.04+), AuroraGlobalDBReplicationLag.
 # Their dimensions are not documented (docs/aws-assumptions.md A5): the cluster alone, or the cluster

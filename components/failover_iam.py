@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .contracts import activation_parameter
 from .iam import allow, service_trust_policy
 from .naming import CREATED_BY_TAG, FAILOVER_INSTANCE_INFIX, FAILOVER_INSTANCE_OWN_TAG_KEYS
 
@@ -127,6 +128,10 @@ class FailoverScope:
     def parameter_arn(self, path: str) -> str:
         return f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:parameter{self.ssm_prefix}/{path}"
 
+    def activation_arn(self, region: str) -> str:
+        """The activation record in `region` (components/contracts.py: the same name in both regions)."""
+        return f"arn:{self.partition}:ssm:{region}:{self.account_id}:parameter{activation_parameter(self.global_cluster_id)}"
+
 
 def function_policy(s: FailoverScope) -> dict[str, Any]:
     """The failover function's only permissions."""
@@ -158,6 +163,10 @@ def function_policy(s: FailoverScope) -> dict[str, Any]:
             [s.parameter_arn("active"), s.parameter_arn("failover/*")],
         ),
         allow("ReleaseLease", ["ssm:DeleteParameter"], [s.parameter_arn("failover/*")]),
+        # The activation record: written here when this function activates the region; the peer's read (one call, best
+        # effort) only while this region's own view names its cluster the writer and the peer's names another (G6).
+        allow("RecordThisRegionsActivation", ["ssm:GetParameters", "ssm:PutParameter"], [s.activation_arn(region)]),
+        allow("ReadThePeersActivation", ["ssm:GetParameter"], [s.activation_arn(s.peer_region)]),
         allow(
             "ScaleThisGroupOnly",
             ["autoscaling:UpdateAutoScalingGroup"],

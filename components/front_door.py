@@ -113,8 +113,10 @@ BECOMING_WRITER_STATUSES = ("pending", "failing-over", "switching-over")
 # The environment the gate reads (handlers/writer_gate.py ENV_VARS; tests keep the two equal).
 GATE_ENV_GLOBAL_CLUSTER_ID = "WRITER_GATE_GLOBAL_CLUSTER_ID"
 GATE_ENV_LOCAL_CLUSTER_ARN = "WRITER_GATE_LOCAL_CLUSTER_ARN"
+GATE_ENV_PEER_REGION = "WRITER_GATE_PEER_REGION"
 GATE_HANDLER = "handlers.writer_gate.lambda_handler"
-GATE_MODULES = ("handlers/__init__.py", "handlers/writer_gate.py")
+# The gate and the rule it shares with the failover function (whose claim to the writer stands when two regions disagree).
+GATE_MODULES = ("handlers/__init__.py", "handlers/activation.py", "handlers/writer_gate.py")
 
 
 def gate_reaction_seconds() -> int:
@@ -162,16 +164,21 @@ def is_alb_arn(arn: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- IAM (pure)
-def gate_policy(*, partition: str, account_id: str, global_cluster_id: str, log_group_arn: str) -> dict[str, Any]:
-    """The writer gate's only permissions: read its global cluster, write its own log streams.
+def gate_policy(
+    *, partition: str, account_id: str, global_cluster_id: str, log_group_arn: str, regions: tuple[str, str], activation_parameter: str
+) -> dict[str, Any]:
+    """The writer gate's only permissions: read its global cluster (from its own region's API and the peer's), read the
+    activation record in both regions (`regions`: this one and the peer), write its own log streams.
 
     `rds:DescribeGlobalClusters` is authorized on the `global-cluster` resource type (Service
     Authorization Reference, Amazon RDS), whose ARN names no region.
     """
+    records = [f"arn:{partition}:ssm:{region}:{account_id}:parameter{activation_parameter}" for region in regions]
     return {
         "Version": "2012-10-17",
         "Statement": [
             allow("ReadTheGlobalCluster", ["rds:DescribeGlobalClusters"], [f"arn:{partition}:rds::{account_id}:global-cluster:{global_cluster_id}"]),
+            allow("ReadTheActivationRecords", ["ssm:GetParameter"], records),
             allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group_arn, f"{log_group_arn}:log-stream:*"]),
         ],
     }

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from . import front_door as fd
+from .contracts import activation_parameter
 from .failover_automation import PROJECT_ROOT, RUNTIME
 from .iam import service_trust_policy
 from .naming import physical_name
@@ -27,7 +28,7 @@ LOG_RETENTION_DAYS = 30
 
 
 def gate_archive_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
-    """The gate function's package: handlers/__init__.py and handlers/writer_gate.py, nothing else."""
+    """The gate function's package: handlers/__init__.py, handlers/activation.py and handlers/writer_gate.py, nothing else."""
     files = {key: root / key for key in fd.GATE_MODULES}
     missing = [key for key, path in files.items() if not path.is_file()]
     if missing:
@@ -39,6 +40,8 @@ def gate_archive_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
 class WriterGateArgs:
     stack: str
     region: str
+    peer_region: str
+    """The other shop region: the gate asks it while its own region's view names this region's cluster the writer."""
     is_primary: bool
     global_cluster_id: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
@@ -52,6 +55,8 @@ class WriterGateArgs:
     def __post_init__(self) -> None:
         if not self.region:
             raise ValueError("WriterGateArgs.region is required: the endpoint group names its region explicitly")
+        if not self.peer_region or self.peer_region == self.region:
+            raise ValueError(f"WriterGateArgs.peer_region {self.peer_region!r}: the other shop region (magento-dr:peer.region)")
         gate_archive_files(self.handler_root)
 
 
@@ -86,7 +91,16 @@ class WriterGate(pulumi.ComponentResource):
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.all(partition.partition, caller.account_id, args.global_cluster_id, log_group.arn).apply(
-                lambda v: json.dumps(fd.gate_policy(partition=v[0], account_id=v[1], global_cluster_id=v[2], log_group_arn=v[3]))
+                lambda v: json.dumps(
+                    fd.gate_policy(
+                        partition=v[0],
+                        account_id=v[1],
+                        global_cluster_id=v[2],
+                        log_group_arn=v[3],
+                        regions=(args.region, args.peer_region),
+                        activation_parameter=activation_parameter(v[2]),
+                    )
+                )
             ),
             opts=child,
         )
@@ -102,7 +116,11 @@ class WriterGate(pulumi.ComponentResource):
             memory_size=fd.GATE_MEMORY_MB,
             timeout=fd.GATE_FUNCTION_TIMEOUT_SECONDS,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={fd.GATE_ENV_GLOBAL_CLUSTER_ID: args.global_cluster_id, fd.GATE_ENV_LOCAL_CLUSTER_ARN: args.cluster_arn}
+                variables={
+                    fd.GATE_ENV_GLOBAL_CLUSTER_ID: args.global_cluster_id,
+                    fd.GATE_ENV_LOCAL_CLUSTER_ARN: args.cluster_arn,
+                    fd.GATE_ENV_PEER_REGION: args.peer_region,
+                }
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group]),

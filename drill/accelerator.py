@@ -4,8 +4,8 @@ Built from what the stacks declare (the endpoint groups, each region's writer ga
 `accelerator_topology`) and AWS's documented routing, with every undocumented answer a parameter:
 
 * **The writer gate** (one Lambda target, ELB health checks): a check every `interval` seconds
-  passes iff the gate's verdict (handlers/writer_gate.verdict on what DescribeGlobalClusters says)
-  is open; the target turns healthy after `healthy_threshold` passes in a row and unhealthy after
+  passes iff the gate's verdict (handlers/writer_gate.evaluate on what its own region's, and while
+  that names it the writer the peer region's, APIs say) is open; the target turns healthy after `healthy_threshold` passes in a row and unhealthy after
   `unhealthy_threshold` failures. A dark region runs no checks; when it returns its target starts
   over as `initial` (unhealthy until it passes) — ELB: "Before a target can receive requests from
   the load balancer, it must pass the initial health checks" — or, with `elb_state_after_outage=

@@ -36,7 +36,9 @@ from components import varnish
 from components.failover_automation import MAX_EVENT_AGE_SECONDS
 from handlers import failover, readiness_runner, runner
 from handlers.readiness import LAG_WINDOW_SECONDS
-from handlers.writer_gate import verdict as gate_verdict
+from handlers.writer_gate import GateClients
+from handlers.writer_gate import Verdict as GateVerdict
+from handlers.writer_gate import evaluate as gate_evaluate
 
 from .accelerator import AcceleratorModel
 from .accelerator import grace_seconds as accelerator_grace_seconds
@@ -390,6 +392,8 @@ class Drill:
             )
         )
         emulator.set_sync_during_outage(self.v.sync_during_outage)
+        # What a region that comes back from dark reports about the global cluster at first (G6).
+        emulator.set_stale_view_after_outage(self.v.stale_view_seconds)
         # Capacity that takes time to come up (a pilot-light standby's DB instances and web tier), and what AWS answers a
         # promotion of a cluster without an available instance.
         emulator.set_instance_timings(
@@ -443,6 +447,8 @@ class Drill:
         self.answer = self.traffic.answer
         self.ga_answers: dict[str, str] = dict(self.accelerator.answers) if self.accelerator is not None else {}
         self.last_gc: dict[str, Any] | None = None
+        #: Each region's writer gate's last answer (logged when it changes).
+        self.gate_answers: dict[str, GateVerdict] = {}
         #: The region Aurora's FailoverState is promoting (None when no operation runs), and when that last changed.
         self.failover_target: str | None = None
         self.failover_state_changed_at = self.t0
@@ -678,10 +684,32 @@ class Drill:
             self.world.health.set_healthy(r.region, r.region == writer_region and bool(self.serving.get(r.region)))
         self.traffic.step(now, self.dark, writer_region)
         if self.accelerator is not None and self.last_gc is not None:
-            # Each region's writer gate answers from its own region's DescribeGlobalClusters (one global truth here).
-            self.accelerator.step(now, self.dark, {r.region: gate_verdict(self.last_gc, r.cluster_arn).open for r in self.t.regions})
+            self.accelerator.step(now, self.dark, self._gate_verdicts())
         self._check_traffic(now)
         self._fire_schedules(now)
+
+    def _gate_verdicts(self) -> dict[str, bool]:
+        """Each reachable region's writer gate, its own code asking its own region's API and the peer's (a region may
+        see the global cluster differently: the stale-writer-view variant). A change of a gate's answer is logged with its
+        reason. The gate waits out a dark peer's connect timeout in its own time, not the shared emulated clock's."""
+        verdicts: dict[str, bool] = {}
+        deferred, emulator.STATE.deferred_dark_costs = emulator.STATE.deferred_dark_costs, []
+        try:
+            with self._owner("drill"):
+                for r in self.t.regions:
+                    if r.region in self.dark:
+                        continue
+                    peer = next(x.region for x in self.t.regions if x is not r)
+                    client = self.world.client
+                    clients = GateClients(rds=client("rds", r.region), ssm=client("ssm", r.region), peer_rds=client("rds", peer), peer_ssm=client("ssm", peer))
+                    answer = gate_evaluate(clients, self.t.global_cluster_id, r.cluster_arn, peer)
+                    verdicts[r.region] = answer.open
+                    if self.gate_answers.get(r.region) != answer:
+                        self.gate_answers[r.region] = answer
+                        self.log("accelerator", f"writer gate {'open' if answer.open else 'closed'}: {answer.reason}", r.region)
+        finally:
+            emulator.STATE.deferred_dark_costs = deferred
+        return verdicts
 
     def _watch_capacity(self, now: float) -> None:
         """Where the writer is, whether the shop can take orders: its cluster's writer instance available and a web instance in
@@ -1421,6 +1449,7 @@ class Drill:
         synced = self.wait_until(lambda: self.member_sync(p) == "connected", timeout, "waiting for the old primary to resynchronise")
         self.step("old primary resynchronised", synced, f"{p.cluster_id} SynchronizationStatus={self.member_sync(p)}")
         self.step("old primary out of traffic", self.all_on(s.region), self.front_door_state())
+        self._no_writer_claim_since_back(p)
         # ---- planned failback (switchover) by the operator, from the primary region
         self.begin("failback", expected=[(p.region, "switchover")])
         self.failback_requested_at = emulator.STATE.now()
@@ -1445,6 +1474,21 @@ class Drill:
                 f"{s.asg_name} stays at production capacity {cap} after failback (the handler never scales down); "
                 f"RUNBOOK.md 'Failback' step 5 returns it to {s.asg_min}/{s.asg_desired}/{s.asg_max}"
             )
+
+    def _no_writer_claim_since_back(self, p: RegionTopology) -> None:
+        """Since it came back, the old primary's function published no RegionHoldsWriter of 1: the writer is elsewhere,
+        whatever its own region's API may say for a while (the stale-writer-view variant); its Route 53 writer check must not
+        vote for it."""
+        assert self.primary_back_at is not None
+        back = self.primary_back_at
+        claims = sorted(t for w in self.traffic.regions[p.region].writer.values() for (t, v) in w.datapoints if t >= back and v >= 1)
+        published = sum(1 for w in self.traffic.regions[p.region].writer.values() for (t, _v) in w.datapoints if t >= back)
+        detail = (
+            f"{published} writer datapoint(s) from {p.region} since it came back, none of them 1"
+            if not claims
+            else f"{len(claims)} of {published} writer datapoint(s) from {p.region} said 1, the first {claims[0] - back:.0f}s after it came back"
+        )
+        self.step("old primary claimed no writer vote", not claims and published > 0, detail)
 
     def _external_failover(self, s: RegionTopology) -> None:
         """ARC's Region switch plan (or an operator in the console) asks AWS to fail over to the standby, headless or not."""

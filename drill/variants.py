@@ -2,7 +2,7 @@
 
 AWS does not document what Aurora's lag metrics (AuroraGlobalDBRPOLag, AuroraGlobalDBReplicationLag)
 or a member's SynchronizationStatus show in the secondary's region while the primary's region is
-dark, nor how long it may refuse a promotion. `python -m drill --variant NAME` plays one answer
+dark, nor how long it may refuse a promotion, nor what a region that comes back reports about the writer. `python -m drill --variant NAME` plays one answer
 (emulator/aurora_metrics.py, emulator/rds.py, emulator faults); the default run plays the one that
 defeated the old look-back guard (the lag keeps growing). Each variant states what must happen:
 a failover when the lag before the outage was within the RPO, none (and one notification) when it
@@ -47,6 +47,9 @@ class Variant:
     headless_lag_published: bool = True
     #: A DB instance added to the secondary stays `creating` while the writer's region is dark (unverified).
     db_instance_waits_for_writer: bool = False
+    #: For this long after the primary's region comes back, its RDS API answers DescribeGlobalClusters with the view it had
+    #: when it went dark: its own cluster still the writer, no failover (emulator.set_stale_view_after_outage; G6).
+    stale_view_seconds: float = 0.0
     #: The standby posture whose question the variant plays ("": any posture).
     posture: str = ""
     #: The outcome an SRE expects: an automatic failover, or none and one "action needed" naming `blocked_by`.
@@ -159,6 +162,13 @@ VARIANTS: dict[str, Variant] = {
             "Route 53 reads a missing writer datapoint from the most recent real ones (CloudWatch's documented alarm "
             "evaluation) instead of as breaching; expected: failover, traffic follows the writer all the same",
             route53_reading="lookback",
+        ),
+        Variant(
+            "stale-writer-view",
+            "the recovered old primary's RDS API still names its own cluster the writer (its view from before the outage, no "
+            "failover) for 120 s after its region returns (AWS does not say); expected: failover, and the old primary takes no "
+            "traffic and claims no writer vote before the failback, through either front door",
+            stale_view_seconds=120.0,
         ),
     )
 }

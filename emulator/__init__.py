@@ -16,6 +16,7 @@ Usage (decorator mode)::
         emulator.complete_operations()                     # or finish now
         emulator.set_aurora_lag(LagModel(during_outage="grows"))  # Aurora publishes its lag metrics
         emulator.set_sync_during_outage("pending-resync")  # what members report while the writer is dark
+        emulator.set_stale_view_after_outage(120)          # a returning region's DescribeGlobalClusters: its old view
         emulator.set_instance_timings(db_create_seconds=600, web_ready_seconds=240)  # DB / web instances coming up
         emulator.set_headless_promotion("accept")        # a promotion to a cluster with no available instance
         emulator.settle()                                  # everything created so far is ready (a seeded world)
@@ -64,6 +65,7 @@ __all__ = [
     "set_headless_promotion",
     "set_instance_timings",
     "set_promotion_time",
+    "set_stale_view_after_outage",
     "set_sync_during_outage",
     "settle",
     "start_server",
@@ -117,6 +119,15 @@ def set_sync_during_outage(status: str | None) -> None:
     (None: its real status; "" : no status at all)."""
     with STATE.lock:
         STATE.sync_during_outage = status
+
+
+def set_stale_view_after_outage(seconds: float) -> None:
+    """For `seconds` of emulator time after a region comes back from dark, its RDS API answers DescribeGlobalClusters
+    with the view it had when it went dark (AWS does not say, docs/aws-assumptions.md G6); 0: the current view."""
+    if seconds < 0:
+        raise ValueError(f"stale view of {seconds:g}s: a duration >= 0")
+    with STATE.lock:
+        STATE.stale_view_seconds = float(seconds)
 
 
 def set_instance_timings(

@@ -46,6 +46,11 @@ Model (documented AWS behaviour, API reference ``FailoverGlobalCluster``,
   plays each answer: ``refuse`` (``InvalidDBClusterStateFault``) or ``accept`` (the promotion runs;
   the new primary has no writer instance, so nothing can write, until one of its instances is
   available).
+* **What a region reports right after it comes back from dark** is not documented (docs/aws-assumptions.md
+  G6): by default every region answers ``DescribeGlobalClusters`` with the one current view;
+  ``STATE.stale_view_seconds`` plays the other answer: for that long after its return, the region answers
+  with the view it had when it went dark (its own cluster still ``IsWriter``, no ``FailoverState`` of the
+  failover that happened meanwhile). Only that call is stale; the global cluster itself is not.
 * Faults: ``GlobalClusterNotFoundFault`` (unknown global cluster),
   ``DBClusterNotFoundFault`` (target is not a member), ``InvalidGlobalClusterStateFault``
   (an operation is already in progress, or the target is already the primary),
@@ -98,7 +103,7 @@ def _cluster_by_arn(account: str, arn: str) -> DBCluster | None:
 def _extra(gc: GlobalCluster) -> dict[str, Any]:
     extra = gc.__dict__.get("_mdr")
     if extra is None:
-        extra = {"op": None, "sync": {}, "resync_at": {}}
+        extra = {"op": None, "sync": {}, "resync_at": {}, "views": {}}
         gc.__dict__["_mdr"] = extra
     return extra
 
@@ -115,14 +120,15 @@ def _failover_state(self: GlobalCluster) -> dict[str, Any] | None:
     }
 
 
-def _members(self: GlobalCluster) -> list[dict[str, Any]]:
+def _members(self: GlobalCluster, *, during_outage: bool = True) -> list[dict[str, Any]]:
     sync = _extra(self)["sync"]
     readers = [m.db_cluster_arn for m in self.members if not m.is_writer]
     writer = _writer(self)
     # AWS documents SynchronizationStatus (connected | pending-resync) but not what a secondary shows
     # while the writer's region is unreachable: STATE.sync_during_outage plays the other answers
     # (a flip to pending-resync, or no status at all), as reported, without changing the copy itself.
-    outage_sync = STATE.sync_during_outage if writer is not None and STATE.is_dark(_region_of(writer.db_cluster_arn)) else None
+    writer_dark = during_outage and writer is not None and STATE.is_dark(_region_of(writer.db_cluster_arn))
+    outage_sync = STATE.sync_during_outage if writer_dark else None
     out: list[dict[str, Any]] = []
     for m in self.members:
         status = sync.get(m.db_cluster_arn, "connected")
@@ -148,11 +154,44 @@ def _writer(gc: GlobalCluster) -> DBCluster | None:
     return None
 
 
+class _ViewFrom:
+    """A global cluster as one region's RDS API last saw it (its members, FailoverState and status), the rest as it is."""
+
+    def __init__(self, gc: GlobalCluster, view: dict[str, Any]) -> None:
+        self._gc = gc
+        self.global_cluster_members = view["members"]
+        self.failover_state = view["failover_state"]
+        self.status = view["status"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gc, name)
+
+
+def _keep_views(gc: GlobalCluster) -> None:
+    """Keep, for each region gone dark, the view of `gc` it had then (played back on its return, STATE.stale_view_seconds).
+    Runs before anything else of a request, so no change made after the region went dark is in it."""
+    views = _extra(gc)["views"]
+    for region, went_dark in STATE.dark_since.items():
+        if views.get(region, (None,))[0] != went_dark:
+            state = _failover_state(gc)
+            views[region] = (went_dark, {"members": _members(gc, during_outage=False), "failover_state": state, "status": gc.status})
+
+
+def view_for(gc: GlobalCluster, region: str) -> Any:
+    """What `region`'s RDS API answers for `gc`: the current view, or the one it kept while it is stale."""
+    went_dark = STATE.stale_since(region)
+    kept = _extra(gc)["views"].get(region)
+    if went_dark is None or kept is None or kept[0] != went_dark:
+        return gc
+    return _ViewFrom(gc, kept[1])
+
+
 def refresh(account: str) -> None:
     """Advance every global operation to what emulator time says it should be."""
     backend = rds_backends[account]["us-east-1"]
     now = STATE.now()
     for gc in list(backend.global_clusters.values()):
+        _keep_views(gc)
         extra = _extra(gc)
         op: GlobalOperation | None = extra["op"]
         if op is not None:
@@ -378,7 +417,7 @@ def _resp_describe_global_clusters(self: RDSResponse) -> ActionResult:
         clusters = [c for c in clusters if c.global_cluster_identifier == str(gid).lower()]
         if not clusters:
             raise _Fault("GlobalClusterNotFoundFault", f"Global cluster {gid} not found.")
-    return ActionResult({"GlobalClusters": clusters})
+    return ActionResult({"GlobalClusters": [view_for(c, self.region) for c in clusters]})
 
 
 def _resp_failover_global_cluster(self: RDSResponse) -> ActionResult:

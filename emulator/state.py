@@ -104,6 +104,12 @@ class EmulatorState:
     promotion_requests: list[tuple[float, str, str, bool]] = field(default_factory=list)
     #: region -> emulator time it went dark (while it is dark).
     dark_since: dict[str, float] = field(default_factory=dict)
+    #: region -> (when it went dark, when it came back) of its last outage, once it is back.
+    last_outage: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: For this long (emulator seconds) after a region comes back from dark, its RDS API answers
+    #: DescribeGlobalClusters with the view it had when it went dark (AWS does not say what a returning
+    #: region reports, docs/aws-assumptions.md G6); 0: every region answers with the one current view.
+    stale_view_seconds: float = 0.0
     #: How Aurora publishes its global-database lag metrics (emulator/aurora_metrics.py); None: it does not.
     aurora_lag: Any = None
     #: cluster ARN -> the last metric period Aurora published its lag for.
@@ -150,10 +156,19 @@ class EmulatorState:
                 self.dark_regions.add(region)
             else:
                 self.dark_regions.discard(region)
-                self.dark_since.pop(region, None)
+                went_dark = self.dark_since.pop(region, None)
+                if went_dark is not None:
+                    self.last_outage[region] = (went_dark, self.now())
 
     def is_dark(self, region: str | None) -> bool:
         return region is not None and region in self.dark_regions
+
+    def stale_since(self, region: str) -> float | None:
+        """When `region` went dark, if it is back and still inside its stale-view window (else None)."""
+        outage = self.last_outage.get(region)
+        if outage is None or region in self.dark_regions or self.now() >= outage[1] + self.stale_view_seconds:
+            return None
+        return outage[0]
 
     # ---- faults ----------------------------------------------------------
     def add_fault(self, fault: Fault) -> Fault:
@@ -195,6 +210,8 @@ class EmulatorState:
             self.promotions.clear()
             self.promotion_requests.clear()
             self.dark_since.clear()
+            self.last_outage.clear()
+            self.stale_view_seconds = 0.0
             self.aurora_lag = None
             self.aurora_lag_slots.clear()
             self.deferred_dark_costs = None

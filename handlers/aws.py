@@ -286,6 +286,16 @@ class AwsAdapter:
             return True
         return True
 
+    def peer_writer(self) -> str | None:
+        """The writer the peer region's RDS API names ("" none), with the probe client; None when it did not answer."""
+        try:
+            resp = self.peer_rds.describe_global_clusters(GlobalClusterIdentifier=self.s.global_cluster_id)
+        except AwsError:
+            return None
+        found = resp.get("GlobalClusters", [])
+        members = found[0].get("GlobalClusterMembers", []) if found else []
+        return next((m.get("DBClusterArn", "") for m in members if m.get("IsWriter")), "")
+
     # ---- SSM parameters -----------------------------------------------------------
     def get_params(self, names: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -335,6 +345,15 @@ class AwsAdapter:
         except AwsError as exc:
             return f"peer unreachable ({error_code(exc)}); peer fences itself"
         return "peer set inactive"
+
+    def peer_activated_at(self) -> float | None:
+        """When the peer region was last activated (its activation record's LastModifiedDate), best effort with the probe
+        client; None when it never was or did not answer."""
+        try:
+            written = self.peer_ssm.get_parameter(Name=self.s.activation_param)["Parameter"].get("LastModifiedDate")
+        except AwsError:
+            return None
+        return written.timestamp() if written is not None else None
 
     def release_version(self, *, peer: bool = False) -> str | None:
         """The Magento release this region (or, best effort, the peer) runs; None if unknown.

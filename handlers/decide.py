@@ -144,6 +144,9 @@ class Snapshot:
     global_found: bool = True
     local_is_member: bool = True
     local_is_writer: bool = False
+    #: Why this region's view that its cluster holds the writer is stale ("" when the claim stands): the peer's API names
+    #: another writer and the peer was activated later (handlers/activation.py; a region back from an outage, G6).
+    stale_view: str = ""
     writer_arn: str = ""
     #: The writer's region when it is neither this region nor the configured peer (an operator
     #: promoted a database standby, `scope: database`); "" otherwise. Probing the peer then says
@@ -167,6 +170,12 @@ class Snapshot:
     operation: OperationView | None = None
     #: This region's cluster's DB instances, (identifier, DBInstanceStatus); None: not read in this snapshot.
     db_instances: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def holds_writer(self) -> bool:
+        """The writer signal (RegionHoldsWriter): this region's view names its cluster the writer and nothing says the
+        view is stale."""
+        return self.local_is_writer and not self.stale_view
 
 
 @dataclass(frozen=True)
@@ -451,13 +460,22 @@ def _decide(snap: Snapshot, trigger: Trigger, policy: Policy) -> Decision:
     if not snap.local_is_member:
         return Decision(Act.REFUSE, "this region's cluster is not a member of the global cluster", guard="not-member")
 
-    writer = 1 if snap.local_is_writer else 0
+    writer = 1 if snap.holds_writer else 0
     fence = (not snap.local_is_writer) and snap.active_flag is True
     command = trigger if isinstance(trigger, OperatorCommand) else None
     base = Decision(Act.NOOP, "", fence=fence, writer=writer)
 
     if command is not None and command.action == "status":
         return replace(base, action=Act.REPORT_STATUS, reason="status requested", fence=False)
+
+    if snap.local_is_writer and snap.stale_view:
+        # This region is not the writer, whatever its own API says for now: it claims no vote and stops its cron and
+        # consumers (fence), and acts on nothing until its view agrees with the peer's.
+        stale = replace(base, guard="stale-writer-view", fence=snap.active_flag is True,
+                        reason=f"{snap.stale_view}; this region claims nothing until its RDS API agrees")
+        if command is None:
+            return stale
+        return replace(stale, action=Act.REFUSE, command_hint="wait until `status` shows no stale_writer_view, then run the command again")
 
     op = snap.operation
     fs = snap.failover

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import lease as leases
+from .activation import PeerView, stale_claim, views_disagree
 from .decide import (
     INSTANCE_AVAILABLE,
     OPEN_STATUSES,
@@ -216,6 +217,7 @@ class Runner:
             )
         lag: float | None = None
         is_writer = bool(local and local.get("IsWriter"))
+        stale = self._stale_claim() if is_writer and cluster is not None else ""
         if current_lag and local is not None and not is_writer:
             end = float(int(now // 60 + 1) * 60)  # EndTime is exclusive: the minute now is in counts
             try:
@@ -229,6 +231,7 @@ class Runner:
             db_instances=None if db_instances is None else tuple(db_instances),
             local_is_member=local is not None,
             local_is_writer=is_writer and cluster is not None,
+            stale_view=stale,
             writer_arn=writer_arn,
             writer_outside_pair=writer_region if writer_region not in ("", self.s.region, self.s.peer_region) else "",
             secondaries_behind=tuple(
@@ -245,6 +248,25 @@ class Runner:
             operation=op.view() if op else None,
         )
         return snap, op, writer_arn
+
+    def _stale_claim(self) -> str:
+        """While this region's view names its cluster the writer: is that view stale? The peer's view, and when the two
+        disagree both activation records, decide (handlers/activation.py); "" when the claim stands. This region's own
+        record unreadable: not judged (a view that may be stale weighs less than fencing the writer by mistake)."""
+        from .aws import AwsError
+
+        peer = PeerView(self.s.peer_region, self.aws.peer_writer())
+        if not views_disagree(self.s.local_cluster_arn, peer):
+            return ""
+        try:
+            own = self.aws.get_param_written(self.s.activation_param)
+        except AwsError as exc:
+            self.log.warning("activation record unreadable; the writer claim is not judged", extra={"error": str(exc)})
+            return ""
+        stale = stale_claim(self.s.local_cluster_arn, own[1] if own else None, replace(peer, activated_at=self.aws.peer_activated_at()))
+        if stale:
+            self.log.warning("this region's view of the writer is stale", extra={"reason": stale})
+        return stale
 
     def _read_instances(self) -> list[tuple[str, str]] | None:
         from .aws import AwsError
@@ -355,7 +377,7 @@ class Runner:
         if not read_only and snap.rds_reachable and snap.global_found and snap.local_is_member:
             # Publish the writer signal now, from the snapshot: the probes below
             # can take most of a minute and the alarm must not wait for them.
-            self._writer_value = 1 if snap.local_is_writer else 0
+            self._writer_value = 1 if snap.holds_writer else 0
             self._publish_writer()
         probes: list[bool] = []
         if should_probe(snap, trigger):
@@ -812,7 +834,10 @@ class Runner:
                 f"--min-size {s.scale_min} --desired-capacity {s.scale_desired} --max-size {s.scale_max}"
             )
         if step == "activate_region":
-            return f"aws ssm put-parameter --region {r} --name {s.active_param} --value true --type String --overwrite"
+            return (
+                f"aws ssm put-parameter --region {r} --name {s.active_param} --value true --type String --overwrite && "
+                f"aws ssm put-parameter --region {r} --name {s.activation_param} --value {s.local_cluster_arn} --type String --overwrite"
+            )
         if step == "run_commands":
             # Once, on one running instance (the document flushes the caches and rebuilds the search
             # index; every instance would repeat that), as the step itself does.
@@ -873,7 +898,9 @@ class Runner:
 
     def _step_activate_region(self, op: Operation) -> str:
         self.aws.put_param(self.s.active_param, "true")
-        return f"{self.s.active_param}=true; {self.aws.put_peer_inactive_best_effort()}"
+        # When: the peer's writer gate and function read it if this region ever comes back with a stale view.
+        self.aws.put_param(self.s.activation_param, self.s.local_cluster_arn)
+        return f"{self.s.active_param}=true; {self.s.activation_param} recorded; {self.aws.put_peer_inactive_best_effort()}"
 
     def _step_run_commands(self, op: Operation) -> str:
         if not self.s.run_command_document:
@@ -1169,6 +1196,7 @@ def _evidence_report(snap: Snapshot) -> dict[str, Any]:
 def _status(snap: Snapshot, writer_arn: str) -> dict[str, Any]:
     return {
         "writer_here": snap.local_is_writer,
+        "stale_writer_view": snap.stale_view,
         "writer_arn": writer_arn or snap.writer_arn,
         "writer_outside_pair": snap.writer_outside_pair,
         "secondaries_behind": list(snap.secondaries_behind),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .activation import activation_parameter
 from .lease import LEASE_TTL_SECONDS
 
 #: Every environment variable the handler reads -> one-line meaning.
@@ -192,6 +193,11 @@ class Settings:
     @property
     def state_prefix(self) -> str:
         return f"{self.ssm_prefix}/failover"
+
+    @property
+    def activation_param(self) -> str:
+        """This region's activation record (handlers/activation.py): written when this function activates the region."""
+        return activation_parameter(self.global_cluster_id)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

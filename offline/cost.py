@@ -67,7 +67,7 @@ class Assumptions:
     logs_gb_per_group: float = 1.0
     cache_replicated_gb: float = 30.0
     lambda_evaluations_per_month: float = 43_800.0  # the one-minute schedule
-    writer_gate_seconds: float = 0.05  # one DescribeGlobalClusters, when the accelerator is on
+    writer_gate_seconds: float = 0.1  # its region's DescribeGlobalClusters, and in the writer's region the peer's too (across the ocean)
     readiness_seconds: float = 3.0  # one readiness evaluation: some 25 read-only calls, most in the region
     custom_metrics_per_function: float = 12.0  # the function's MagentoDR metrics (writer, decisions by action, durations, lease)
     sns_publishes_million: float = 0.0  # within the free tier unless an incident storms

@@ -150,3 +150,9 @@ def test_the_instance_the_function_adds_is_one_the_stack_would_declare(stack: St
         provider = stack.by_urn(str(instance.provider).rsplit("::", 1)[0])
         tags = {t["Key"]: t["Value"] for t in sent["Tags"]}
         assert tags == {**provider.inputs["defaultTags"]["tags"], "Name": identifier, "magento-dr:created-by": "failover-function"}
+
+
+def test_the_activation_record_has_one_name_for_the_stacks_the_gates_and_the_failover_functions() -> None:
+    from handlers import activation
+
+    assert activation.activation_parameter("magento-dr-global") == contracts.activation_parameter("magento-dr-global")

@@ -139,14 +139,22 @@ def test_describe_clusters_locally_and_only_probe_the_peer_region() -> None:
     assert sorted(resources) == sorted([SCOPE.cluster_arn, "arn:aws:rds:us-east-1:123456789012:cluster:*"])
 
 
-def test_parameters_only_under_this_stacks_prefix() -> None:
+def test_parameters_only_under_this_stacks_prefix_and_this_regions_activation_record() -> None:
     grants = _grants(function_policy(SCOPE))
+    record = "arn:aws:ssm:eu-west-1:123456789012:parameter/magento-dr/activation/magento-dr-global"
     for action in ("ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"):
         for statement in grants[action]:
             for arn in statement["Resource"]:
-                assert arn.startswith("arn:aws:ssm:eu-west-1:123456789012:parameter/magento-dr/secondary/"), arn
+                assert arn.startswith("arn:aws:ssm:eu-west-1:123456789012:parameter/magento-dr/secondary/") or arn == record, arn
     (delete,) = grants["ssm:DeleteParameter"]
     assert delete["Resource"] == ["arn:aws:ssm:eu-west-1:123456789012:parameter/magento-dr/secondary/failover/*"]
+
+
+def test_the_peers_activation_record_is_read_only() -> None:
+    peer = "arn:aws:ssm:us-east-1:123456789012:parameter/magento-dr/activation/magento-dr-global"
+    writes = [s for action in ("ssm:PutParameter", "ssm:DeleteParameter") for s in _grants(function_policy(SCOPE))[action]]
+    assert not any(peer in s["Resource"] for s in writes)
+    assert any(peer in s["Resource"] for s in _grants(function_policy(SCOPE))["ssm:GetParameter"])
 
 
 def test_scaling_only_this_group() -> None:

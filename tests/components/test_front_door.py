@@ -20,6 +20,7 @@ import pytest
 from components import front_door as fd
 from components import rto
 from components.config import ConfigError, check_front_door, parse_settings
+from components.contracts import activation_parameter
 from components.failover_automation import handler_archive_files
 from components.outage import regions_needed
 from components.writer_gate import gate_archive_files
@@ -116,23 +117,29 @@ def test_accelerator_name_and_costs() -> None:
 
 def test_the_gate_policy_grants_exactly_what_the_gate_calls() -> None:
     """Derived from the boto3 calls in handlers/writer_gate.py, like the failover function's (test_failover_iam.py)."""
-    calls = set(re.findall(r"\brds\.([a-z_]+)\(", GATE_SOURCE.read_text()))
-    assert calls == {"describe_global_clusters"}  # guards the scan itself
-    mapping = boto3.client("rds", region_name="us-east-1").meta.method_to_api_mapping
-    called = {f"rds:{mapping[c]}" for c in calls}
+    source = GATE_SOURCE.read_text()
+    calls = {(service, method) for service in ("rds", "ssm") for method in re.findall(rf"\b(?:peer_)?{service}\.([a-z_]+)\(", source)}
+    assert calls == {("rds", "describe_global_clusters"), ("ssm", "get_parameter")}  # guards the scan itself
+    called = {f"{service}:{boto3.client(service, region_name='us-east-1').meta.method_to_api_mapping[m]}" for service, m in calls}
     log_group = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/x"
-    policy = fd.gate_policy(partition="aws", account_id="123456789012", global_cluster_id="g", log_group_arn=log_group)
+    policy = fd.gate_policy(
+        partition="aws", account_id="123456789012", global_cluster_id="g", log_group_arn=log_group,
+        regions=("eu-west-1", "us-east-1"), activation_parameter="/magento-dr/activation/g",
+    )
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     assert granted - {"logs:CreateLogStream", "logs:PutLogEvents"} == called
     (rds,) = [s for s in policy["Statement"] if "rds:DescribeGlobalClusters" in s["Action"]]
-    assert rds["Resource"] == ["arn:aws:rds::123456789012:global-cluster:g"]
+    assert rds["Resource"] == ["arn:aws:rds::123456789012:global-cluster:g"]  # no region: the peer region's API too
+    (ssm,) = [s for s in policy["Statement"] if "ssm:GetParameter" in s["Action"]]
+    assert ssm["Resource"] == [f"arn:aws:ssm:{r}:123456789012:parameter/magento-dr/activation/g" for r in ("eu-west-1", "us-east-1")]
     assert all("*" not in action for s in policy["Statement"] for action in s["Action"])
 
 
 def test_the_gate_ships_alone_and_its_entry_point_imports_from_the_zip(tmp_path: Path) -> None:
     files = gate_archive_files()
-    assert sorted(files) == ["handlers/__init__.py", "handlers/writer_gate.py"]
+    assert sorted(files) == ["handlers/__init__.py", "handlers/activation.py", "handlers/writer_gate.py"]
     assert "handlers/writer_gate.py" not in handler_archive_files()  # the failover function does not carry it
+    assert "handlers/activation.py" in handler_archive_files()  # the rule both apply
     bundle = tmp_path / "gate.zip"
     with zipfile.ZipFile(bundle, "w") as zf:
         for key, path in files.items():
@@ -212,7 +219,7 @@ def _plain(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("stack", ["primary", "secondary"])
-def test_only_the_load_balancer_may_invoke_the_gate_and_the_gate_reads_only_its_global_cluster(
+def test_only_the_load_balancer_may_invoke_the_gate_and_the_gate_reads_only_its_global_cluster_and_activation_records(
     accelerated: tuple[StackGraph, StackGraph], stack: str
 ) -> None:
     graph = _pair(accelerated)[stack]
@@ -225,13 +232,20 @@ def test_only_the_load_balancer_may_invoke_the_gate_and_the_gate_reads_only_its_
     assert attachment.inputs["targetId"] == function.outputs["arn"] and permission.urn in attachment.dependencies
     assert function.inputs["handler"] == fd.GATE_HANDLER and function.inputs["timeout"] == fd.GATE_FUNCTION_TIMEOUT_SECONDS
     env = function.inputs["environment"]["variables"]
-    assert env == {fd.GATE_ENV_GLOBAL_CLUSTER_ID: graph.exports["globalClusterId"], fd.GATE_ENV_LOCAL_CLUSTER_ARN: graph.exports["dbClusterArn"]}
+    peer_region = _pair(accelerated)["secondary" if stack == "primary" else "primary"].exports["region"]
+    assert env == {
+        fd.GATE_ENV_GLOBAL_CLUSTER_ID: graph.exports["globalClusterId"],
+        fd.GATE_ENV_LOCAL_CLUSTER_ARN: graph.exports["dbClusterArn"],
+        fd.GATE_ENV_PEER_REGION: peer_region,
+    }
     policy = json.loads(_gate(graph, "aws:iam/rolePolicy:RolePolicy", "policy").inputs["policy"])
     assert policy == fd.gate_policy(
         partition="aws",
         account_id="123456789012",
         global_cluster_id=graph.exports["globalClusterId"],
         log_group_arn=_gate(graph, "aws:cloudwatch/logGroup:LogGroup", "logs").outputs["arn"],
+        regions=(graph.exports["region"], peer_region),
+        activation_parameter=activation_parameter(graph.exports["globalClusterId"]),
     )
     trust = json.loads(_gate(graph, "aws:iam/role:Role", "role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}

@@ -177,6 +177,23 @@ def test_the_accelerator_moves_shoppers_within_its_budget_and_route53_is_measure
     assert f"accelerator: all shoppers to {EU}" in labels and f"DNS answers {EU}" in labels
 
 
+def test_a_returning_old_primary_whose_api_still_names_it_the_writer_keeps_its_gate_closed(
+    accelerated: tuple[StackGraph, StackGraph], tmp_path: Path
+) -> None:
+    """stale-writer-view: for 120 s after its return us-east-1's own API names its cluster the writer. Its gate asks
+    eu-west-1, which names its own cluster and was activated since: closed, and no shopper reaches us-east-1 (before the
+    gate asked the peer, every shopper did, for the whole 120 s: the dial is 100 there)."""
+    out = io.StringIO()
+    options = DrillOptions(scenario="full", front_door="accelerator", variant="stale-writer-view", **FAST)  # type: ignore[arg-type]
+    run = run_emulator_drill(options, tmp_path, out, build_topology(*accelerated))
+    text = out.getvalue()
+    assert run.result.ok, text[-4000:]
+    assert all(i.ok for i in run.result.invariants), [(i.name, i.violations) for i in run.result.invariants if not i.ok]
+    recovery = text[text.index("── phase: recovery ──") : text.index("── phase: failback ──")]
+    assert f"{NA}  accelerator writer gate closed: stale view: {EU}'s RDS API names" in recovery
+    assert f"{NA}  accelerator writer gate open" not in recovery
+
+
 # ---------------------------------------------------------------- TARGET=aws: does the accelerator honour the gate?
 class _Stub:
     """Global Accelerator's DescribeEndpointGroup and ELB's DescribeTargetHealth, as a real account would answer."""

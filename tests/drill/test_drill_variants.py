@@ -84,3 +84,22 @@ def test_a_single_period_writer_alarm_loses_the_writer_its_vote_on_one_late_data
     vote = next(i for i in run.result.invariants if i.name == "writer-vote-steady")
     assert not vote.ok and "us-east-1 holds the writer but its Route 53 writer check is unhealthy" in vote.violations[0]["detail"]
     assert not next(s for s in run.result.steps if s.name == "writer vote kept through a missing minute").ok
+
+
+# ---------------------------------------------------------------- the returning old primary's own view (G6)
+def test_a_stale_view_of_the_writer_in_the_returning_old_primary_costs_no_traffic_and_no_vote(pair_topology: Topology, tmp_path: Path) -> None:
+    """Its region's API names its own cluster the writer for 120 s after it returns (stale-writer-view): through Route 53
+    it takes no shoppers (its deep check cannot reach the writer) and its function publishes no writer vote."""
+    out = io.StringIO()
+    run = run_emulator_drill(DrillOptions(scenario="full", variant="stale-writer-view", **FAST), tmp_path, out, pair_topology)  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert run.result.ok, text[-4000:]
+    assert all(invariant_ok(run, name) for name in ("no-flap-back", "traffic-follows-writer", "single-writer", "writer-vote-steady"))
+    steps = {s.name: s for s in run.result.steps}
+    vote = steps["old primary claimed no writer vote"]
+    assert vote.ok and "none of them 1" in vote.detail
+    report = json.loads(run.json_path.read_text())
+    assert report["variant"]["stale_view_seconds"] == 120.0
+    # The old primary's function saw its stale view, claimed nothing and fenced its region (cron and consumers stopped).
+    primary_decisions = [i for i in run.result.invocations if i.region == "us-east-1" and i.phase == "recovery"]
+    assert any(i.outcome.get("guard") == "stale-writer-view" and i.outcome.get("fenced") for i in primary_decisions)

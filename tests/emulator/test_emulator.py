@@ -494,3 +494,59 @@ def test_ssm_stamps_parameters_with_emulator_time() -> None:
         ssm.put_parameter(Name="/x", Value="1", Type="String")
         written = ssm.get_parameters(Names=["/x"])["Parameters"][0]["LastModifiedDate"].timestamp()
         assert abs(written - emulator.STATE.now()) < 2
+
+
+def _failover_while_east_is_dark(aws: dict[str, Any]) -> None:
+    emulator.set_dark(E)
+    aws["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws["s"], AllowDataLoss=True)
+    emulator.advance(31)
+    assert _writer(aws["w"]) == aws["s"]
+
+
+def test_a_returning_region_answers_with_the_current_view_by_default(aws: dict[str, Any]) -> None:
+    _failover_while_east_is_dark(aws)
+    emulator.set_dark(E, False)
+    assert _writer(aws["e"]) == aws["s"]
+
+
+@pytest.mark.parametrize("sync_during_outage", [None, "pending-resync"])
+def test_a_returning_region_answers_with_its_view_from_before_the_outage_for_the_played_time(
+    aws: dict[str, Any], sync_during_outage: str | None
+) -> None:
+    emulator.set_stale_view_after_outage(120)
+    emulator.set_sync_during_outage(sync_during_outage)
+    _failover_while_east_is_dark(aws)
+    emulator.advance(300)
+    emulator.set_dark(E, False)
+    stale = _gc(aws["e"])
+    # As us-east-1 saw it when it went dark: its own cluster the writer, no failover, both members connected.
+    assert {m["DBClusterArn"]: (m["IsWriter"], m.get("SynchronizationStatus")) for m in stale["GlobalClusterMembers"]} == {
+        aws["p"]: (True, "connected"),
+        aws["s"]: (False, "connected"),
+    }
+    assert "FailoverState" not in stale
+    assert _writer(aws["w"]) == aws["s"]  # the region that stayed up answers with the current view
+    emulator.advance(119)
+    assert _writer(aws["e"]) == aws["p"]
+    emulator.advance(1)
+    assert _writer(aws["e"]) == aws["s"]
+
+
+def test_a_stale_view_keeps_a_failover_that_was_under_way_and_a_later_outage_keeps_its_own(aws: dict[str, Any]) -> None:
+    emulator.set_stale_view_after_outage(60)
+    emulator.set_promotion_time(30, pending_seconds=0, auto_complete=False)
+    aws["w"].failover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws["s"], AllowDataLoss=True)
+    emulator.set_dark(E)
+    emulator.complete_operations()
+    emulator.set_dark(E, False)
+    assert _gc(aws["e"])["FailoverState"]["ToDbClusterArn"] == aws["s"]  # what it saw: the failover under way
+    assert "FailoverState" not in _gc(aws["w"])
+    emulator.advance(61)
+    emulator.set_dark(E)  # a second outage: the view kept is the one from now, with s the writer
+    emulator.set_dark(E, False)
+    assert "FailoverState" not in _gc(aws["e"]) and _writer(aws["e"]) == aws["s"]
+
+
+def test_a_stale_view_is_a_duration() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        emulator.set_stale_view_after_outage(-1)

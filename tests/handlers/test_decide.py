@@ -146,6 +146,37 @@ def test_fence_whenever_reader_claims_active(mode: str, writer: bool, flag: bool
     assert d.writer == (1 if writer else 0)
 
 
+STALE = replace(BASE, local_is_writer=True, writer_arn=LOCAL, stale_view="stale view: us-east-1's RDS API names peer the writer")
+
+
+@pytest.mark.parametrize(
+    ("name", "snap", "trigger", "action", "fence"),
+    [
+        # Back from an outage, its own API still naming its cluster the writer, the peer activated since (G6): no vote,
+        # cron and consumers stopped (fence), nothing adopted, not even with the flag down (which would otherwise finish
+        # the steps and mark this region active).
+        ("stale-active", replace(STALE, active_flag=True), TICK, Act.NOOP, True),
+        ("stale-fenced", replace(STALE, active_flag=False), TICK, Act.NOOP, False),
+        ("stale-open-operation", replace(STALE, active_flag=True, operation=OPEN), TICK, Act.NOOP, True),
+        ("stale-operator-failback", STALE, cmd("failback"), Act.REFUSE, False),
+        ("stale-operator-failover", STALE, cmd("failover", force=True), Act.REFUSE, False),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_stale_view_of_the_writer_claims_nothing(name: str, snap: Snapshot, trigger: Evaluate | OperatorCommand, action: Act, fence: bool) -> None:
+    d = decide(snap, trigger, AUTO)
+    assert (d.action, d.guard, d.writer, d.fence) == (action, "stale-writer-view", 0, fence), d
+    assert "claims nothing" in d.reason and not snap.holds_writer
+    assert not should_probe(snap, trigger)  # it holds no loss of the peer against the peer either
+    # The same view, uncontradicted: the writer's own.
+    assert decide(replace(snap, stale_view=""), TICK, AUTO).writer == 1
+
+
+def test_status_reports_a_stale_view_without_acting() -> None:
+    d = decide(replace(STALE, active_flag=True), cmd("status"), AUTO)
+    assert d.action == Act.REPORT_STATUS and not d.fence
+
+
 def test_exhaustive_no_data_loss_promotion_without_confirmation() -> None:
     """Over a grid of worlds, an evaluation promotes only when confirmed lost, guards pass and mode is automatic."""
     for failures in range(0, 5):

@@ -259,10 +259,8 @@ def test_local_region_api_unreachable_is_inconclusive_and_writes_nothing(world: 
     assert world.param("/magento-dr/secondary/failover/probes") is None
 
 
-def test_recovered_old_primary_fences_itself(world: World) -> None:
-    emulator.set_dark(PRIMARY)
-    world.run(SCHEDULED)
-    emulator.set_dark(PRIMARY, False)
+def _old_primary_env(world: World) -> dict[str, str]:
+    """The primary's function environment (the world's function runs as the secondary)."""
     old = dict(world.env)
     old.update(
         MDR_STACK="primary", MDR_REGION=PRIMARY, MDR_PEER_REGION=SECONDARY, MDR_LOCAL_CLUSTER_ID="shop-primary",
@@ -272,9 +270,58 @@ def test_recovered_old_primary_fences_itself(world: World) -> None:
         MDR_TOPIC_ARN=world.env["MDR_TOPIC_ARN"].replace(SECONDARY, PRIMARY),
     )
     world.client("ssm", PRIMARY).put_parameter(Name="/magento-dr/primary/active", Value="true", Type="String", Overwrite=True)
-    result = failover.handle(SCHEDULED, old, world.clock)
+    return old
+
+
+def _writer_points(world: World, region: str, stack: str) -> list[float]:
+    stats = world.client("cloudwatch", region).get_metric_statistics(
+        Namespace="MagentoDR", MetricName="RegionHoldsWriter",
+        Dimensions=[{"Name": "Region", "Value": region}, {"Name": "Stack", "Value": stack}],
+        StartTime="2000-01-01T00:00:00Z", EndTime="2100-01-01T00:00:00Z", Period=60, Statistics=["Maximum"],
+    )["Datapoints"]
+    return [d["Maximum"] for d in stats]
+
+
+def test_recovered_old_primary_fences_itself(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    world.run(SCHEDULED)
+    emulator.set_dark(PRIMARY, False)
+    result = failover.handle(SCHEDULED, _old_primary_env(world), world.clock)
     assert result["fenced"] and result["writer"] == 0 and result["action"] == "noop", result
     assert world.param("/magento-dr/primary/active", PRIMARY) == "false"
+
+
+def test_activating_a_region_records_when_in_that_region_only(world: World) -> None:
+    emulator.set_dark(PRIMARY)
+    world.run(SCHEDULED)
+    record = "/magento-dr/activation/magento-gdb"
+    assert world.param(record) == world.secondary_arn  # its LastModifiedDate is when
+    emulator.set_dark(PRIMARY, False)
+    assert world.param(record, PRIMARY) is None
+
+
+def test_recovered_old_primary_with_a_stale_view_claims_nothing_and_fences_itself(world: World) -> None:
+    """Its region's API still names its own cluster the writer for a while (G6): the peer names another, activated since."""
+    emulator.set_stale_view_after_outage(120)
+    emulator.set_dark(PRIMARY)
+    world.run(SCHEDULED)
+    emulator.set_dark(PRIMARY, False)
+    old = _old_primary_env(world)
+    result = failover.handle(SCHEDULED, old, world.clock)
+    assert (result["action"], result["guard"], result["writer"], result["fenced"]) == ("noop", "stale-writer-view", 0, True), result
+    assert result["status"]["writer_here"] and "stale view" in result["status"]["stale_writer_view"]
+    assert world.param("/magento-dr/primary/active", PRIMARY) == "false"
+    assert _writer_points(world, PRIMARY, "primary") == [0.0]  # no vote, not even the one at the start of the evaluation
+    # An operator in that region is refused rather than acting on the stale view.
+    refused = failover.handle({"action": "failback"}, old, world.clock)
+    assert not refused["ok"] and refused["guard"] == "stale-writer-view" and len(world.promotions()) == 1
+    # The region that took over, facing the stale peer's disagreement, keeps its claim: it was activated last.
+    mine = world.run(SCHEDULED)
+    assert (mine["writer"], mine["status"]["stale_writer_view"]) == (1, ""), mine
+    # Once its API agrees, the old primary is an ordinary fenced reader.
+    emulator.advance(121)
+    after = failover.handle(SCHEDULED, old, world.clock)
+    assert after["writer"] == 0 and not after["status"]["stale_writer_view"] and not after["fenced"], after
 
 
 def test_switchover_and_failback_are_planned(world: World) -> None:
