@@ -9,6 +9,7 @@ declares a single resource.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -1150,6 +1151,12 @@ def _global_accelerator(s: _Section, role: Role) -> tuple[bool, bool]:
     return enabled, flow_logs
 
 
+#: The user's tags as JSON at most (they ride in the failover function's 4 KB environment beside about 2.5 KB of the rest).
+MAX_TAGS_JSON_BYTES = 1024
+#: What the failover function's environment may take without the user's tags (a test measures the example stacks').
+FAILOVER_ENV_BASE_BYTES = 4096 - MAX_TAGS_JSON_BYTES
+
+
 def _parse_tags(raw: Any) -> dict[str, str]:
     if raw is None:
         return {}
@@ -1172,6 +1179,15 @@ def _parse_tags(raw: Any) -> dict[str, str]:
             f"{_key('tags')} has {len(tags)} tags; with the stack's own ({', '.join(default_tags(stack='-', role='-', region='-'))}) "
             f"and the two the failover function sets on a DB instance it adds ({', '.join(FAILOVER_INSTANCE_OWN_TAG_KEYS)}), "
             f"that instance would carry {count}, over AWS's {MAX_TAGS_PER_RESOURCE} per resource: remove {count - MAX_TAGS_PER_RESOURCE}"
+        )
+    # They reach the failover function in MDR_DB_INSTANCE_TAGS, and "the total size of all environment variables doesn't
+    # exceed 4 KB" (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): the rest of its environment
+    # takes about 2 KB (tests/components/test_failover_automation.py keeps it under FAILOVER_ENV_BASE_BYTES).
+    size = len(json.dumps(tags, sort_keys=True))
+    if size > MAX_TAGS_JSON_BYTES:
+        raise ConfigError(
+            f"{_key('tags')} take {size} bytes as JSON; the failover function receives them in its environment, which Lambda "
+            f"caps at 4 KB in all: keep them under {MAX_TAGS_JSON_BYTES} bytes (fewer or shorter tags)"
         )
     return tags
 

@@ -204,6 +204,7 @@ BAD_CONFIGS = [
     ("primary", "tags", {"owner": "aws:sre"}, ["magento-dr:tags.owner", "reserved"]),
     ("primary", "tags", {"k" * 129: "x"}, ["magento-dr:tags", "1 to 128 characters"]),
     ("primary", "tags", {"owner": "v" * 257}, ["magento-dr:tags.owner", "0 to 256 characters"]),
+    ("primary", "tags", {f"team-{i}": "v" * 200 for i in range(6)}, ["magento-dr:tags", "as JSON", "4 KB", "under 1024 bytes"]),
     ("primary", "tags", {"owner": "sre#1"}, ["magento-dr:tags.owner", "'#'"]),
     # 44 of the user's + project, stack, role, region, managed-by + the function's Name and created-by mark = 51.
     ("primary", "tags", {f"team-{i}": "x" for i in range(44)}, ["magento-dr:tags has 44 tags", "51", "remove 1"]),

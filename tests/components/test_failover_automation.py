@@ -410,3 +410,14 @@ def test_args_refuse_a_cadence_shorter_than_a_failed_probe() -> None:
 def test_handler_publishes_the_writer_metric_the_alarms_watch() -> None:
     source = (Path(__file__).resolve().parents[2] / "handlers" / "runner.py").read_text()
     assert f'"{WRITER_METRIC}"' in source or "WRITER_METRIC" in source
+
+
+def test_the_failover_functions_environment_leaves_room_for_the_users_tags(stack: StackGraph) -> None:
+    """Lambda: "The total size of all environment variables doesn't exceed 4 KB". Config caps the user's tags as JSON
+    (MAX_TAGS_JSON_BYTES); everything else the function receives must fit in the rest, with the stack's own tags."""
+    import json
+
+    from components.config import FAILOVER_ENV_BASE_BYTES
+
+    env = {str(k): str(v) for k, v in _environment(stack).items()}
+    assert len(json.dumps(env, separators=(",", ":"))) <= FAILOVER_ENV_BASE_BYTES, len(json.dumps(env))
