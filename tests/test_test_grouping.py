@@ -25,7 +25,7 @@ def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
     (tmp_path / "test_grouped.py").write_text(MODULE)
     (tmp_path / "conftest.py").write_text("")
     base = tmp_path / "base"
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter, a fixed argument list
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
          f"--basetemp={base}", "test_grouped.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
