@@ -734,10 +734,7 @@ class Runner:
             "problems": problems,
             "timeline": op.timeline,
         }
-        try:
-            self.aws.publish(f"magento-dr {op.kind} preparing: {self.s.region}", message)
-        except AwsError as exc:
-            self.log.warning("preparation notice not sent", extra={"error": str(exc)})
+        self._publish_best_effort(f"magento-dr {op.kind} preparing: {self.s.region}", message)
 
     def _preparing_summary(self, op: Operation) -> str:
         instances = self._read_instances()
@@ -748,7 +745,6 @@ class Runner:
     def _cancel(self, op: Operation, reason: str) -> None:
         """An automatic failover stops while it prepared: nothing was promoted and nothing is deleted (a new loss of the
         peer would need it all again); the operator gets what was prepared and the commands to return to the posture."""
-        from .aws import AwsError
         from .readiness import posture_commands
 
         op.status = "cancelled"
@@ -770,10 +766,16 @@ class Runner:
             "return_to_posture": commands,
             "timeline": op.timeline,
         }
+        self._publish_best_effort(f"magento-dr: failover preparation cancelled in {self.s.region}", message)
+
+    def _publish_best_effort(self, subject: str, message: dict[str, Any]) -> None:
+        """A notice the operation does not wait for (the record and `status` say the same): logged when SNS refuses it."""
+        from .aws import AwsError
+
         try:
-            self.aws.publish(f"magento-dr: failover preparation cancelled in {self.s.region}", message)
+            self.aws.publish(subject, message)
         except AwsError as exc:
-            self.log.warning("cancellation notice not sent", extra={"error": str(exc)})
+            self.log.warning("notice not sent", extra={"subject": subject, "error": str(exc)})
 
     # ---------------------------------------------------------------- post steps
     def _post_steps(self, op: Operation) -> None:
