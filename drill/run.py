@@ -78,7 +78,7 @@ def run_emulator_drill(
         print(f"Running {what} under Pulumi mocks (offline/runner.py) …", file=out, flush=True)
         topology = stacks_topology(database_standby, options.front_door, full_page_cache, posture)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    world = start(topology)
+    world = start(topology, options.transport)
     # The functions log JSON to stderr (as in Lambda); the drill keeps them in a file of its own
     # beside the report (a unique name, so two drills never write into one file).
     log_fd, log_name = tempfile.mkstemp(prefix="drill-functions-", suffix=".log", dir=reports_dir)

@@ -90,6 +90,9 @@ class DrillOptions:
     #: (None: the emulator's defaults, the RTO budget's figures, components/rto.py). A variant may set its own.
     db_instance_create_seconds: float | None = None
     web_instance_ready_seconds: float | None = None
+    #: How the SDK reaches moto: "server" (real HTTP to moto's server on loopback, what `make drill` runs) or
+    #: "in-process" (moto's mock in this process: the same emulator without HTTP, for the test suite's many drills).
+    transport: str = "server"
 
 
 @dataclass
@@ -1785,7 +1788,11 @@ class Drill:
                 for n in ("MDR_PEER_HEALTH_URL", "MDR_LOCAL_HEALTH_URL")
                 if r.function_env.get(n)
             ]
-            + [{"variable": "AWS_ENDPOINT_URL", "graph": "(unset: real AWS)", "drill": self.world.endpoint_url, "why": "moto server on loopback"}],
+            + [
+                {"variable": "AWS_ENDPOINT_URL", "graph": "(unset: real AWS)", "drill": self.world.endpoint_url, "why": "moto server on loopback"}
+                if self.world.endpoint_url
+                else {"variable": "AWS_ENDPOINT_URL", "graph": "(unset: real AWS)", "drill": "(unset)", "why": "moto's mock in the drill's process"}
+            ],
             grace_seconds=self.grace,
             grace_derivation=self.grace_derivation,
             notes=[*self.t.notes, *self.notes],

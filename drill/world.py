@@ -66,7 +66,8 @@ class World:
     """A running emulator seeded from a Topology; `env(region)` is the function's environment in it."""
 
     topology: Topology
-    endpoint_url: str
+    #: The moto server's URL; None when moto runs in this process (`transport="in-process"`).
+    endpoint_url: str | None
     health: HealthEndpoints
     server: Any
     inbox_urls: dict[str, str] = field(default_factory=dict)
@@ -84,9 +85,7 @@ class World:
             cfg = Config(region_name=region, retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
             if self._session is None:
                 self._session = boto3.session.Session()  # one session: its loader parses each service model once
-            self._clients[key] = self._session.client(
-                service, endpoint_url=self.endpoint_url, config=cfg
-            )
+            self._clients[key] = self._session.client(service, endpoint_url=self.endpoint_url, config=cfg)
         return self._clients[key]
 
     def health_url(self, region: str) -> str:
@@ -99,7 +98,8 @@ class World:
             if env.get(name):
                 env[name] = self._map_health_url(env[name])
         env.update(_SAFE_ENV)
-        env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        if self.endpoint_url:
+            env["AWS_ENDPOINT_URL"] = self.endpoint_url
         env["AWS_DEFAULT_REGION"] = region.region
         return env
 
@@ -111,7 +111,8 @@ class World:
         ids = json.loads(env["MDR_HEALTH_CHECK_IDS"])
         env["MDR_HEALTH_CHECK_IDS"] = json.dumps({kind: self.route53_ids.get(i, i) for kind, i in ids.items()})
         env.update(_SAFE_ENV)
-        env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        if self.endpoint_url:
+            env["AWS_ENDPOINT_URL"] = self.endpoint_url
         env["AWS_DEFAULT_REGION"] = region.region
         return env
 
@@ -127,10 +128,11 @@ class World:
 
 
 @contextlib.contextmanager
-def process_env(endpoint_url: str) -> Iterator[None]:
-    """Point this process's AWS SDK at the emulator (boto3 reads AWS_ENDPOINT_URL from os.environ)."""
-    wanted = {**_SAFE_ENV, "AWS_ENDPOINT_URL": endpoint_url}
-    removed = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+def process_env(endpoint_url: str | None) -> Iterator[None]:
+    """Point this process's AWS SDK at the emulator (boto3 reads AWS_ENDPOINT_URL from os.environ); with no URL
+    (moto in this process) no endpoint is set, and moto's mock answers the SDK's own AWS endpoints."""
+    wanted = {**_SAFE_ENV, **({"AWS_ENDPOINT_URL": endpoint_url} if endpoint_url else {})}
+    removed = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", *(() if endpoint_url else ("AWS_ENDPOINT_URL",)))
     saved = {k: os.environ.get(k) for k in (*wanted, *removed)}
     os.environ.update(wanted)
     for k in removed:
@@ -145,10 +147,17 @@ def process_env(endpoint_url: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def start(topology: Topology) -> World:
-    """Start moto on loopback with the emulator extension, reset it, and seed the topology."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server, url = emulator.start_server()
+def start(topology: Topology, transport: str = "server") -> World:
+    """Start moto with the emulator extension, reset it, and seed the topology. `transport="server"` (what `make drill`
+    runs): moto's server on loopback, every call real HTTP. `"in-process"`: moto's mock in this process (the same
+    backends, emulator extension, faults and serialisation; no HTTP), what the test suite's many drills use."""
+    if transport == "server":
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        server, url = emulator.start_server()
+    elif transport == "in-process":
+        server, url = emulator.start_in_process(), None
+    else:
+        raise ValueError(f"transport {transport!r}: use 'server' or 'in-process'")
     health = HealthEndpoints()
     world = World(topology=topology, endpoint_url=url, health=health, server=server)
     try:
@@ -161,10 +170,11 @@ def start(topology: Topology) -> World:
     return world
 
 
-def _reset(url: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310 - loopback emulator
-    with urllib.request.urlopen(req, timeout=10):  # noqa: S310 - loopback emulator
-        pass
+def _reset(url: str | None) -> None:
+    if url:
+        req = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310 - loopback emulator
+        with urllib.request.urlopen(req, timeout=10):  # noqa: S310 - loopback emulator
+            pass
     emulator.reset()
 
 

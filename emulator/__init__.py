@@ -230,6 +230,26 @@ def clear_faults() -> None:
         STATE.faults.clear()
 
 
+class InProcess:
+    """moto's mock in this process with the extension: the same backends and emulator as the server, no HTTP.
+    `stop()` ends it (the interface of ThreadedMotoServer that the drill's world uses)."""
+
+    def __init__(self) -> None:
+        from moto import mock_aws
+
+        install()
+        self._mock = mock_aws()
+        self._mock.start()  # starts from empty backends, as the server's reset does
+
+    def stop(self) -> None:
+        self._mock.stop()
+
+
+def start_in_process() -> InProcess:
+    """Start moto's mock in this process with the extension (the drill's `transport="in-process"`)."""
+    return InProcess()
+
+
 def start_server(port: int = 0) -> tuple[Any, str]:
     """Start moto's ThreadedMotoServer on 127.0.0.1 with the extension; returns (server, endpoint_url)."""
     from moto.server import ThreadedMotoServer

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.xdist_group("test_drill")
 @pytest.fixture(scope="module")
 def full(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> tuple[DrillRun, str]:
     out = io.StringIO()
-    run = run_emulator_drill(DrillOptions(scenario="full", **FAST), tmp_path_factory.mktemp("reports"), out, topology)  # type: ignore[arg-type]
+    # What `make drill` runs: every call real HTTP to moto's server (the other drills run moto in-process, FAST).
+    options = DrillOptions(scenario="full", **{**FAST, "transport": "server"})  # type: ignore[arg-type]
+    run = run_emulator_drill(options, tmp_path_factory.mktemp("reports"), out, topology)
     return run, out.getvalue()
 
 
@@ -72,6 +74,9 @@ def test_full_drill_passes(full: tuple[DrillRun, str]) -> None:
     m = run.result.measurements["failover"]
     assert m["traffic_shift_seconds"] is not None and m["promotion_seconds"] is not None
     assert m["traffic_shift_seconds"] < m["total_seconds"] and m["promotion_seconds"] <= m["total_seconds"]  # type: ignore[operator]
+    # It ran over HTTP, as `make drill` does: the report names the loopback server the SDK was pointed at.
+    (endpoint,) = [s for s in run.result.substitutions if s["variable"] == "AWS_ENDPOINT_URL"]
+    assert endpoint["drill"].startswith("http://127.0.0.1:"), endpoint
 
 
 def test_full_scenario_database_standby_is_rebuilt_never_promoted_and_ends_a_connected_reader(full: tuple[DrillRun, str]) -> None:

@@ -29,6 +29,9 @@ def test_short_outage_after_a_fast_failover_does_not_flap_back(pair_topology: To
     report = json.loads(run.json_path.read_text())
     jsonschema.validate(report, DRILL_REPORT_SCHEMA)
     assert report["database_standbys"] == [] and report["topology"]["database_standbys"] == []
+    # FAST runs moto in the drill's process: no endpoint URL, and the report says so.
+    (endpoint,) = [s for s in report["substitutions"] if s["variable"] == "AWS_ENDPOINT_URL"]
+    assert endpoint["drill"] == "(unset)" and "in the drill's process" in endpoint["why"]
 
 
 # ---------------------------------------------------------------- what AWS leaves open: every variant, its expected outcome
