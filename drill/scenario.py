@@ -34,6 +34,7 @@ from typing import Any, TextIO
 import emulator
 from components import varnish
 from components.failover_automation import MAX_EVENT_AGE_SECONDS
+from emulator import cloudwatch as emulator_cloudwatch
 from handlers import failover, readiness_runner, runner
 from handlers.readiness import LAG_WINDOW_SECONDS
 from handlers.writer_gate import GateClients
@@ -1212,6 +1213,9 @@ class Drill:
         # Whole seconds only: a datapoint sent later in the current second is read next time, not lost.
         end = datetime.fromtimestamp(math.floor(at), UTC)
         if start >= end:
+            return
+        if since is not None and emulator_cloudwatch.nothing_since(r.region, a.namespace, since):
+            self.metric_seen_until[r.region] = end.timestamp()  # the query would find nothing: nothing stored since `since`
             return
         resp = self.world.client("cloudwatch", r.region).get_metric_statistics(
             Namespace=a.namespace,

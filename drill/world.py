@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 
 import emulator
+from emulator import sqs as emulator_sqs
 from emulator.health import HealthEndpoints
 
 from .topology import DbInstance, RegionTopology, Topology
@@ -71,6 +72,8 @@ class World:
     health: HealthEndpoints
     server: Any
     inbox_urls: dict[str, str] = field(default_factory=dict)
+    #: region -> how many messages had been sent to its inbox when the drill last emptied it (emulator/sqs.py).
+    inbox_drained: dict[str, int] = field(default_factory=dict)
     route53_ids: dict[str, str] = field(default_factory=dict)
     #: The credentials secret's ARNs as the graph names them -> as moto made them (random suffixes differ).
     secret_arns: dict[str, str] = field(default_factory=dict)
@@ -466,6 +469,10 @@ def _empty_zip() -> bytes:
 
 def read_inbox(world: World, region: str) -> list[dict[str, Any]]:
     """Drain the drill's inbox on a region's topic: [{"subject", "message"}]."""
+    sent = emulator_sqs.sends(region, DRILL_INBOX)
+    if world.inbox_drained.get(region) == sent:
+        return []  # nothing was sent to it since it was last emptied
+    world.inbox_drained[region] = sent
     sqs = world.client("sqs", region)
     out: list[dict[str, Any]] = []
     while True:

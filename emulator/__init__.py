@@ -88,7 +88,7 @@ def install() -> EmulatorState:
     """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM) and botocore fault hooks."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import aurora_metrics, autoscaling, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, ssm
+        from . import aurora_metrics, autoscaling, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, sqs, ssm
 
         rds.install_rds()
         autoscaling.install_autoscaling()
@@ -96,6 +96,7 @@ def install() -> EmulatorState:
         cloudwatch.install_cloudwatch()
         elasticache.install_elasticache()
         ssm.install_ssm()
+        sqs.install_sqs()
         faults.install_fault_hooks()
         _cache_moto_module_list()
         # Order matters: operations finish (writer moves) before Aurora reports this minute's lag.

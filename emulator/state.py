@@ -133,6 +133,11 @@ class EmulatorState:
     #: Whatever was created or launched at or before this emulator time is as a long-running world has it
     #: (DB instances available, web instances in service): `emulator.settle()` after seeding a world.
     settled_until: float = float("-inf")
+    #: (region, namespace) -> the latest timestamp (epoch seconds) of any datapoint stored there, and
+    #: (region, queue name) -> how many messages were ever sent to the queue: what lets an observer (the drill)
+    #: skip a read that could find nothing new (emulator/cloudwatch.py, emulator/sqs.py).
+    latest_datapoint: dict[tuple[str, str], float] = field(default_factory=dict)
+    queue_sends: dict[tuple[str, str], int] = field(default_factory=dict)
 
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
@@ -222,6 +227,8 @@ class EmulatorState:
             self.headless_promotion = "refuse"
             self.db_instance_waits_for_writer = False
             self.settled_until = float("-inf")
+            self.latest_datapoint.clear()
+            self.queue_sends.clear()
 
 
 STATE = EmulatorState()
