@@ -47,6 +47,10 @@ _SAFE_ENV = {
 }
 
 
+#: The drill's own clients when moto runs in this process (World.client).
+_IN_PROCESS_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
 class WorldError(RuntimeError):
     """The emulator did not accept the stacks' topology as declared; the message says what differs."""
 
@@ -84,12 +88,15 @@ class World:
     def client(self, service: str, region: str) -> Any:
         """A drill-side client (the observer's own; the handler makes its own)."""
         key = (service, region)
-        if key not in self._clients:
+        # In-process, moto answers a client whichever world is running: the drill's own clients serve every world (they
+        # keep no state between calls: one attempt, no retry quota), sparing each drill their creation.
+        clients = _IN_PROCESS_CLIENTS if self.endpoint_url is None else self._clients
+        if key not in clients:
             cfg = Config(region_name=region, retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
             if self._session is None:
                 self._session = boto3.session.Session()  # one session: its loader parses each service model once
-            self._clients[key] = self._session.client(service, endpoint_url=self.endpoint_url, config=cfg)
-        return self._clients[key]
+            clients[key] = self._session.client(service, endpoint_url=self.endpoint_url, config=cfg)
+        return clients[key]
 
     def health_url(self, region: str) -> str:
         return self.health.url(region)

@@ -289,14 +289,16 @@ def test_the_liveness_file_answers_while_the_deep_check_fails_and_pages_do_not(t
     """A standby's deep check fails by design, a primary's through any database or cache outage. Varnish's probe
     then marks Magento sick and answers 503 for every page; the load balancer's liveness file must still answer,
     or the Auto Scaling group (ELB health checks) replaces every instance of the region, again and again."""
-    with running_varnish(lambda port: _vcl(backend_port=port), tmp_path, deep_check_status=500) as running:
+    # Magento's probe shape at test speed (its timing is the next tests' subject; this one's is the liveness file).
+    probe = BackendProbe(interval_seconds=1, timeout_seconds=1, window=3, threshold=2)
+    with running_varnish(lambda port: _vcl(backend_port=port, probe=probe), tmp_path, deep_check_status=500) as running:
         assert running.request("GET", "/plain/sick")[0] == 503
         assert running.request("GET", PROBE_URL)[0] == 503  # Route 53's deep check stays red
         assert running.request("GET", LIVENESS_PATH)[0] == 200
         assert running.backend.hits[LIVENESS_PATH] == 1  # answered by nginx behind Varnish, not by Varnish
         # The deep check turns green (the outage ends; a promotion): pages flow, the liveness file still answers.
         running.backend.deep_check_status = 200
-        _wait_for(lambda: running.request("GET", "/plain/healthy")[0] == 200, MAGENTO_PROBE.healthy_after_seconds + 5)
+        _wait_for(lambda: running.request("GET", "/plain/healthy")[0] == 200, probe.healthy_after_seconds + 5)
         assert running.request("GET", LIVENESS_PATH)[0] == 200
         # Still a liveness check of this instance: with Magento's nginx server gone, it fails.
         running.backend.stop()
@@ -321,8 +323,9 @@ def test_magentos_probe_and_what_the_rto_budget_counts_for_it() -> None:
 
 def test_after_a_window_of_failures_varnish_passes_pages_only_after_threshold_good_probes(tmp_path: Path) -> None:
     """What components/rto.py counts after a promotion: a standby's Varnish has seen its deep check fail for hours,
-    so `.initial` (good probes assumed when the VCL loads) is long gone; the same probe shape, 5 times faster."""
-    probe = BackendProbe(interval_seconds=1, timeout_seconds=1, window=5, threshold=3)
+    so `.initial` (good probes assumed when the VCL loads) is long gone; the same rule at test speed (1 s probes, a
+    window of 3, threshold 2)."""
+    probe = BackendProbe(interval_seconds=1, timeout_seconds=1, window=3, threshold=2)
     with running_varnish(lambda port: _vcl(backend_port=port, probe=probe), tmp_path, deep_check_status=500) as running:
         _wait_for(lambda: running.backend.hits[PROBE_URL] > probe.window, probe.window * probe.interval_seconds + 10)
         running.backend.deep_check_status = 200
