@@ -518,11 +518,19 @@ class PostureEstimate:
         return int(self.rto_budget["full_capacity_seconds"])
 
 
-def posture_estimates(primary: StackGraph, prices: PriceTable, assume: Assumptions) -> list[PostureEstimate]:
-    """The example secondary in each posture (offline.runner.posture_overrides), from its own mock graph."""
+def posture_secondaries(primary: StackGraph) -> dict[str, StackGraph]:
+    """The example secondary's mock graph in each posture (offline.runner.posture_overrides)."""
+    return {posture: run_stack("secondary", overrides=posture_overrides(posture), peer_exports=primary.exports) for posture in POSTURES}
+
+
+def posture_estimates(
+    primary: StackGraph, prices: PriceTable, assume: Assumptions, secondaries: Mapping[str, StackGraph] | None = None
+) -> list[PostureEstimate]:
+    """The example secondary in each posture, from its own mock graph (`secondaries`: already built, by posture)."""
+    graphs = posture_secondaries(primary) if secondaries is None else secondaries
     out = []
     for posture in POSTURES:
-        graph = run_stack("secondary", overrides=posture_overrides(posture), peer_exports=primary.exports)
+        graph = graphs[posture]
         budget = graph.exports["rtoBudget"]
         if budget.get("posture") != posture:
             raise ValueError(f"the {posture} secondary exports an rtoBudget for {budget.get('posture')!r}")

@@ -46,6 +46,20 @@ def bunker(primary: StackGraph) -> StackGraph:
     return run_database_standby(primary)
 
 
+@pytest.fixture(scope="session")
+def posture_secondaries(primary: StackGraph) -> dict[str, StackGraph]:
+    """The example secondary in each standby posture (its users share the xdist group "posture-graphs")."""
+    from offline.cost import posture_secondaries
+
+    return posture_secondaries(primary)
+
+
+@pytest.fixture(scope="session")
+def unprotected_primary() -> StackGraph:
+    """The primary with `magento-dr:protect: false` (whatever follows that switch, in every component)."""
+    return run_stack("primary", overrides={"magento-dr:protect": False})
+
+
 @pytest.fixture(scope="session", params=["primary", "secondary"])
 def stack(request: pytest.FixtureRequest, primary: StackGraph, secondary: StackGraph) -> StackGraph:
     """Each shop stack in turn."""

@@ -16,8 +16,8 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
 @pytest.fixture(scope="module")
-def postures(primary: StackGraph) -> list[PostureEstimate]:
-    return posture_estimates(primary, PriceTable.load(), Assumptions())
+def postures(primary: StackGraph, posture_secondaries: dict[str, StackGraph]) -> list[PostureEstimate]:
+    return posture_estimates(primary, PriceTable.load(), Assumptions(), posture_secondaries)
 
 
 @pytest.fixture(scope="module")

@@ -560,8 +560,8 @@ def test_secondary_stateful_resources_are_protected(secondary: StackGraph) -> No
     assert _cluster(secondary).protect and _key(secondary).protect
 
 
-def test_protect_false_is_honoured() -> None:
-    graph = run_stack("primary", overrides={"magento-dr:protect": False})
+def test_protect_false_is_honoured(unprotected_primary: StackGraph) -> None:
+    graph = unprotected_primary
     assert not _cluster(graph).protect and not graph.one(GLOBAL).protect
     # AWS deletion protection stays on regardless: an unprotected destroy still cannot drop data.
     assert _cluster(graph).inputs["deletionProtection"] is True
@@ -574,13 +574,12 @@ def test_properties_aws_changes_under_us_never_diff(stack: StackGraph) -> None:
     assert not ignored & {"deletionProtection", "storageEncrypted", "backupRetentionPeriod", "skipFinalSnapshot"}
 
 
-def test_write_forwarding_follows_config() -> None:
-    assert _cluster_of("secondary", {}).inputs["enableGlobalWriteForwarding"] is False
-    assert _cluster_of("secondary", {"writeForwarding": True}).inputs["enableGlobalWriteForwarding"] is True
+def test_write_forwarding_follows_config(primary: StackGraph) -> None:
+    assert _cluster_of(primary, "secondary", {}).inputs["enableGlobalWriteForwarding"] is False
+    assert _cluster_of(primary, "secondary", {"writeForwarding": True}).inputs["enableGlobalWriteForwarding"] is True
 
 
-def _cluster_of(stack: str, database: dict[str, Any]) -> Resource:
-    primary = run_stack("primary")
+def _cluster_of(primary: StackGraph, stack: str, database: dict[str, Any]) -> Resource:
     overrides = {"magento-dr:database": {**_stack_database(stack), **database}}
     return _cluster(run_stack(stack, overrides=overrides, peer_exports=primary.exports))
 

@@ -235,8 +235,8 @@ def test_bucket_is_protected_regional_and_named_from_config(stack: StackGraph) -
     assert stack.exports["mediaBucketArn"] == f"arn:aws:s3:::{bucket.outputs['bucket']}"
 
 
-def test_protection_follows_config() -> None:
-    graph = run_stack("primary", overrides={"magento-dr:protect": False})
+def test_protection_follows_config(unprotected_primary: StackGraph) -> None:
+    graph = unprotected_primary
     assert not _bucket(graph).protect and not graph.named("media-key").protect
 
 

@@ -68,8 +68,6 @@ def test_vpc_cidr_comes_from_config(primary: StackGraph, secondary: StackGraph) 
     assert secondary.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"] == "10.20.0.0/16"
 
 
-def test_flow_log_key_is_protected_and_follows_config() -> None:
-    from offline.runner import run_stack
-
-    assert run_stack("primary").named("network-logs-key").protect is True
-    assert run_stack("primary", overrides={"magento-dr:protect": False}).named("network-logs-key").protect is False
+def test_flow_log_key_is_protected_and_follows_config(primary: StackGraph, unprotected_primary: StackGraph) -> None:
+    assert primary.named("network-logs-key").protect is True
+    assert unprotected_primary.named("network-logs-key").protect is False

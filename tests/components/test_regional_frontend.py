@@ -71,8 +71,8 @@ def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(stack: Sta
     assert template.inputs["iamInstanceProfile"]["arn"] == stack.one("aws:iam/instanceProfile:InstanceProfile").outputs["arn"]
 
 
-def test_ami_is_the_regions_current_amazon_linux_unless_config_names_one() -> None:
-    default = run_stack("primary")
+def test_ami_is_the_regions_current_amazon_linux_unless_config_names_one(primary: StackGraph) -> None:
+    default = primary
     assert default.one(T["lt"]).inputs["imageId"].startswith("ami-")
     pinned = run_stack("primary", overrides={"magento-dr:web": {"amiId": "ami-0123456789abcdef0", "minSize": 2, "desiredCapacity": 2}})
     assert pinned.one(T["lt"]).inputs["imageId"] == "ami-0123456789abcdef0"
