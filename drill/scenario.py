@@ -35,6 +35,7 @@ import emulator
 from components import varnish
 from components.failover_automation import MAX_EVENT_AGE_SECONDS
 from emulator import cloudwatch as emulator_cloudwatch
+from emulator import ssm as emulator_ssm
 from handlers import failover, readiness_runner, runner
 from handlers.readiness import LAG_WINDOW_SECONDS
 from handlers.writer_gate import GateClients
@@ -457,6 +458,8 @@ class Drill:
         self.failover_target: str | None = None
         self.failover_state_changed_at = self.t0
         self.metric_seen_until: dict[str, float] = {}
+        #: region -> the write counts of the running function's state parameters when the drill last read them.
+        self.watched_writes: dict[str, tuple[int, ...]] = {}
         self.promotions_seen = 0
         self.ops_printed: dict[str, int] = {}
         self.probes_seen: dict[str, int] = {r.region: 0 for r in topology.regions}
@@ -867,6 +870,10 @@ class Drill:
             if r.region not in self.running or r.region in self.dark:
                 continue
             names = [f"{r.ssm_prefix}/failover/probes", f"{r.ssm_prefix}/failover/operation"]
+            written = emulator_ssm.writes(r.region, names)
+            if self.watched_writes.get(r.region) == written:
+                continue  # neither was written since the last look: the same values
+            self.watched_writes[r.region] = written
             params = {p["Name"]: p["Value"] for p in self.world.client("ssm", r.region).get_parameters(Names=names)["Parameters"]}
             self._note_probes(r, params.get(names[0]))
             self._note_operation(r, params.get(names[1]))

@@ -138,6 +138,8 @@ class EmulatorState:
     #: skip a read that could find nothing new (emulator/cloudwatch.py, emulator/sqs.py).
     latest_datapoint: dict[tuple[str, str], float] = field(default_factory=dict)
     queue_sends: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: (region, parameter name) -> how many times it was written or deleted (emulator/ssm.py).
+    parameter_writes: dict[tuple[str, str], int] = field(default_factory=dict)
 
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
@@ -229,6 +231,7 @@ class EmulatorState:
             self.settled_until = float("-inf")
             self.latest_datapoint.clear()
             self.queue_sends.clear()
+            self.parameter_writes.clear()
 
 
 STATE = EmulatorState()
