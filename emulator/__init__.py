@@ -85,10 +85,11 @@ def _cache_moto_module_list() -> None:
 
 
 def install() -> EmulatorState:
-    """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM) and botocore fault hooks."""
+    """Patch moto (RDS global failover/switchover, ElastiCache global datastore, S3 ownership and IAM), botocore fault hooks and
+    botocore's own waits (emulator/client_time.py)."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import aurora_metrics, autoscaling, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, sqs, ssm
+        from . import aurora_metrics, autoscaling, client_time, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, sqs, ssm
 
         rds.install_rds()
         autoscaling.install_autoscaling()
@@ -98,6 +99,7 @@ def install() -> EmulatorState:
         ssm.install_ssm()
         sqs.install_sqs()
         faults.install_fault_hooks()
+        client_time.install_client_time()
         _cache_moto_module_list()
         # Order matters: operations finish (writer moves) before Aurora reports this minute's lag.
         faults.REFRESHERS.extend([rds.refresh, elasticache.refresh, aurora_metrics.refresh, opensearch_metrics.refresh])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,6 +123,27 @@ def test_switchover_target_must_be_in_sync(aws: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as info:
         aws["e"].switchover_global_cluster(GlobalClusterIdentifier="gdb", TargetDbClusterIdentifier=aws["p"])
     assert info.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
+
+
+@pytest.mark.parametrize("mode", ["standard", "adaptive"])
+def test_the_sdks_own_waits_are_spent_in_emulator_time(aws: dict[str, Any], mode: str) -> None:
+    """botocore's retry backoff (and the adaptive mode's rate limiter after a throttle) waits on the emulator's clock."""
+    client = boto3.client("rds", region_name=W, config=Config(retries={"mode": mode, "total_max_attempts": 4}))
+    fault = emulator.inject_fault("error", service="rds", operation="DescribeDBClusters", region=W, error_code="Throttling", remaining=3)
+    emulated, wall = emulator.STATE.clock_offset, time.monotonic()
+    client.describe_db_clusters()  # three throttles, then the answer
+    waited, took = emulator.STATE.clock_offset - emulated, time.monotonic() - wall
+    assert fault.hits == 3
+    assert waited > 0 and took < 1.0, (waited, took)  # backoff of up to 1 + 2 + 4 s (standard), more when rate-limited
+    # A caller beside the failover path keeps its waits to itself: the shared clock does not move.
+    emulator.inject_fault("error", service="rds", operation="DescribeDBClusters", region=W, error_code="Throttling", remaining=2)
+    emulator.STATE.deferred_dark_costs = own = []
+    try:
+        before = emulator.STATE.clock_offset
+        client.describe_db_clusters()
+    finally:
+        emulator.STATE.deferred_dark_costs = None
+    assert emulator.STATE.clock_offset == before and sum(own) > 0
 
 
 def test_dark_region_and_injected_faults(aws: dict[str, Any]) -> None:
