@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 
@@ -61,10 +62,19 @@ def test_every_reference_to_an_assumption_names_a_row_of_the_table() -> None:
     rows = set(re.findall(r"^\| ([A-Z]\d+) \|", (root / "docs" / "aws-assumptions.md").read_text(), flags=re.MULTILINE))
     dangling = [
         f"{path.relative_to(root)}: {ref}"
-        for path in sorted(root.rglob("*"))
-        if path.suffix in (".py", ".md") and not {".venv", ".git", "node_modules"} & set(path.relative_to(root).parts)
+        for path in _project_files(root, (".py", ".md"))
         for match in re.finditer(r"aws-assumptions\.md\)?[\s,;:]*([A-Z]\d+)(?:[\u2013-]([A-Z]\d+))?", path.read_text())
         for ref in match.groups()
         if ref and ref not in rows
     ]
     assert rows and not dangling, dangling
+
+
+def _project_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The project's own files: virtualenvs (the program's, the policy pack's), caches and VCS data are not walked."""
+    skip = {".venv", "venv", ".git", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "reports"}
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in skip]
+        found += [Path(folder) / f for f in files if f.endswith(suffixes)]
+    return sorted(found)
