@@ -1,4 +1,4 @@
-"""The drill end to end on the embedded emulator (moto server on loopback), with short timings."""
+"""The drill end to end on the embedded emulator, with short timings (the full drill over HTTP to moto's server, as `make drill`)."""
 
 from __future__ import annotations
 
