@@ -42,6 +42,12 @@ unit: $(STAMP) varnish-tools
 varnish-tools:
 	@scripts/install-varnish.sh
 
+## bench: figures, not assertions: the failover handler (CPU, API calls, cold import, package size), then the test suite's
+## wall time and where it goes (the pytest part of make test, run as make unit runs it)
+bench: $(STAMP) varnish-tools
+	$(BIN)/python bench/bench_handler.py
+	$(BIN)/python bench/bench_suite.py
+
 ## policy-pack: the CrossGuard wrapper's tests, in the pack's own venv (the rules run in `unit`)
 policy-pack: $(POLICY_STAMP)
 	$(POLICY_VENV)/bin/python -m pytest -q tests/policy/test_pack.py
