@@ -136,7 +136,7 @@ def main() -> None:
     print(f"  CPU per evaluation (steady state, excl. AWS): median {statistics.median(evals) * 1000:.1f} ms")
     print(f"  CPU per failover (excl. AWS waits/emulator):  median {statistics.median(fails) * 1000:.1f} ms")
     print(f"  AWS API calls per failover (incl. probes):    {statistics.median(calls):.0f}")
-    print(f"  readiness evaluation: AWS API calls           {statistics.median(ready_calls):.0f} (16 checks, one region's view)")
+    print(f"  readiness evaluation: AWS API calls           {statistics.median(ready_calls):.0f} (17 checks, one region's view)")
     print(f"  readiness evaluation: CPU (excl. AWS)         median {statistics.median(ready_cpu) * 1000:.1f} ms")
     print(f"  readiness with peer/us-east-1 dark: waits     {statistics.median(dark_waits):.1f} s of connect timeouts (probe timeout 0.5 s here)")
     print(f"  cold import handlers.failover:                {cold_import_ms('handlers.failover'):.1f} ms (target < 300 ms)")

@@ -21,7 +21,7 @@ LEASE_BLOCKED_METRIC = "FailoverLeaseBlocked"
 READY_METRIC = "Ready"
 READINESS_CHECK_METRIC = "ReadinessCheck"
 READINESS_CHECKS = (
-    "writer", "members", "replication-lag", "engine-version", "parameters", "credentials", "capacity", "cache", "search",
+    "writer", "activation", "members", "replication-lag", "engine-version", "parameters", "credentials", "capacity", "cache", "search",
     "media-replication", "release", "failover-function", "post-failover", "peer", "health-checks", "backups",
 )
 # What the failover function publishes besides the writer and lease metrics (handlers/runner.py), each with

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .contracts import parameter_digest_parameter
+from .contracts import activation_parameter, parameter_digest_parameter
 from .iam import allow
 
 #: Where a boto3 operation's IAM action is not "<service>:<operation>" (Service Authorization Reference):
@@ -67,6 +67,7 @@ def readiness_policy(s: ReadinessScope) -> dict[str, Any]:
     p, acct, region = s.partition, s.account_id, s.region
     state = f"{s.ssm_prefix}/failover"
     digest = parameter_digest_parameter(s.global_cluster_id)
+    activation = activation_parameter(s.global_cluster_id)
     release = [s.release_parameter_name] if s.release_parameter_name else []
     statements = [
         allow("DescribeTheGlobalCluster", ["rds:DescribeGlobalClusters"], [s.rds_arn("global-cluster", s.global_cluster_id)]),
@@ -77,15 +78,20 @@ def readiness_policy(s: ReadinessScope) -> dict[str, Any]:
         allow("ReadTheInstanceParameterGroup", ["rds:DescribeDBParameters"], [s.rds_arn("pg", s.instance_parameter_group, region)]),
         allow("ReadMetrics", ["cloudwatch:GetMetricData"], "*"),
         allow("PublishOwnMetricsOnly", ["cloudwatch:PutMetricData"], "*", {"StringEquals": {"cloudwatch:namespace": s.metric_namespace}}),
-        # The failover function's records, read only; and the one parameter readiness writes.
+        # The failover function's records, read only (its activation record among them); and the one parameter readiness writes.
         allow(
             "ReadTheFailoverFunctionsState",
             ["ssm:GetParameters"],
-            [s.parameter_arn(f"{s.ssm_prefix}/active"), s.parameter_arn(f"{state}/probes"), s.parameter_arn(f"{state}/operation")],
+            [s.parameter_arn(f"{s.ssm_prefix}/active"), s.parameter_arn(f"{state}/probes"), s.parameter_arn(f"{state}/operation"),
+             s.parameter_arn(activation)],
         ),
         allow("StoreTheLatestResultAndDigest", ["ssm:PutParameter"], [s.parameter_arn(f"{state}/readiness"), s.parameter_arn(digest)]),
-        # One call for what the peer region stores for us to compare: its parameter digest (and release version).
-        allow("ReadThePeersDigestAndRelease", ["ssm:GetParameters"], [s.parameter_arn(name, s.peer_region) for name in [digest, *release]]),
+        # One call for what the peer region stores for us to compare: its parameter digest, activation record (and release).
+        allow(
+            "ReadThePeersDigestActivationAndRelease",
+            ["ssm:GetParameters"],
+            [s.parameter_arn(name, s.peer_region) for name in [digest, activation, *release]],
+        ),
         allow("DescribeTheCredentialsSecret", ["secretsmanager:DescribeSecret"], [s.secret_arn]),
         allow("ReadGroupCapacity", ["autoscaling:DescribeAutoScalingGroups"], "*"),
         allow("ReadTheFailoverSchedule", ["scheduler:GetSchedule"], [s.failover_schedule_arn]),

@@ -21,9 +21,11 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from .activation import activation_parameter
 from .decide import LagReading
 
 #: The readiness metrics (namespace MDR_METRIC_NAMESPACE; components/contracts.py keeps the same names):
@@ -36,6 +38,7 @@ STATUS_VALUES = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
 #: The checks, in the order they are reported (the Check dimension's values).
 CHECKS: tuple[str, ...] = (
     "writer",
+    "activation",
     "members",
     "replication-lag",
     "engine-version",
@@ -152,6 +155,9 @@ class StateView:
     active_flag: bool | None
     probes: Mapping[str, Any] = field(default_factory=dict)
     operation: Mapping[str, Any] = field(default_factory=dict)
+    #: This region's activation record (handlers/activation.py): (the cluster ARN it names, when it was written by SSM's
+    #: clock); None when the region was never activated.
+    activation: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,8 @@ class Snapshot:
     function: FunctionView
     peer_answered: bool | None  # None: not probed (this region is the reader: the failover function probes)
     health_checks: tuple[HealthCheckView, ...] | Unread
+    #: The peer region's activation record, read with its digest (None: it holds none).
+    peer_activation: tuple[str, float] | Unread | None = None
 
 
 # ---------------------------------------------------------------- what the stacks declared
@@ -462,6 +470,51 @@ def check_writer(snap: Snapshot, x: Expectations) -> CheckResult:
             f"fail back once {x.home_region} is healthy and every member is connected: RUNBOOK §4",
         )
     return _ok(name, f"writer {_short(writer.arn)}, its home; active flag {flag if known else 'unread'}")
+
+
+def check_activation(snap: Snapshot, x: Expectations) -> CheckResult:
+    """Where the writer is, the region's activation record outranks the peer's: a peer back from an outage whose RDS API
+    still names its own cluster the writer (docs/aws-assumptions.md G6) is then judged stale by its writer gate and its
+    failover function, instead of opening its gate and voting writer. Not needed while the writer has never left home."""
+    name = "activation"
+    here = holds_writer(snap, x)
+    if here is None:
+        gc = snap.global_cluster
+        return gc.warn(name) if isinstance(gc, Unread) else _warn(name, "unknown: the global cluster was not found", "see the writer check")
+    if not here:
+        return _ok(name, "not applicable here: the writer's region judges its own record")
+    if isinstance(snap.state, Unread):
+        return snap.state.warn(name)
+    if isinstance(snap.peer_activation, Unread):
+        return snap.peer_activation.warn(name)
+    own, peer = snap.state.activation, snap.peer_activation
+    record = activation_parameter(x.global_cluster_id)
+    fix = (
+        f"the failover function records it when it activates the region and retries a failed step (RUNBOOK §6); by hand "
+        f"(RUNBOOK §5): aws ssm put-parameter --region {x.region} --name {record} --value {x.local_cluster_arn} --type String --overwrite"
+    )
+    if own is None and peer is None and x.region == x.home_region:
+        return _ok(name, "the writer has never left its home region (no region was activated): no stale claim to outrank")
+    op = snap.state.operation
+    steps_pending = bool(op) and str(op.get("status", "")) in ("promoting", "promoted") and "activate_region" not in (op.get("steps_done") or [])
+    why = ""
+    if own is None:
+        why = f"this region holds the writer but has no activation record ({record})"
+    elif own[0] != x.local_cluster_arn:
+        why = f"this region's activation record names {_short(own[0])}, not its cluster"
+    elif peer is not None and peer[1] >= own[1]:
+        why = f"{x.peer_region}'s activation record ({_iso(peer[1])}) is not older than this region's ({_iso(own[1])})"
+    if not why:
+        after = f", after {x.peer_region}'s ({_iso(peer[1])})" if peer is not None else f"; {x.peer_region} holds none"
+        return _ok(name, f"activated {_iso(own[1])}{after}" if own is not None else "activated")
+    risk = f"{why}: a returning {x.peer_region} whose RDS API still names its cluster the writer would keep its claim"
+    if steps_pending:
+        return _warn(name, f"{risk} (the {op.get('kind', 'operation')} under way records it in its activate_region step)", "wait for the step")
+    return _fail(name, risk, fix)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 def check_members(snap: Snapshot, x: Expectations) -> CheckResult:
@@ -887,6 +940,7 @@ CHECK_FUNCTIONS: dict[str, Callable[[Snapshot, Expectations], CheckResult]] = {
     "peer": check_peer,
     "health-checks": check_health_checks,
     "backups": check_backups,
+    "activation": check_activation,
 }
 
 

@@ -14,7 +14,7 @@ The role behind it (components/readiness_iam.py) is derived from, and tested aga
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .activation import activation_parameter
 from .aws import PEER_TRANSPORT_ERRORS, error_code, lag_from_results, lag_queries
 from .obs import WRITER_METRIC
 from .readiness import (
@@ -101,6 +102,7 @@ class ReadinessAdapter:
         self._peer_cfg = remote(settings.peer_region)
         # The same name in both regions: ours to write, the peer's to read.
         self._digest_param = digest_parameter_name(settings.global_cluster_id)
+        self._activation_param = activation_parameter(settings.global_cluster_id)
         self._route53_cfg = remote(ROUTE53_API_REGION)
 
     # ---- clients ------------------------------------------------------------
@@ -236,6 +238,7 @@ class ReadinessAdapter:
             ),
             peer_answered=self._probe_peer(gc) if writer_here else None,
             health_checks=self._health_checks(writer_here),
+            peer_activation=peer_records if isinstance(peer_records, Unread) else _record(peer_records.get(self._activation_param)),
         )
 
     @staticmethod
@@ -293,8 +296,9 @@ class ReadinessAdapter:
     def _state(self) -> StateView:
         import json
 
-        names = [f"{self.s.ssm_prefix}/active", f"{self.s.state_prefix}/probes", f"{self.s.state_prefix}/operation"]
-        params = {p["Name"]: p["Value"] for p in self.ssm.get_parameters(Names=names).get("Parameters", [])}
+        names = [f"{self.s.ssm_prefix}/active", f"{self.s.state_prefix}/probes", f"{self.s.state_prefix}/operation", self._activation_param]
+        found = self.ssm.get_parameters(Names=names).get("Parameters", [])
+        params = {p["Name"]: p["Value"] for p in found}
 
         def doc(name: str) -> dict[str, Any]:
             try:
@@ -304,7 +308,8 @@ class ReadinessAdapter:
             return value if isinstance(value, dict) else {}
 
         active = params.get(names[0])
-        return StateView(None if active is None else active.strip().lower() == "true", doc(names[1]), doc(names[2]))
+        activation = _record(next((p for p in found if p["Name"] == self._activation_param), None))
+        return StateView(None if active is None else active.strip().lower() == "true", doc(names[1]), doc(names[2]), activation)
 
     def _secret(self) -> SecretView:
         resp = self.secretsmanager.describe_secret(SecretId=self.s.secret_arn)
@@ -433,23 +438,25 @@ class ReadinessAdapter:
             return _unread(f"the release version in {self.s.region}", exc)
         return str(value) or None
 
-    def _peer_records(self) -> dict[str, str] | Unread:
+    def _peer_records(self) -> dict[str, Any] | Unread:
         """What the peer region stores for us to compare, in one call (one timeout when it is dark): its parameter
         digest and, when configured, its release version. A name it does not hold is simply absent."""
-        names = [self._digest_param, *([self.s.release_parameter] if self.s.release_parameter else [])]
-        what = f"the {'release version and ' if self.s.release_parameter else ''}parameter digest in {self.s.peer_region}"
+        names = [self._digest_param, self._activation_param, *([self.s.release_parameter] if self.s.release_parameter else [])]
+        what = f"the {'release version, ' if self.s.release_parameter else ''}parameter digest and activation record in {self.s.peer_region}"
         try:
             params = self.peer_ssm.get_parameters(Names=names).get("Parameters", [])
         except (ClientError, BotoCoreError) as exc:
             return _unread(what, exc)
-        return {str(p["Name"]): str(p.get("Value", "")) for p in params}
+        return {str(p["Name"]): p for p in params}
 
     @staticmethod
-    def _peer_record(records: dict[str, str] | Unread, name: str) -> str | Unread | None:
+    def _peer_record(records: dict[str, Any] | Unread, name: str) -> str | Unread | None:
         """One of the peer's records: its value, None when it holds none (or no name is configured), Unread when it did not answer."""
         if not name:
             return None
-        return records if isinstance(records, Unread) else records.get(name) or None
+        if isinstance(records, Unread):
+            return records
+        return str(records[name].get("Value", "")) or None if name in records else None
 
     def _probe_peer(self, gc: Any) -> bool:
         """While this region holds the writer: does the peer region's RDS API answer at all (the failover
@@ -515,3 +522,9 @@ def read_stored(region: str, ssm_prefix: str) -> str | None:
     ssm = boto3.session.Session().client("ssm", region_name=region)
     params = ssm.get_parameters(Names=[f"{ssm_prefix.rstrip('/')}/failover/readiness"]).get("Parameters", [])
     return str(params[0]["Value"]) if params else None
+
+
+def _record(parameter: Mapping[str, Any] | None) -> tuple[str, float] | None:
+    """An activation record as GetParameters returns it: (the cluster ARN it names, when SSM stored it); None: not there."""
+    written = (parameter or {}).get("LastModifiedDate")
+    return (str((parameter or {}).get("Value", "")), written.timestamp()) if written is not None else None

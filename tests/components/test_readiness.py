@@ -155,15 +155,20 @@ def test_it_writes_only_its_metrics_its_result_and_its_digest(stack: StackGraph)
     assert evaluate(Request("cloudwatch:PutMetricData", ("*",), {"cloudwatch:namespace": "MagentoDR"}), docs).allowed
 
 
-def test_it_reads_the_peers_digest_and_release_in_one_call_on_their_exact_names(stack: StackGraph) -> None:
+def test_it_reads_the_peers_digest_activation_and_release_in_one_call_on_their_exact_names(stack: StackGraph) -> None:
+    from handlers.activation import activation_parameter
     from handlers.readiness import digest_parameter_name
 
-    region, peer = stack.exports["region"], stack.exports["peerRegion"]
-    (read,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadThePeersDigestAndRelease"]
-    names = (digest_parameter_name(stack.exports["globalClusterId"]), stack.exports["releaseVersionParameterName"])
+    region, peer, gid = stack.exports["region"], stack.exports["peerRegion"], stack.exports["globalClusterId"]
+    (read,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadThePeersDigestActivationAndRelease"]
+    names = (digest_parameter_name(gid), activation_parameter(gid), stack.exports["releaseVersionParameterName"])
     assert read["Action"] == ["ssm:GetParameters"] and read["Resource"] == [f"arn:aws:ssm:{peer}:123456789012:parameter{n}" for n in names]
     (local,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadThisRegionsReleaseVersion"]
-    assert local["Resource"] == [f"arn:aws:ssm:{region}:123456789012:parameter{names[1]}"]
+    assert local["Resource"] == [f"arn:aws:ssm:{region}:123456789012:parameter{names[2]}"]
+    # Its own region's activation record, read with the failover function's state in one call; never written.
+    (state,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadTheFailoverFunctionsState"]
+    assert f"arn:aws:ssm:{region}:123456789012:parameter{names[1]}" in state["Resource"] and state["Action"] == ["ssm:GetParameters"]
+    assert not [s for s in _policy(stack)["Statement"] if "ssm:PutParameter" in s["Action"] and any(names[1] in r for r in s["Resource"])]
 
 
 def test_a_scope_without_optional_tiers_grants_nothing_for_them() -> None:
@@ -176,8 +181,11 @@ def test_a_scope_without_optional_tiers_grants_nothing_for_them() -> None:
     )
     policy = readiness_policy(scope)
     assert not _granted(policy) & {"es:DescribeDomain", "s3:GetReplicationConfiguration", "elasticache:DescribeGlobalReplicationGroups", "ssm:GetParameter"}
-    (peer,) = [s for s in policy["Statement"] if s["Sid"] == "ReadThePeersDigestAndRelease"]
-    assert peer["Resource"] == ["arn:aws:ssm:us-east-1:123456789012:parameter/magento-dr/global-cluster/g/parameter-digest"], "the digest alone"
+    (peer,) = [s for s in policy["Statement"] if s["Sid"] == "ReadThePeersDigestActivationAndRelease"]
+    assert peer["Resource"] == [
+        "arn:aws:ssm:us-east-1:123456789012:parameter/magento-dr/global-cluster/g/parameter-digest",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/magento-dr/activation/g",
+    ], "the digest and the activation record, no release version"
 
 
 # ---------------------------------------------------------------- the dashboard

@@ -206,7 +206,7 @@ def test_healthy_world_is_ready(aws: None, tmp_path: Path) -> None:
     failed = [c.line() for c in checks if not c.ok and not c.warning]
     assert not failed, failed
     names = _by_name(checks)
-    # Each region is judged by its readiness function's own sixteen checks (one code path), then the operator-only extras.
+    # Each region is judged by its readiness function's own seventeen checks (one code path), then the operator-only extras.
     for region in (P, S):
         assert {n.split(" ", 1)[1] for n in names if n.startswith(f"{region} ")} >= set(CHECKS), region
     assert names[f"{S} members"].ok and names[f"{S} engine-version"].ok and names[f"{S} replication-lag"].ok and names[f"{P} writer"].ok

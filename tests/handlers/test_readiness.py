@@ -107,7 +107,7 @@ def test_a_healthy_pair_passes_every_check_from_either_region(snap: r.Snapshot, 
 # Each drift a standby can suffer, the check that catches it, and a word its reason or fix must carry.
 FAILS = [
     ("writer", replace(SNAP, global_cluster=r.GlobalView((r.Member(P_ARN, False, "pending-resync"), r.Member(S_ARN, True, ""))),
-                       state=r.StateView(True)), "RUNBOOK §4"),
+                       state=r.StateView(True, activation=(S_ARN, NOW - 600))), "RUNBOOK §4"),
     ("writer", replace(SNAP, state=r.StateView(True)), "fences"),
     ("members", replace(SNAP, global_cluster=r.GlobalView((MEMBERS[0], MEMBERS[1], r.Member(B_ARN, False, "pending-resync")), "8.0.mysql_aurora.3.10.0")),
      "shop-bunker (us-west-2) pending-resync"),
@@ -132,6 +132,9 @@ FAILS = [
     ("failover-function", replace(SNAP, function=replace(SNAP.function, heartbeat_samples=0.0)), "no evaluation reported"),
     ("failover-function", replace(SNAP, function=replace(SNAP.function, account_settings={
         "AccountLimit": {"ConcurrentExecutions": 50, "UnreservedConcurrentExecutions": 49}})), "Service Quotas"),
+    # A promotion made outside the failover function (console, CLI, ARC) that its adoption has not recorded yet.
+    ("activation", replace(SNAP, global_cluster=r.GlobalView((r.Member(P_ARN, False, "connected"), r.Member(S_ARN, True, ""), MEMBERS[2])),
+                           state=r.StateView(True)), "no activation record"),
     ("post-failover", replace(SNAP, state=r.StateView(False, {}, {"op_id": "op1", "kind": "failover", "status": "promoted",
                                                                   "failed_steps": {"cache_failover": "refused"}})), "cache_failover"),
     ("peer", replace(SNAP, state=r.StateView(False, {"consecutive_failures": 7})), "lost"),
@@ -156,6 +159,9 @@ def test_each_drift_fails_its_check_and_says_what_to_do(check: str, snap: r.Snap
     others = {n for n, c in verdicts.items() if c.status == r.Status.FAIL and n != check}
     # One drift, one failing check; except the writer away from home, which the rest of the region follows, and
     # another engine version, which the parameter digest covers (the peer's digest no longer matches).
+    if check == "activation":  # the writer moved here, its old region connected: the writer is away from home too
+        assert others == {"writer", "capacity", "cache"}, others
+        return
     assert others == (AFTER_FAILOVER if snap is FAILS[0][1] else {"parameters"} if check == "engine-version" else set()), others
 
 
@@ -167,6 +173,10 @@ FAILS_WRITER = [
     ("backups", replace(SNAP_P, local_cluster=replace(SNAP_P.local_cluster, latest_restorable_time=NOW - 3600)), "60 min ago"),  # type: ignore[type-var]
     ("writer", replace(SNAP_P, state=r.StateView(False)), "adopts"),
     ("parameters", replace(SNAP_P, peer_digest=r.DigestRecord(OTHER_DIGEST, NOW - 120, "secondary")), f"{OTHER_DIGEST} in eu-west-1"),
+    # Back home by a switchover made outside the failover function: eu-west-1's record (its failover) outranks this region's none.
+    ("activation", replace(SNAP_P, peer_activation=(S_ARN, NOW - 3600)), "no activation record"),
+    ("activation", replace(SNAP_P, state=r.StateView(True, activation=(P_ARN, NOW - 7200)), peer_activation=(S_ARN, NOW - 3600)), "is not older"),
+    ("activation", replace(SNAP_P, state=r.StateView(True, activation=(S_ARN, NOW - 60))), "names shop-secondary (eu-west-1)"),
 ]
 
 
@@ -309,7 +319,7 @@ def test_the_stored_result_keeps_every_reason_when_it_fits() -> None:
     stored = r.decode(r.encode(r.Result("secondary", "eu-west-1", NOW, checks, parameter_digest=DIGEST)))
     assert stored is not None and [row[2] for row in stored["checks"]] == [c.reason for c in checks]
     text = r.render(stored, NOW + 120)
-    assert text.startswith(f"READY: secondary (eu-west-1) 16 pass, 0 warn, 0 fail, 2.0 min ago\n  parameter digest {DIGEST}")
+    assert text.startswith(f"READY: secondary (eu-west-1) 17 pass, 0 warn, 0 fail, 2.0 min ago\n  parameter digest {DIGEST}")
     assert r.summary(stored, NOW + 120) == {
         "readiness": {"ready": True, "at": NOW, "age_seconds": 120.0, "parameter_digest": DIGEST, "not_passing": {}}
     }
@@ -385,3 +395,21 @@ def test_every_posture_has_a_description_and_pilot_light_alone_is_headless() -> 
     assert set(r.POSTURES) == {"pilot-light", "warm", "hot"}
     assert [name for name, p in r.POSTURES.items() if p.headless] == ["pilot-light"]
     assert all(p.description for p in r.POSTURES.values())
+
+
+# ---------------------------------------------------------------- the activation record, where the writer is
+def test_the_activation_record_is_judged_where_the_writer_is() -> None:
+    judged = lambda snap, x: _verdicts(snap, x)["activation"]  # noqa: E731
+    assert "not applicable" in judged(SNAP, X).reason  # the standby: its peer's readiness judges the writer's record
+    assert "never left its home region" in judged(SNAP_P, XP).reason  # a fresh pair: no region was ever activated
+    failed_back = replace(SNAP_P, state=r.StateView(True, activation=(P_ARN, NOW - 60)), peer_activation=(S_ARN, NOW - 3600))
+    got = judged(failed_back, XP)
+    assert got.status == r.Status.PASS and "after eu-west-1's" in got.reason, got
+    # The fix is the exact command; while the operation that activates the region is under way it only warns.
+    bare = judged(replace(SNAP_P, peer_activation=(S_ARN, NOW - 3600)), XP)
+    assert "aws ssm put-parameter --region us-east-1 --name /magento-dr/activation/gdb --value " + P_ARN in bare.fix
+    under_way = r.StateView(True, operation={"op_id": "op2", "kind": "switchover", "status": "promoted", "steps_done": ["cache_failover"]})
+    assert judged(replace(SNAP_P, state=under_way, peer_activation=(S_ARN, NOW - 3600)), XP).status == r.Status.WARN
+    # The peer's record unread (its region dark): unknown, not failing.
+    dark = judged(replace(SNAP_P, peer_activation=r.Unread("the activation record in eu-west-1", "timeout")), XP)
+    assert dark.status == r.Status.WARN and "unknown" in dark.reason

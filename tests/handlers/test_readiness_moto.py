@@ -16,6 +16,7 @@ import pytest
 import emulator
 from emulator import opensearch_metrics
 from handlers import failover
+from handlers.activation import activation_parameter
 from handlers.readiness import CHECKS, decode, decode_digest, digest_parameter_name, encode_digest, parameter_digest
 from handlers.readiness_runner import handle
 
@@ -244,6 +245,17 @@ def _break_backups(w: World) -> None:
     w.client("rds").modify_db_cluster(DBClusterIdentifier="shop-secondary", BackupRetentionPeriod=1, ApplyImmediately=True)
 
 
+def _switchover_here(w: World) -> None:
+    """The writer moved to this region outside the failover function (console, CLI, ARC); the region marked active."""
+    w.client("rds").switchover_global_cluster(GlobalClusterIdentifier=GID, TargetDbClusterIdentifier=w.secondary_arn)
+    emulator.complete_operations()
+    w.client("ssm").put_parameter(Name="/magento-dr/secondary/active", Value="true", Type="String", Overwrite=True)
+
+
+def _break_activation(w: World) -> None:
+    _switchover_here(w)  # and its activation record never written: a returning us-east-1 with a stale view would outrank it
+
+
 def _break_engine(w: World) -> None:
     w.client("rds").modify_db_cluster(DBClusterIdentifier="shop-secondary", EngineVersion="8.0.mysql_aurora.3.08.0", ApplyImmediately=True)
 
@@ -265,6 +277,7 @@ BREAKS: dict[str, tuple[Callable[[World], None], str]] = {
     "peer": (_break_peer, "lost"),
     "health-checks": (_break_health_checks, "disabled"),
     "backups": (_break_backups, "retention 1"),
+    "activation": (_break_activation, "no activation record"),
 }
 
 
@@ -326,7 +339,7 @@ def test_the_cli_prints_the_stored_result_and_exits_by_it(ready: Ready, capsys: 
     ready.run()
     assert failover.main(["readiness"], environ=ready.world.env, clock=ready.world.clock) == 0
     out = capsys.readouterr().out
-    assert out.startswith("READY: secondary (us-west-2) 16 pass") and "✔ replication-lag" in out
+    assert out.startswith("READY: secondary (us-west-2) 17 pass") and "✔ replication-lag" in out
     failover.reset_clients()
     assert failover.main(["readiness", "--now", "--json"], environ={**ready.env, "MDR_STANDBY_CAPACITY": "2"}, clock=ready.world.clock) == 1
     fresh = json.loads(capsys.readouterr().out)
@@ -337,3 +350,19 @@ def test_the_readiness_function_refuses_a_failover_action_without_calling_aws(re
     before = len(emulator.STATE.client_calls)
     out = handle({"action": "failover", "dry_run": False, "force": True}, ready.env)
     assert out["action"] == "rejected" and len(emulator.STATE.client_calls) == before
+
+
+def test_the_activation_records_are_read_from_both_regions_by_ssms_clock(ready: Ready) -> None:
+    """Where the writer is, the record written here after the peer's passes; the peer's written later fails, naming both."""
+    _switchover_here(ready.world)
+    record = activation_parameter(GID)
+    ready.world.client("ssm", PRIMARY).put_parameter(Name=record, Value=ready.world.primary_arn, Type="String")
+    emulator.advance(120)
+    ready.world.client("ssm").put_parameter(Name=record, Value=ready.world.secondary_arn, Type="String")
+    status, reason, *_ = ready.verdicts()["activation"]
+    assert status == "pass" and "after us-east-1's" in reason, reason
+    emulator.advance(120)
+    ready.world.client("ssm", PRIMARY).put_parameter(Name=record, Value=ready.world.primary_arn, Type="String", Overwrite=True)
+    status, reason, *fix = ready.verdicts()["activation"]
+    assert status == "fail" and "us-east-1's activation record" in reason and "is not older" in reason, reason
+    assert f"--region {SECONDARY} --name {record} --value {ready.world.secondary_arn}" in " ".join(fix)
