@@ -116,12 +116,29 @@ def lag_from_results(
     return pick_lag(values, window_start, window_end)
 
 
-class AwsAdapter:
-    def __init__(self, settings: Settings) -> None:
-        self.s = settings
+class CountedClients:
+    """One boto3 session whose clients count every API call they make (`api_calls`): both adapters' plumbing."""
+
+    def __init__(self) -> None:
         self._session = boto3.session.Session()
         self._lock = threading.Lock()
         self.api_calls = 0
+
+    def _client(self, service: str, cfg: Config) -> Any:
+        with self._lock:
+            client = self._session.client(service, config=cfg)  # type: ignore[call-overload]
+        client.meta.events.register("before-call", self._count)
+        return client
+
+    def _count(self, **_: Any) -> None:
+        with self._lock:
+            self.api_calls += 1
+
+
+class AwsAdapter(CountedClients):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.s = settings
         self._local_cfg = Config(
             region_name=settings.region,
             connect_timeout=settings.aws_connect_timeout,
@@ -136,16 +153,6 @@ class AwsAdapter:
         )
 
     # ---- clients ------------------------------------------------------------
-    def _client(self, service: str, cfg: Config) -> Any:
-        with self._lock:
-            client = self._session.client(service, config=cfg)  # type: ignore[call-overload]
-        client.meta.events.register("before-call", self._count)
-        return client
-
-    def _count(self, **_: Any) -> None:
-        with self._lock:
-            self.api_calls += 1
-
     @cached_property
     def rds(self) -> RDSClient:
         return cast("RDSClient", self._client("rds", self._local_cfg))

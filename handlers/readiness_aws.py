@@ -13,7 +13,6 @@ The role behind it (components/readiness_iam.py) is derived from, and tested aga
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
@@ -24,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .activation import activation_parameter
-from .aws import PEER_TRANSPORT_ERRORS, error_code, lag_from_results, lag_queries
+from .aws import PEER_TRANSPORT_ERRORS, CountedClients, error_code, lag_from_results, lag_queries
 from .obs import WRITER_METRIC
 from .readiness import (
     HEARTBEAT_MINUTES,
@@ -77,12 +76,10 @@ def _unread(what: str, exc: BaseException) -> Unread:
     return Unread(what, error_code(exc) or type(exc).__name__)
 
 
-class ReadinessAdapter:
+class ReadinessAdapter(CountedClients):
     def __init__(self, settings: ReadinessSettings) -> None:
+        super().__init__()
         self.s = settings
-        self._session = boto3.session.Session()
-        self._lock = threading.Lock()
-        self.api_calls = 0
         # Bounded: a whole evaluation is a few dozen calls; a slow API costs its read timeout once.
         self._local_cfg = Config(
             region_name=settings.region,
@@ -106,16 +103,6 @@ class ReadinessAdapter:
         self._route53_cfg = remote(ROUTE53_API_REGION)
 
     # ---- clients ------------------------------------------------------------
-    def _client(self, service: str, cfg: Config) -> Any:
-        with self._lock:
-            client = self._session.client(service, config=cfg)  # type: ignore[call-overload]
-        client.meta.events.register("before-call", self._count)
-        return client
-
-    def _count(self, **_: Any) -> None:
-        with self._lock:
-            self.api_calls += 1
-
     @cached_property
     def rds(self) -> Any:
         return self._client("rds", self._local_cfg)
