@@ -89,7 +89,7 @@ def install() -> EmulatorState:
     botocore's own waits (emulator/client_time.py)."""
     global _INSTALLED
     if not _INSTALLED:
-        from . import aurora_metrics, autoscaling, client_time, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, sqs, ssm
+        from . import aurora_metrics, autoscaling, client_time, cloudwatch, elasticache, faults, opensearch_metrics, rds, s3, sns, sqs, ssm
 
         rds.install_rds()
         autoscaling.install_autoscaling()
@@ -98,6 +98,7 @@ def install() -> EmulatorState:
         elasticache.install_elasticache()
         ssm.install_ssm()
         sqs.install_sqs()
+        sns.install_sns()
         faults.install_fault_hooks()
         client_time.install_client_time()
         _cache_moto_module_list()

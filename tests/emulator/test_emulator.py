@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -572,3 +573,20 @@ def test_a_stale_view_keeps_a_failover_that_was_under_way_and_a_later_outage_kee
 def test_a_stale_view_is_a_duration() -> None:
     with pytest.raises(ValueError, match=">= 0"):
         emulator.set_stale_view_after_outage(-1)
+
+
+def test_sns_signs_every_subscriptions_messages_with_one_key(aws: dict[str, Any]) -> None:
+    """As AWS does (one certificate named by SigningCertURL), not a fresh 2048-bit key per subscription as moto would."""
+    from moto.sns.models import sns_backends
+
+    sns, sqs = boto3.client("sns", region_name=E), boto3.client("sqs", region_name=E)
+    topic = sns.create_topic(Name="ops")["TopicArn"]
+    queues = [sqs.create_queue(QueueName=f"inbox-{i}")["QueueUrl"] for i in range(2)]
+    for url in queues:
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="failover done", Subject="done")
+    bodies = [json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]) for url in queues]
+    assert all(b["Message"] == "failover done" and b["Signature"] and b["SignatureVersion"] == "2" for b in bodies)
+    subscriptions = list(sns_backends["123456789012"][E].subscriptions.values())
+    assert len(subscriptions) == 2 and subscriptions[0].private_key() is subscriptions[1].private_key()
