@@ -169,6 +169,13 @@ def test_it_reads_the_peers_digest_activation_and_release_in_one_call_on_their_e
     (state,) = [s for s in _policy(stack)["Statement"] if s["Sid"] == "ReadTheFailoverFunctionsState"]
     assert f"arn:aws:ssm:{region}:123456789012:parameter{names[1]}" in state["Resource"] and state["Action"] == ["ssm:GetParameters"]
     assert not [s for s in _policy(stack)["Statement"] if "ssm:PutParameter" in s["Action"] and any(names[1] in r for r in s["Resource"])]
+    # The two calls exactly as the adapter makes them (every name of a GetParameters call must be allowed).
+    docs, arn = [_policy(stack)], lambda r, name: f"arn:aws:ssm:{r}:123456789012:parameter{name}"
+    prefix = f"/magento-dr/{stack.stack}"
+    local = (f"{prefix}/active", f"{prefix}/failover/probes", f"{prefix}/failover/operation", names[1])
+    assert evaluate(Request("ssm:GetParameters", tuple(arn(region, n) for n in local)), docs).allowed
+    assert evaluate(Request("ssm:GetParameters", tuple(arn(peer, n) for n in names)), docs).allowed
+    assert not evaluate(Request("ssm:GetParameters", (arn(peer, f"{prefix}/active"),)), docs).allowed, "nothing else of the peer's"
 
 
 def test_a_scope_without_optional_tiers_grants_nothing_for_them() -> None:
