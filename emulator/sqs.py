@@ -20,22 +20,17 @@ def install_sqs() -> None:
 
     def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
         message = send(self, queue_name, *args, **kwargs)
-        _count(self.region_name, queue_name, 1)
+        STATE.tally(STATE.queue_sends, (self.region_name, queue_name))
         return message
 
     def send_message_batch(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
         sent, failed = send_batch(self, queue_name, *args, **kwargs)
-        _count(self.region_name, queue_name, len(sent))
+        STATE.tally(STATE.queue_sends, (self.region_name, queue_name), len(sent))
         return sent, failed
 
     SQSBackend.send_message = send_message  # type: ignore[method-assign]
     SQSBackend.send_message_batch = send_message_batch  # type: ignore[method-assign]
     SQSBackend._mdr_installed = True  # type: ignore[attr-defined]
-
-
-def _count(region: str, queue_name: str, n: int) -> None:
-    with STATE.lock:
-        STATE.queue_sends[(region, queue_name)] = STATE.queue_sends.get((region, queue_name), 0) + n
 
 
 def sends(region: str, queue_name: str) -> int:

@@ -25,7 +25,7 @@ def install_ssm() -> None:
     def put_parameter(self: SimpleSystemManagerBackend, *args: Any, **kwargs: Any) -> Any:
         param = original(self, *args, **kwargs)
         param.last_modified_date = datetime.fromtimestamp(STATE.now(), UTC).replace(tzinfo=None)  # moto keeps naive UTC
-        _note_write(self.region_name, param.name)
+        STATE.tally(STATE.parameter_writes, (self.region_name, param.name))
         return param
 
     SimpleSystemManagerBackend.put_parameter = put_parameter  # type: ignore[method-assign]
@@ -34,22 +34,17 @@ def install_ssm() -> None:
 
     def delete_parameter(self: SimpleSystemManagerBackend, name: str) -> None:
         delete(self, name)
-        _note_write(self.region_name, name)
+        STATE.tally(STATE.parameter_writes, (self.region_name, name))
 
     def delete_parameters(self: SimpleSystemManagerBackend, names: list[str]) -> list[str]:
         deleted = delete_many(self, names)
         for name in deleted:
-            _note_write(self.region_name, name)
+            STATE.tally(STATE.parameter_writes, (self.region_name, name))
         return deleted
 
     SimpleSystemManagerBackend.delete_parameter = delete_parameter  # type: ignore[method-assign]
     SimpleSystemManagerBackend.delete_parameters = delete_parameters  # type: ignore[method-assign]
     SimpleSystemManagerBackend._mdr_installed = True  # type: ignore[attr-defined]
-
-
-def _note_write(region: str, name: str) -> None:
-    with STATE.lock:
-        STATE.parameter_writes[(region, name)] = STATE.parameter_writes.get((region, name), 0) + 1
 
 
 def writes(region: str, names: Sequence[str]) -> tuple[int, ...]:

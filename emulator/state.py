@@ -141,6 +141,11 @@ class EmulatorState:
     #: (region, parameter name) -> how many times it was written or deleted (emulator/ssm.py).
     parameter_writes: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    def tally(self, table: dict[tuple[str, str], int], key: tuple[str, str], n: int = 1) -> None:
+        """Add `n` to one of the change counts above (queue sends, parameter writes)."""
+        with self.lock:
+            table[key] = table.get(key, 0) + n
+
     # ---- clock -----------------------------------------------------------
     def now(self) -> float:
         """Emulator time: wall clock plus whatever :meth:`advance` added."""

@@ -284,8 +284,8 @@ class ReadinessAdapter(CountedClients):
         import json
 
         names = [f"{self.s.ssm_prefix}/active", f"{self.s.state_prefix}/probes", f"{self.s.state_prefix}/operation", self._activation_param]
-        found = self.ssm.get_parameters(Names=names).get("Parameters", [])
-        params = {p["Name"]: p["Value"] for p in found}
+        found = {p["Name"]: p for p in self.ssm.get_parameters(Names=names).get("Parameters", [])}
+        params = {name: p["Value"] for name, p in found.items()}
 
         def doc(name: str) -> dict[str, Any]:
             try:
@@ -295,7 +295,7 @@ class ReadinessAdapter(CountedClients):
             return value if isinstance(value, dict) else {}
 
         active = params.get(names[0])
-        activation = _record(next((p for p in found if p["Name"] == self._activation_param), None))
+        activation = _record(found.get(self._activation_param))
         return StateView(None if active is None else active.strip().lower() == "true", doc(names[1]), doc(names[2]), activation)
 
     def _secret(self) -> SecretView:
